@@ -1,0 +1,218 @@
+"""Provider-neutral, frozen models that tests assert on.
+
+Every provider adapter maps its wire payloads onto these at the boundary, so a test
+written against a Zep session reads the same as one written against ElizaOS or Meibel.
+
+Two rules hold for every provider:
+
+* a :class:`Transcript` is oldest first (ElizaOS pages arrive newest first and are
+  reversed by its adapter);
+* nothing the provider said is lost: a kind that maps to no :class:`Role` keeps its
+  original string in :attr:`Message.kind`, and the untouched payload is in ``raw``.
+  ``raw`` never takes part in equality.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import Enum
+from typing import Any, overload
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+__all__ = ["Fact", "Memory", "Message", "Role", "Session", "Transcript"]
+
+
+class Role(str, Enum):
+    """Who spoke a turn. Zep's ``role_type`` values, which cover the other providers too."""
+
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+    TOOL = "tool"
+    FUNCTION = "function"
+    NOROLE = "norole"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def parse(cls, value: str | Role | None) -> Role:
+        """Map a provider's kind onto a role; anything unknown becomes ``NOROLE``."""
+        if isinstance(value, Role):
+            return value
+        if not value:
+            return cls.NOROLE
+        key = value.strip().lower()
+        try:
+            return cls(key)
+        except ValueError:
+            return _ROLE_ALIASES.get(key, cls.NOROLE)
+
+
+# Kinds seen in the wild that mean one of our roles. Anything else keeps its own string in
+# ``Message.kind`` and maps to NOROLE, so it is never dropped.
+_ROLE_ALIASES: dict[str, Role] = {
+    "human": Role.USER,
+    "agent": Role.ASSISTANT,
+    "ai": Role.ASSISTANT,
+    "bot": Role.ASSISTANT,
+    "agent_response": Role.ASSISTANT,
+    "tool_call": Role.TOOL,
+    "tool_result": Role.TOOL,
+    "tool_use": Role.TOOL,
+    "function_call": Role.FUNCTION,
+}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class Message(_Frozen):
+    """One turn of a conversation.
+
+    ``raw`` holds the provider's payload exactly as received and is left out of ``==``
+    and ``repr``; every other field takes part in comparisons.
+    """
+
+    id: str | None = None
+    role: Role = Role.NOROLE
+    content: str = ""
+    name: str | None = None
+    """Speaker name: Zep's free-form ``role``, ElizaOS ``authorId``."""
+    kind: str | None = None
+    """The provider's own kind string (Zep ``role_type``, Meibel ``type``, ``agent``/``user`` for ElizaOS)."""
+    created_at: AwareDatetime | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    tool_id: str | None = None
+    tool_name: str | None = None
+    arguments: dict[str, Any] | None = None
+    result: Any = None
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Message):
+            return NotImplemented
+        return _compared(self) == _compared(other)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.role, self.content, self.name, self.kind))
+
+
+def _compared(message: Message) -> tuple[Any, ...]:
+    return (
+        message.id,
+        message.role,
+        message.content,
+        message.name,
+        message.kind,
+        message.created_at,
+        message.metadata,
+        message.tool_id,
+        message.tool_name,
+        message.arguments,
+        message.result,
+    )
+
+
+class Transcript(_Frozen):
+    """The messages of one session, oldest first, whatever order the provider used."""
+
+    messages: tuple[Message, ...] = ()
+    session_id: str | None = None
+    provider: str | None = None
+
+    def __iter__(self) -> Iterator[Message]:  # type: ignore[override]
+        return iter(self.messages)
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    @overload
+    def __getitem__(self, index: int) -> Message: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Message, ...]: ...
+    def __getitem__(self, index: int | slice) -> Message | tuple[Message, ...]:
+        return self.messages[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Transcript):
+            return self.messages == other.messages
+        if isinstance(other, (list, tuple)):
+            return list(self.messages) == list(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.messages)
+
+    @property
+    def contents(self) -> list[str]:
+        """The content of every turn, oldest first; handy in quick assertions."""
+        return [m.content for m in self.messages]
+
+
+class Session(_Frozen):
+    """A conversation session as the provider describes it."""
+
+    id: str
+    provider: str
+    user_id: str | None = None
+    agent_id: str | None = None
+    created_at: AwareDatetime | None = None
+    expires_at: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = None
+    status: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+
+class Fact(_Frozen):
+    """One fact Zep extracted from a conversation (``relevant_facts``)."""
+
+    id: str
+    content: str
+    created_at: AwareDatetime | None = None
+    name: str | None = None
+    rating: float | None = None
+    valid_at: AwareDatetime | None = None
+    invalid_at: AwareDatetime | None = None
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Fact):
+            return NotImplemented
+        return (self.id, self.content, self.created_at, self.name, self.rating) == (
+            other.id,
+            other.content,
+            other.created_at,
+            other.name,
+            other.rating,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.content))
+
+
+class Memory(_Frozen):
+    """What a memory layer holds for a session: context, extracted facts, summary, last messages."""
+
+    context: str | None = None
+    facts: tuple[Fact, ...] = ()
+    summary: str | None = None
+    messages: Transcript = Field(default_factory=Transcript)
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Memory):
+            return NotImplemented
+        return (self.context, self.facts, self.summary, self.messages) == (
+            other.context,
+            other.facts,
+            other.summary,
+            other.messages,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.context, self.facts, self.summary))
+

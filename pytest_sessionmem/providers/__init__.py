@@ -1,0 +1,1 @@
+"""One adapter per provider API; see :mod:`pytest_sessionmem.providers.base`."""
