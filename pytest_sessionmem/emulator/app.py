@@ -1,0 +1,114 @@
+"""The emulator's ASGI app: provider mounts, fault injection and the control API.
+
+URL layout (``BASE = http://127.0.0.1:PORT``)::
+
+    BASE/zep/api/v2/...        Zep Cloud v2       (SDK base_url = BASE/zep/api/v2)
+    BASE/meibel/v2/...         Meibel v2          (SDK base_url = BASE/meibel/v2)
+    BASE/eliza/api/messaging/  ElizaOS server     (client base URL = BASE/eliza)
+    BASE/_emulator/...         control API (see :mod:`.control`), never subject to faults
+
+Faults are applied here, before Starlette's own middleware, because dropping a connection needs
+the server's raw ``send`` callable (see :func:`_drop_connection`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
+
+from . import control, eliza, meibel, zep
+from .core import EmulatorState, Fault
+
+__all__ = ["PROVIDER_PREFIXES", "EmulatorApp", "create_app", "split_provider_path"]
+
+PROVIDER_PREFIXES: dict[str, str] = {
+    "zep": "/zep/api/v2",
+    "meibel": "/meibel/v2",
+    "eliza": "/eliza",
+}
+
+
+def split_provider_path(path: str) -> tuple[str, str] | None:
+    """``("zep", "/sessions/s1")`` for ``/zep/api/v2/sessions/s1``; None outside provider mounts."""
+    for provider, prefix in PROVIDER_PREFIXES.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return provider, path[len(prefix) :] or "/"
+    return None
+
+
+class EmulatorApp(Starlette):
+    """A Starlette app that consults the fault table before routing a provider request."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.emulator_state = state
+        super().__init__(
+            routes=[
+                Mount(PROVIDER_PREFIXES["zep"], routes=zep.routes(state)),
+                Mount(PROVIDER_PREFIXES["meibel"], routes=meibel.routes(state)),
+                Mount(PROVIDER_PREFIXES["eliza"], routes=eliza.routes(state)),
+                Mount("/_emulator", routes=control.routes(state)),
+            ]
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            where = split_provider_path(scope["path"])
+            if where is not None:
+                fault = self.emulator_state.faults.take(where[0], scope["method"], where[1])
+                if fault is not None:
+                    if fault.latency_ms:
+                        await asyncio.sleep(fault.latency_ms / 1000)
+                    if fault.drop:
+                        await _drop_connection(send)
+                        return
+                    if fault.status is not None:
+                        await fault_response(where[0], fault)(scope, receive, send)
+                        return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(state: EmulatorState) -> Starlette:
+    """The emulator app serving ``state`` (build the state with ``EmulatorState.create``)."""
+    return EmulatorApp(state)
+
+
+def fault_response(provider: str, fault: Fault) -> Response:
+    """The injected error, in the body shape the provider uses for real errors."""
+    body: Any = fault.body if fault.body is not None else _error_body(provider, fault.status or 500)
+    headers = {}
+    if fault.retry_after is not None:
+        # Integral seconds print without ".0": clients parse Retry-After as an integer first.
+        seconds = fault.retry_after
+        headers["Retry-After"] = str(int(seconds)) if seconds == int(seconds) else str(seconds)
+    return JSONResponse(body, status_code=fault.status or 500, headers=headers)
+
+
+def _error_body(provider: str, status: int) -> Any:
+    text = f"injected fault: HTTP {status}"
+    if provider == "zep":
+        return {"message": text}
+    if provider == "meibel":
+        return {"detail": text}
+    return {"error": {"code": "INJECTED_FAULT", "message": text}}
+
+
+async def _drop_connection(send: Send) -> None:
+    """Close the TCP connection without writing a byte, so the client sees a dropped connection.
+
+    ASGI has no "abort" message, so this reaches through uvicorn's ``send`` (a bound method of its
+    request cycle) to the asyncio transport. Only :class:`~.runner.EmulatorServer`'s uvicorn server
+    calls this app with such a ``send``; anything else gets a clear error instead of a silent 200.
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None or not hasattr(transport, "close"):
+        raise RuntimeError("fault 'drop' needs the emulator's uvicorn server (EmulatorServer)")
+    transport.close()
+    # Let connection_lost() run before we return, so uvicorn knows the client is gone and
+    # neither logs "returned without starting response" nor tries to answer 500.
+    for _ in range(3):
+        await asyncio.sleep(0)

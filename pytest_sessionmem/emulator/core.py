@@ -1,0 +1,295 @@
+"""Shared state of the embedded emulator: clock, id factory, API keys, faults, provider states.
+
+Everything a provider module needs lives on one :class:`EmulatorState`::
+
+    state.clock        Clock      -- call ``state.clock.now()`` for every timestamp you hand out
+    state.ids          IdFactory  -- call ``state.ids.uuid4()`` for every id you hand out
+    state.api_keys     {"zep": str | None, "meibel": str | None, "eliza": str | None}
+                                  -- None means auth is off for that provider
+    state.faults       FaultTable -- applied by the app's middleware; providers never look at it
+    state.lock         threading.RLock -- hold it while reading or changing provider state
+    state.zep / state.meibel / state.eliza   one state object per provider
+
+How a provider module plugs in (``zep.py``, ``meibel.py`` and ``eliza.py`` all follow it):
+
+* it defines its state class (a dataclass whose no-argument constructor gives an empty provider),
+* ``routes(state) -> list[BaseRoute]`` -- the provider's public API, mounted by ``app.py`` under the
+  provider's prefix (``/zep/api/v2``, ``/meibel/v2``, ``/eliza``),
+* ``control_routes(state) -> list[BaseRoute]`` -- seeding endpoints, mounted under
+  ``/_emulator/<provider>``.
+
+Rules for handlers:
+
+* Read ``state.<provider>``, ``state.clock`` and ``state.ids`` *at request time*, never capture them
+  when building routes: :meth:`EmulatorState.reset` replaces all three.
+* Check the API key yourself (header names and 401 bodies differ per provider) against
+  ``state.api_keys["<provider>"]``.
+* Fault injection is not your concern; the app applies it before your handler runs.
+
+Determinism: with a seed, the clock starts at :data:`DETERMINISTIC_START` and moves by
+:data:`DETERMINISTIC_TICK` on every ``now()`` call (plus explicit ``advance()``), and ids
+come from a RNG seeded with the seed, so the same request script gives byte-identical responses.
+Without a seed, the clock is the wall clock (plus whatever ``advance()`` added) and ids are random.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .eliza import ElizaState
+    from .meibel import MeibelState
+    from .zep import ZepState
+
+__all__ = [
+    "DETERMINISTIC_START",
+    "DETERMINISTIC_TICK",
+    "PROVIDERS",
+    "Clock",
+    "EmulatorState",
+    "Fault",
+    "FaultTable",
+    "IdFactory",
+    "isoformat_z",
+    "to_epoch_ms",
+]
+
+PROVIDERS: tuple[str, ...] = ("zep", "meibel", "eliza")
+
+DETERMINISTIC_START = datetime(2025, 1, 1, tzinfo=timezone.utc)
+DETERMINISTIC_TICK = timedelta(milliseconds=1)
+
+
+def isoformat_z(moment: datetime) -> str:
+    """RFC 3339 with millisecond precision and a ``Z`` suffix, as the real services write it."""
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+class Clock:
+    """The emulator's notion of "now".
+
+    Deterministic mode hands out strictly increasing instants (one tick per ``now()`` call), so
+    two messages written in the same request still get distinct, ordered timestamps, and a
+    replayed script sees the same instants. Live mode follows the wall clock; ``advance()``
+    shifts it so tests can expire sessions without sleeping.
+    """
+
+    def __init__(
+        self,
+        *,
+        deterministic: bool,
+        start: datetime = DETERMINISTIC_START,
+        tick: timedelta = DETERMINISTIC_TICK,
+    ) -> None:
+        if start.tzinfo is None:
+            raise ValueError("Clock start must be timezone-aware")
+        self.deterministic = deterministic
+        self._tick = tick
+        self._lock = threading.Lock()
+        self._current = start  # deterministic mode only
+        self._offset = timedelta()  # live mode only
+
+    def now(self) -> datetime:
+        """The current instant (aware, UTC); a deterministic clock also moves one tick."""
+        with self._lock:
+            if not self.deterministic:
+                return datetime.now(timezone.utc) + self._offset
+            self._current += self._tick
+            return self._current
+
+    def peek(self) -> datetime:
+        """The current instant without moving a deterministic clock (for expiry checks)."""
+        with self._lock:
+            if not self.deterministic:
+                return datetime.now(timezone.utc) + self._offset
+            return self._current
+
+    def now_ms(self) -> int:
+        """``now()`` as integer milliseconds since the Unix epoch."""
+        return to_epoch_ms(self.now())
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward (never backward: timestamps handed out stay ordered)."""
+        if seconds < 0:
+            raise ValueError(f"Clock.advance() needs seconds >= 0, got {seconds}")
+        with self._lock:
+            if self.deterministic:
+                self._current += timedelta(seconds=seconds)
+            else:
+                self._offset += timedelta(seconds=seconds)
+
+
+def to_epoch_ms(moment: datetime) -> int:
+    """Integer milliseconds since the Unix epoch (exact: no float rounding)."""
+    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return delta // timedelta(milliseconds=1)
+
+
+class IdFactory:
+    """Version-4 UUID strings, reproducible when a seed is given."""
+
+    def __init__(self, seed: int | None) -> None:
+        # A private Random so that nothing else drawing random numbers disturbs the sequence.
+        self._random = random.Random(seed) if seed is not None else None
+        self._lock = threading.Lock()
+
+    def uuid4(self) -> str:
+        if self._random is None:
+            return str(uuid.uuid4())
+        with self._lock:
+            bits = self._random.getrandbits(128)
+        return str(uuid.UUID(int=bits, version=4))
+
+
+@dataclass
+class Fault:
+    """One injected failure, matched against requests to provider routes (never ``/_emulator``).
+
+    ``provider``/``method`` of None match anything; ``path`` is a regex searched (``re.search``) in
+    the path *below* the provider prefix, e.g. ``/sessions/[^/]+/messages`` for Zep.
+    What happens on a match, in order: wait ``latency_ms``; then either close the connection
+    without a response (``drop``), or answer ``status`` (with ``Retry-After: retry_after`` and
+    ``body`` or the provider's usual error body); with neither, the request proceeds normally
+    (a pure latency fault). ``times`` is how many requests it applies to (None = until cleared).
+    """
+
+    provider: str | None = None
+    method: str | None = None
+    path: str | None = None
+    status: int | None = None
+    retry_after: float | None = None
+    latency_ms: int = 0
+    drop: bool = False
+    body: Any = None
+    times: int | None = None
+    hits: int = 0
+
+    def __post_init__(self) -> None:
+        if self.provider is not None and self.provider not in PROVIDERS:
+            raise ValueError(f"unknown provider {self.provider!r}; use one of {list(PROVIDERS)}")
+        if self.status is not None and not 100 <= self.status <= 599:
+            raise ValueError(f"status must be an HTTP status 100-599, got {self.status}")
+        if self.latency_ms < 0:
+            raise ValueError(f"latency_ms must be >= 0, got {self.latency_ms}")
+        if self.times is not None and self.times < 1:
+            raise ValueError(f"times must be >= 1 (or null for 'until cleared'), got {self.times}")
+        if self.path is not None:
+            try:
+                re.compile(self.path)
+            except re.error as exc:
+                raise ValueError(f"path is not a valid regular expression: {exc}") from exc
+        if self.method is not None:
+            self.method = self.method.upper()
+
+    def matches(self, provider: str, method: str, path: str) -> bool:
+        return (
+            (self.provider is None or self.provider == provider)
+            and (self.method is None or self.method == method.upper())
+            and (self.path is None or re.search(self.path, path) is not None)
+        )
+
+
+class FaultTable:
+    """Faults in the order they were added; the first match wins and is used up one time."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def snapshot(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
+
+    def take(self, provider: str, method: str, path: str) -> Fault | None:
+        """The fault for this request, if any, counting it as used."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(provider, method, path):
+                    fault.hits += 1
+                    if fault.times is not None and fault.hits >= fault.times:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+
+def _no_keys() -> dict[str, str | None]:
+    return dict.fromkeys(PROVIDERS)
+
+
+@dataclass
+class EmulatorState:
+    """All the emulator's mutable state. Build with :meth:`create`; wipe with :meth:`reset`."""
+
+    seed: int | None
+    clock: Clock
+    ids: IdFactory
+    zep: ZepState
+    meibel: MeibelState
+    eliza: ElizaState
+    api_keys: dict[str, str | None] = field(default_factory=_no_keys)
+    faults: FaultTable = field(default_factory=FaultTable)
+    # Re-entrant so a handler holding it may call helpers that take it again.
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    @classmethod
+    def create(
+        cls, seed: int | None = None, api_keys: dict[str, str | None] | None = None
+    ) -> EmulatorState:
+        zep, meibel, eliza = _fresh_provider_states()
+        state = cls(
+            seed=seed,
+            clock=Clock(deterministic=seed is not None),
+            ids=IdFactory(seed),
+            zep=zep,
+            meibel=meibel,
+            eliza=eliza,
+        )
+        if api_keys:
+            state.set_api_keys(api_keys)
+        return state
+
+    def set_api_keys(self, api_keys: dict[str, str | None]) -> None:
+        """Turn auth on (a key) or off (None) per provider; unnamed providers keep theirs."""
+        unknown = set(api_keys) - set(PROVIDERS)
+        if unknown:
+            raise ValueError(f"unknown provider(s) {sorted(unknown)}; use {list(PROVIDERS)}")
+        with self.lock:
+            self.api_keys.update(api_keys)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Forget every user, session, message and fault; restart clock and ids from ``seed``.
+
+        API keys survive: they are server configuration, not data, so a test that resets between
+        cases keeps the auth setup the server was started with.
+        """
+        zep, meibel, eliza = _fresh_provider_states()
+        with self.lock:
+            self.seed = seed
+            self.clock = Clock(deterministic=seed is not None)
+            self.ids = IdFactory(seed)
+            self.faults.clear()
+            self.zep, self.meibel, self.eliza = zep, meibel, eliza
+
+
+def _fresh_provider_states() -> tuple[ZepState, MeibelState, ElizaState]:
+    # Imported here: provider modules import this module for Clock & co.
+    from .eliza import ElizaState
+    from .meibel import MeibelState
+    from .zep import ZepState
+
+    return ZepState(), MeibelState(), ElizaState()
