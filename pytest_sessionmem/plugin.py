@@ -1,3 +1,222 @@
-"""pytest hooks, options, markers and fixtures. No logic lives here."""
+"""pytest hooks, options, markers and fixtures.
+
+No logic lives here: each fixture reads the config, builds an object from another
+module, yields it and runs its teardown checks. Everything heavy is imported inside
+the fixtures that need it, so loading the plugin costs a pytest run almost nothing.
+"""
 
 from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_sessionmem.errors import ConfigError
+from pytest_sessionmem.run import RunState
+from pytest_sessionmem.settings import PROVIDERS, RECORD_MODES, UNUSED_POLICIES
+
+if TYPE_CHECKING:
+    from pytest_sessionmem.client import AsyncSessionClient, SessionClient
+    from pytest_sessionmem.emulator.runner import EmulatorServer
+    from pytest_sessionmem.recorded import RecordedSession
+
+RUN_STATE = pytest.StashKey[RunState]()
+CALL_FAILED = pytest.StashKey[bool]()
+
+# (setting, command-line flag, kind, help). Every one is also an ini key "sessionmem_<setting>".
+_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("record_mode", "--sessionmem-record-mode", "choice",
+     f"none (default: replay only, no network), once, new_episodes or all. One of {RECORD_MODES}."),
+    ("provider", "--sessionmem-provider", "choice", f"default provider: one of {PROVIDERS}."),
+    ("base_url", "--sessionmem-base-url", "str", "provider base URL to record against."),
+    ("cassette_dir", "--sessionmem-cassette-dir", "str",
+     "cassette folder beside each test file (default: cassettes)."),
+    ("transcript_dir", "--sessionmem-transcript-dir", "str",
+     "expected-transcript folder beside each test file (default: transcripts)."),
+    ("update", "--sessionmem-update", "bool", "write or update expected-transcript files."),
+    ("emulator", "--sessionmem-emulator", "bool",
+     "record against the embedded emulator started for this run."),
+    ("unused", "--sessionmem-unused", "choice",
+     f"what unused recorded interactions do: one of {UNUSED_POLICIES} (default warn)."),
+    ("keep_failed", "--sessionmem-keep-failed", "bool",
+     "keep the cassette a failing test recorded (discarded by default)."),
+    ("scrub_headers", "--sessionmem-scrub-header", "list", "extra header to scrub (repeatable)."),
+    ("scrub_query_params", "--sessionmem-scrub-query", "list",
+     "query parameter to scrub (repeatable)."),
+    ("scrub_json_paths", "--sessionmem-scrub-json-path", "list",
+     "dotted JSON path to scrub, * matches any key or index (repeatable)."),
+    ("scrub_patterns", "--sessionmem-scrub-pattern", "list",
+     "regex scrubbed anywhere in recordings (repeatable)."),
+)
+
+
+class UnusedInteractionsWarning(UserWarning):
+    """A test left recorded interactions unplayed: the cassette holds traffic the test no longer makes."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("sessionmem", "record and replay agent memory sessions")
+    for name, flag, kind, help_text in _OPTIONS:
+        if kind == "bool":
+            group.addoption(flag, action="store_true", default=None, dest=f"sessionmem_{name}",
+                            help=help_text)
+            parser.addini(f"sessionmem_{name}", help_text, type="bool", default=None)
+        elif kind == "list":
+            group.addoption(flag, action="append", default=None, dest=f"sessionmem_{name}",
+                            help=help_text)
+            parser.addini(f"sessionmem_{name}", help_text, type="linelist", default=None)
+        else:
+            group.addoption(flag, default=None, dest=f"sessionmem_{name}", help=help_text)
+            parser.addini(f"sessionmem_{name}", help_text, default=None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "sessionmem(provider=, session_id=, cassette=, record_mode=, base_url=, unused=, "
+        "keep_failed=, intercept_httpx=, scrub_headers=, scrub_query_params=, "
+        "scrub_json_paths=, scrub_patterns=): record/replay settings for one test.",
+    )
+    cli = {name: config.getoption(f"sessionmem_{name}") for name, *_ in _OPTIONS}
+    ini = {name: _ini(config, f"sessionmem_{name}") for name, *_ in _OPTIONS}
+    try:
+        config.stash[RUN_STATE] = RunState(cli=cli, ini=ini, rootdir=config.rootpath)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(RUN_STATE, None)
+    if state is not None:
+        state.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return "sessionmem: " + config.stash[RUN_STATE].base.describe()
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    config_state = item.config.stash[RUN_STATE]
+    config_state.note_collected(item.path, _test_name(item))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+        item.config.stash[RUN_STATE].note_ran(item.path, _test_name(item))
+    return report
+
+
+def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str] | None:
+    # Nothing of ours can be compared before our models were imported: stay free otherwise.
+    if op != "==" or "pytest_sessionmem.models" not in sys.modules:
+        return None
+    from pytest_sessionmem.diff import explain_transcript_equality
+
+    return explain_transcript_equality(left, right)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    state = config.stash[RUN_STATE]
+    if hasattr(config, "workeroutput"):
+        config.workeroutput["sessionmem"] = state.export()
+    state.stop()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    data = getattr(node, "workeroutput", {}).get("sessionmem")
+    if data:
+        node.config.stash[RUN_STATE].merge(data)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    lines = config.stash[RUN_STATE].summary_lines()
+    if lines:
+        terminalreporter.section("sessionmem")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+# -- fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def recorded_session(request: pytest.FixtureRequest) -> Iterator[RecordedSession]:
+    """The test's record/replay context: cassette, clients, transcript file."""
+    state = request.config.stash[RUN_STATE]
+    node = request.node
+    marker: dict[str, Any] = {}
+    for mark in reversed(list(node.iter_markers("sessionmem"))):  # closest marker wins
+        if mark.args:
+            pytest.fail("@pytest.mark.sessionmem takes keyword arguments only.", pytrace=False)
+        marker.update(mark.kwargs)
+    try:
+        settings = state.settings_for(marker)
+        recorded = state.open_session(
+            settings, test_path=node.path, test_name=_test_name(node), nodeid=node.nodeid
+        )
+    except ConfigError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    from pytest_sessionmem import polling
+
+    with polling.virtual_time(recorded.replaying):
+        if settings.intercept_httpx:
+            with recorded.intercept_httpx():
+                yield recorded
+        else:
+            yield recorded
+    outcome = state.close_session(
+        recorded,
+        nodeid=node.nodeid,
+        failed=node.stash.get(CALL_FAILED, True),
+        keep_failed=settings.keep_failed,
+    )
+    if outcome.unused and settings.unused != "ignore":
+        message = (
+            f"{outcome.unused} recorded interaction(s) in {outcome.path} were not used by "
+            f"{node.nodeid}. Re-record with --sessionmem-record-mode=all to drop them, or set "
+            "@pytest.mark.sessionmem(unused='ignore')."
+        )
+        if settings.unused == "error":
+            pytest.fail(message, pytrace=False)
+        warnings.warn(UnusedInteractionsWarning(message), stacklevel=1)
+
+
+@pytest.fixture
+def session_client(recorded_session: RecordedSession) -> SessionClient:
+    """Our provider-neutral client on the test's cassette."""
+    return recorded_session.client
+
+
+@pytest.fixture
+def async_session_client(recorded_session: RecordedSession) -> AsyncSessionClient:
+    """The async client on the test's cassette (pytest-asyncio or anyio)."""
+    return recorded_session.async_client
+
+
+@pytest.fixture(scope="session")
+def sessionmem_emulator(pytestconfig: pytest.Config) -> EmulatorServer:
+    """The embedded emulator, on a loopback port, shared by the run (needs the emulator extra)."""
+    try:
+        return pytestconfig.stash[RUN_STATE].emulator()
+    except ConfigError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+def _test_name(item: pytest.Item) -> str:
+    cls = getattr(item, "cls", None)
+    return f"{cls.__name__}.{item.name}" if cls is not None else item.name
+
+
+def _ini(config: pytest.Config, name: str) -> Any:
+    value = config.getini(name)
+    return None if value == [] else value

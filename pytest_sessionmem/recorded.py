@@ -1,0 +1,267 @@
+"""The ``recorded_session`` object: one test's record/replay context.
+
+It ties together the test's cassette, the provider and base URL the test talks to, our
+clients on the cassette transport, httpx clients for SDKs, and the test's
+expected-transcript file. It knows nothing of pytest; the plugin builds it and closes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pytest_sessionmem.errors import ConfigError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from pytest_sessionmem.cassette import CassetteSession
+    from pytest_sessionmem.client import AsyncSessionClient, SessionClient
+    from pytest_sessionmem.models import Memory, Transcript
+
+__all__ = ["CassetteInfo", "RecordedSession", "TranscriptFileUse"]
+
+T = TypeVar("T")
+
+# The key an SDK is handed while replaying without credentials: it is scrubbed from
+# every recording, so any non-empty value matches.
+REPLAY_API_KEY = "sessionmem-replay"
+
+
+@dataclass(frozen=True)
+class CassetteInfo:
+    """What a test can learn about its cassette."""
+
+    path: Path
+    mode: str
+    session: CassetteSession = field(repr=False)
+
+    @property
+    def interactions(self) -> Sequence[Any]:
+        return self.session.interactions
+
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
+
+
+@dataclass
+class TranscriptFileUse:
+    """How a test used its expected-transcript file (for the end-of-run report)."""
+
+    path: Path
+    written: bool = False
+
+
+class RecordedSession:
+    """Record/replay context of one test; reached through the ``recorded_session`` fixture."""
+
+    def __init__(
+        self,
+        *,
+        provider: str | None,
+        session_id: str | None,
+        base_url: str,
+        cassette: CassetteSession,
+        transcript_path: Path,
+        update: bool,
+        api_key: str | None,
+        replaying: bool,
+    ) -> None:
+        self.provider = provider
+        self.session_id = session_id
+        self.base_url = base_url
+        self.cassette = CassetteInfo(cassette.path, cassette.mode.value, cassette)
+        self.transcript_path = transcript_path
+        self.update = update
+        self.replaying = replaying
+        self._api_key = api_key
+        self._cassette = cassette
+        self._client: SessionClient | None = None
+        self._async_client: AsyncSessionClient | None = None
+        self._httpx_clients: list[httpx.Client] = []
+        self._async_httpx_clients: list[httpx.AsyncClient] = []
+        self.transcript_uses: list[TranscriptFileUse] = []
+
+    # -- credentials and clients -------------------------------------------------------
+
+    @property
+    def api_key(self) -> str:
+        """The key to hand an SDK: the real one while recording, a placeholder in replay.
+
+        Keys never reach the cassette, so a replay matches whatever key it sends.
+        """
+        return self._api_key or REPLAY_API_KEY
+
+    @property
+    def client(self) -> SessionClient:
+        """Our provider-neutral client, talking through the cassette."""
+        if self._client is None:
+            from pytest_sessionmem.client import SessionClient
+
+            self._client = SessionClient(
+                self._require_provider(),
+                base_url=self.base_url,
+                api_key=self._client_key(),
+                transport=self._cassette.transport(),
+                sleep=_no_sleep if self.replaying else None,
+            )
+        return self._client
+
+    @property
+    def async_client(self) -> AsyncSessionClient:
+        """The async twin of :attr:`client`."""
+        if self._async_client is None:
+            from pytest_sessionmem.client import AsyncSessionClient
+
+            self._async_client = AsyncSessionClient(
+                self._require_provider(),
+                base_url=self.base_url,
+                api_key=self._client_key(),
+                transport=self._cassette.async_transport(),
+                sleep=_no_async_sleep if self.replaying else None,
+            )
+        return self._async_client
+
+    def httpx_client(self, **kwargs: Any) -> httpx.Client:
+        """An ``httpx.Client`` on the cassette, for SDKs: ``Zep(httpx_client=...)``."""
+        import httpx
+
+        client = httpx.Client(transport=self._cassette.transport(), **kwargs)
+        self._httpx_clients.append(client)
+        return client
+
+    def async_httpx_client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """An ``httpx.AsyncClient`` on the cassette, for async SDKs: ``AsyncZep(httpx_client=...)``."""
+        import httpx
+
+        client = httpx.AsyncClient(transport=self._cassette.async_transport(), **kwargs)
+        self._async_httpx_clients.append(client)
+        return client
+
+    @contextlib.contextmanager
+    def intercept_httpx(self) -> Iterator[None]:
+        """Route SDKs that build their own httpx client (the Meibel SDK) through the cassette.
+
+        Opt-in: it patches httpx's transport classes for requests under :attr:`base_url`
+        while the block runs. Prefer :meth:`httpx_client` when the SDK accepts one.
+        """
+        from pytest_sessionmem.intercept import intercept_httpx
+
+        with intercept_httpx(self._cassette, base_url=self.base_url):
+            yield
+
+    # -- reading and asserting ---------------------------------------------------------
+
+    def transcript(self, session_id: str | None = None) -> Transcript:
+        """All messages of the session, oldest first, through the cassette."""
+        return self.client.get_messages(self._session(session_id))
+
+    def memory(
+        self,
+        session_id: str | None = None,
+        *,
+        last_n: int | None = None,
+        min_rating: float | None = None,
+    ) -> Memory:
+        """The session's memory (Zep), through the cassette."""
+        return self.client.get_memory(
+            self._session(session_id), last_n=last_n, min_rating=min_rating
+        )
+
+    def assert_transcript(
+        self,
+        expected: Any = None,
+        *,
+        actual: Transcript | None = None,
+        mode: str = "exact",
+        **options: Any,
+    ) -> None:
+        """Compare the session's transcript with ``expected``.
+
+        With ``expected=None`` the test's expected-transcript file is used; with
+        ``--sessionmem-update`` that file is written (or updated, keeping matchers that
+        still hold) from the actual transcript first.
+        """
+        from pytest_sessionmem import assertions, transcript_file
+
+        __tracebackhide__ = True
+        transcript = actual if actual is not None else self.transcript()
+        if expected is not None:
+            assertions.assert_transcript(transcript, expected, mode=mode, **options)
+            return
+        use = TranscriptFileUse(self.transcript_path)
+        self.transcript_uses.append(use)
+        if self.update:
+            previous = (
+                transcript_file.read_transcript_file(self.transcript_path)
+                if self.transcript_path.exists()
+                else None
+            )
+            text = transcript_file.render_transcript_file(transcript, previous=previous)
+            if not self.transcript_path.exists() or self.transcript_path.read_text(
+                encoding="utf-8"
+            ) != text:
+                transcript_file.write_transcript_file(self.transcript_path, text)
+                use.written = True
+        elif not self.transcript_path.exists():
+            raise AssertionError(
+                f"No expected-transcript file at {self.transcript_path}. "
+                "Run the test once with --sessionmem-update to write it from the actual "
+                "transcript, review it, and commit it."
+            )
+        assertions.assert_transcript(transcript, self.transcript_path, mode=mode, **options)
+
+    def wait_until(
+        self,
+        fetch: Callable[[], T],
+        predicate: Callable[[T], object] | None = None,
+        **options: Any,
+    ) -> T:
+        """Poll ``fetch`` until ``predicate`` holds; instant under replay (see ``wait_until``)."""
+        from pytest_sessionmem.polling import wait_until
+
+        return wait_until(fetch, predicate, **options)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every client this object handed out."""
+        if self._client is not None:
+            self._client.close()
+        for client in self._httpx_clients:
+            client.close()
+        # Async clients hold no sockets here (recording closes connections after each
+        # response), and closing them needs the test's event loop, which is gone by now.
+        self._httpx_clients.clear()
+
+    def _client_key(self) -> str | None:
+        return self._api_key if self._api_key else (REPLAY_API_KEY if self.replaying else None)
+
+    def _require_provider(self) -> str:
+        if self.provider is None:
+            raise ConfigError(
+                "recorded_session has no provider. Set one with "
+                "@pytest.mark.sessionmem(provider='zep'|'meibel'|'eliza'), "
+                "--sessionmem-provider or the sessionmem_provider ini key."
+            )
+        return self.provider
+
+    def _session(self, session_id: str | None) -> str:
+        chosen = session_id or self.session_id
+        if not chosen:
+            raise ConfigError(
+                "No session id: pass one, or set @pytest.mark.sessionmem(session_id=...)."
+            )
+        return chosen
+
+
+def _no_sleep(_seconds: float) -> None:
+    """Replay never waits: the recorded answers are already there."""
+
+
+async def _no_async_sleep(_seconds: float) -> None:
+    """Async twin of :func:`_no_sleep`."""

@@ -1,0 +1,186 @@
+"""Resolve the plugin's settings for one test from every source, in one place.
+
+Precedence, the same for every scalar key::
+
+    command line  >  @pytest.mark.sessionmem(...)  >  ini file  >  default
+
+List keys (the ``scrub_*`` options) are different on purpose: they are *merged* across
+all sources, because scrubbing more is never unsafe and a marker should not be able to
+silently drop a header the ini file scrubs.
+
+This module knows nothing of pytest: the plugin hands it plain mappings in which an
+unset value is ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from pytest_sessionmem.errors import ConfigError
+
+__all__ = [
+    "MARKER_KEYS",
+    "PROVIDERS",
+    "RECORD_MODES",
+    "UNUSED_POLICIES",
+    "Settings",
+    "resolve_settings",
+]
+
+PROVIDERS = ("zep", "meibel", "eliza")
+RECORD_MODES = ("none", "once", "new_episodes", "all")
+UNUSED_POLICIES = ("warn", "error", "ignore")
+
+_LIST_KEYS = ("scrub_headers", "scrub_query_params", "scrub_json_paths", "scrub_patterns")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the plugin needs to know about one test's record/replay context."""
+
+    record_mode: str = "none"
+    provider: str | None = None
+    base_url: str | None = None
+    cassette_dir: str = "cassettes"
+    transcript_dir: str = "transcripts"
+    update: bool = False
+    emulator: bool = False
+    unused: str = "warn"
+    keep_failed: bool = False
+    intercept_httpx: bool = False
+    session_id: str | None = None
+    cassette: str | None = None
+    scrub_headers: tuple[str, ...] = ()
+    scrub_query_params: tuple[str, ...] = ()
+    scrub_json_paths: tuple[str, ...] = ()
+    scrub_patterns: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """One line for the report header."""
+        parts = [f"record_mode={self.record_mode}"]
+        if self.provider:
+            parts.append(f"provider={self.provider}")
+        if self.base_url:
+            parts.append(f"base_url={self.base_url}")
+        parts.append(f"cassettes=<test dir>/{self.cassette_dir}")
+        parts.append(f"transcripts=<test dir>/{self.transcript_dir}")
+        if self.update:
+            parts.append("update=on")
+        if self.emulator:
+            parts.append("emulator=on")
+        parts.append(f"unused={self.unused}")
+        return ", ".join(parts)
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Settings))
+
+# What a marker may set. Run-wide switches (update, emulator, directories) are not per-test.
+MARKER_KEYS: tuple[str, ...] = (
+    "provider",
+    "session_id",
+    "cassette",
+    "record_mode",
+    "base_url",
+    "unused",
+    "keep_failed",
+    "intercept_httpx",
+    *_LIST_KEYS,
+)
+
+
+def resolve_settings(
+    *,
+    cli: Mapping[str, Any] | None = None,
+    marker: Mapping[str, Any] | None = None,
+    ini: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Combine the three sources into validated :class:`Settings`.
+
+    ``None`` values mean "not set here". Unknown marker keys and bad values raise
+    :class:`~pytest_sessionmem.errors.ConfigError` listing what is allowed.
+    """
+    cli = dict(cli or {})
+    marker = dict(marker or {})
+    ini = dict(ini or {})
+    unknown = sorted(set(marker) - set(MARKER_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"@pytest.mark.sessionmem got unknown argument(s) {', '.join(unknown)}. "
+            f"It accepts: {', '.join(MARKER_KEYS)}."
+        )
+    for source in (cli, ini):
+        stray = sorted(set(source) - set(_FIELD_NAMES))
+        if stray:
+            raise ConfigError(f"Unknown sessionmem setting(s): {', '.join(stray)}.")
+
+    values: dict[str, Any] = {}
+    for name in _FIELD_NAMES:
+        if name in _LIST_KEYS:
+            merged: list[str] = []
+            for source in (ini, marker, cli):
+                for item in _as_list(source.get(name), name):
+                    if item not in merged:
+                        merged.append(item)
+            values[name] = tuple(merged)
+            continue
+        for source in (cli, marker, ini):
+            value = source.get(name)
+            if value is not None and value != "":
+                values[name] = value
+                break
+    settings = Settings(**{k: _coerce(k, v) for k, v in values.items()})
+    _validate(settings)
+    return settings
+
+
+def _as_list(value: Any, name: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        # ini and CLI give strings: comma- or newline-separated
+        return [part.strip() for part in re.split(r"[,\n]", value) if part.strip()]
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    raise ConfigError(f"sessionmem setting {name} must be a list of strings, got {value!r}.")
+
+
+def _coerce(name: str, value: Any) -> Any:
+    default = getattr(Settings, name, None)
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"sessionmem setting {name} must be true or false, got {value!r}.")
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _validate(settings: Settings) -> None:
+    _one_of("record_mode", settings.record_mode, RECORD_MODES)
+    _one_of("unused", settings.unused, UNUSED_POLICIES)
+    if settings.provider is not None:
+        _one_of("provider", settings.provider, PROVIDERS)
+    if settings.base_url is not None and not re.match(r"^https?://", settings.base_url):
+        raise ConfigError(
+            f"sessionmem base_url must start with http:// or https://, got {settings.base_url!r}."
+        )
+    for pattern in settings.scrub_patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"sessionmem scrub pattern {pattern!r} is not a valid regex: {exc}.") from exc
+
+
+def _one_of(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(
+            f"{value!r} is not a valid sessionmem {name}. Valid values: {', '.join(allowed)}."
+        )
