@@ -1,0 +1,65 @@
+"""Conversion between httpx objects and the stored request/response form.
+
+Capturing keeps every header; :class:`~pytest_sessionmem.cassette.redact.Redactor` decides
+what survives. Paths are made relative to the base URL here, so host, scheme and port
+never reach the cassette or the matcher.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from pytest_sessionmem.cassette.schema import Body, RecordedRequest, RecordedResponse
+
+__all__ = ["capture_request", "capture_response", "relative_path", "to_httpx_response"]
+
+
+def _base_path(base_url: httpx.URL) -> str:
+    return base_url.path.rstrip("/")
+
+
+def relative_path(url: httpx.URL, base_url: httpx.URL) -> str:
+    """``/zep/api/v2/sessions/s1`` under base ``.../zep/api/v2`` is ``/sessions/s1``.
+
+    A request outside the base path keeps its full path.
+    """
+    prefix = _base_path(base_url)
+    path = url.path or "/"
+    if not prefix:
+        return path
+    if path == prefix:
+        return "/"
+    if path.startswith(prefix + "/"):
+        return path[len(prefix) :]
+    return path
+
+
+def capture_request(request: httpx.Request, base_url: httpx.URL) -> RecordedRequest:
+    """The unscrubbed stored form of a request whose body has been read."""
+    content_type = request.headers.get("content-type", "")
+    return RecordedRequest(
+        method=request.method.upper(),
+        path=relative_path(request.url, base_url),
+        query=tuple(request.url.params.multi_items()),
+        headers=tuple((name.lower(), value) for name, value in request.headers.multi_items()),
+        body=Body.from_bytes(request.content, content_type),
+    )
+
+
+def capture_response(status: int, headers: httpx.Headers, decoded: bytes) -> RecordedResponse:
+    """The unscrubbed stored form of a response; ``decoded`` has no content-encoding left."""
+    return RecordedResponse(
+        status=status,
+        headers=tuple((name.lower(), value) for name, value in headers.multi_items()),
+        body=Body.from_bytes(decoded, headers.get("content-type", "")),
+    )
+
+
+def to_httpx_response(recorded: RecordedResponse, request: httpx.Request) -> httpx.Response:
+    """A replayed response; httpx adds ``content-length`` for the body."""
+    return httpx.Response(
+        recorded.status,
+        headers=list(recorded.headers),
+        content=recorded.body.to_bytes(),
+        request=request,
+    )

@@ -1,0 +1,219 @@
+"""Scrubbing: what is removed or masked before a request or response is stored or matched.
+
+Applied to every recorded request and response before it reaches disk, and to every
+incoming request before matching, so a replay without the real API key (or with a
+different one) still matches the scrubbed recording.
+
+What happens, in order:
+
+1. Headers: credentials (:data:`ALWAYS_DROPPED_HEADERS`) are always dropped, as are the
+   configured ``headers`` and any header whose value *is* a configured secret. Of the rest,
+   only a small allow-list is kept (:data:`KEPT_REQUEST_HEADERS`, :data:`KEPT_RESPONSE_HEADERS`,
+   plus ``keep_headers``): the file stays small and reviewable and cannot leak a header
+   nobody thought of.
+2. Query parameters named in ``query_params`` get the value ``<REDACTED>``.
+3. JSON bodies: values at ``json_paths`` (dotted, ``*`` for any key or list item) become
+   ``<REDACTED>``.
+4. Everywhere (URL path, query, header values, JSON keys and strings, text bodies): every
+   occurrence of a configured secret becomes ``<NAME>``, also in its percent-encoded and
+   JSON-escaped forms, and every match of a configured regex becomes ``<REDACTED>``.
+   Binary bodies get the secret replacement only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import quote
+
+from pytest_sessionmem.cassette.schema import Body, Pairs, RecordedRequest, RecordedResponse
+from pytest_sessionmem.errors import ConfigError
+
+__all__ = [
+    "ALWAYS_DROPPED_HEADERS",
+    "KEPT_REQUEST_HEADERS",
+    "KEPT_RESPONSE_HEADERS",
+    "REDACTED",
+    "Redactor",
+    "ScrubConfig",
+]
+
+REDACTED = "<REDACTED>"
+
+#: Credentials of the three providers and the usual HTTP ones; cannot be switched off.
+ALWAYS_DROPPED_HEADERS = frozenset(
+    {"authorization", "meibel-api-key", "x-api-key", "cookie", "set-cookie", "proxy-authorization"}
+)
+#: Request headers worth keeping: the body's encoding.
+KEPT_REQUEST_HEADERS = frozenset({"content-type"})
+#: Response headers clients act on: parsing, redirects, back-off.
+KEPT_RESPONSE_HEADERS = frozenset(
+    {
+        "content-type",
+        "location",
+        "retry-after",
+        "retry-after-ms",
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+    }
+)
+
+_PLACEHOLDER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class ScrubConfig:
+    """What to scrub on top of the credential headers that are always dropped.
+
+    ``headers``: extra header names to drop (case-insensitive). ``query_params``: query
+    parameters whose values become ``<REDACTED>``. ``json_paths``: dotted paths into JSON
+    bodies, ``*`` for any list item or key (``"messages.*.metadata.email"``).
+    ``patterns``: regexes replaced by ``<REDACTED>`` anywhere in URLs, headers and bodies.
+    ``secrets``: placeholder name -> secret value; every occurrence becomes ``<NAME>``.
+    ``keep_headers``: extra header names to keep in the file (never a credential header).
+    """
+
+    headers: tuple[str, ...] = ()
+    query_params: tuple[str, ...] = ()
+    json_paths: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    keep_headers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in self.secrets:
+            if not _PLACEHOLDER_NAME.match(name):
+                raise ConfigError(
+                    f"Secret placeholder name {name!r} is not usable; use letters, digits and "
+                    "underscores, such as 'ZEP_API_KEY'."
+                )
+        for pattern in self.patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(
+                    f"Scrub pattern {pattern!r} is not a valid regex: {exc}."
+                ) from None
+            if re.fullmatch(pattern, ""):
+                raise ConfigError(
+                    f"Scrub pattern {pattern!r} matches the empty string, so it would insert "
+                    f"{REDACTED} between every character; make it match at least one character."
+                )
+        for path in self.json_paths:
+            if not path or "" in path.split("."):
+                raise ConfigError(
+                    f"JSON path {path!r} is not a dotted path such as 'messages.*.content'."
+                )
+        credentials = sorted({h.lower() for h in self.keep_headers} & ALWAYS_DROPPED_HEADERS)
+        if credentials:
+            raise ConfigError(
+                f"keep_headers lists {credentials[0]!r}, a credential header that is never written "
+                "to a cassette; remove it from keep_headers."
+            )
+
+
+class Redactor:
+    """Applies one :class:`ScrubConfig` to recorded requests and responses (pure, no I/O)."""
+
+    def __init__(self, config: ScrubConfig) -> None:
+        self._config = config
+        self._dropped = ALWAYS_DROPPED_HEADERS | {h.lower() for h in config.headers}
+        self._kept_extra = frozenset(h.lower() for h in config.keep_headers)
+        self._masked_params = frozenset(config.query_params)
+        self._patterns = [re.compile(p) for p in config.patterns]
+        self._json_paths = [tuple(p.split(".")) for p in config.json_paths]
+        self._secret_values = {value for value in config.secrets.values() if value}
+        # Longest first, so a secret that contains another is replaced whole.
+        self._replacements: list[tuple[str, str]] = []
+        for name, value in sorted(config.secrets.items(), key=lambda item: -len(item[1])):
+            if not value:
+                continue  # an unset key must not replace the empty string everywhere
+            placeholder = f"<{name}>"
+            for form in dict.fromkeys((value, quote(value, safe=""), json.dumps(value)[1:-1])):
+                self._replacements.append((form, placeholder))
+
+    def text(self, value: str) -> str:
+        """Secrets to placeholders, then regex matches to ``<REDACTED>``."""
+        for secret, placeholder in self._replacements:
+            value = value.replace(secret, placeholder)
+        for pattern in self._patterns:
+            value = pattern.sub(REDACTED, value)
+        return value
+
+    def request(self, request: RecordedRequest) -> RecordedRequest:
+        """The stored (and matched) form of a request."""
+        query = tuple(
+            (self.text(key), REDACTED if key in self._masked_params else self.text(value))
+            for key, value in request.query
+        )
+        return replace(
+            request,
+            path=self.text(request.path),
+            query=query,
+            headers=self._headers(request.headers, KEPT_REQUEST_HEADERS),
+            body=self._body(request.body),
+        )
+
+    def response(self, response: RecordedResponse) -> RecordedResponse:
+        """The stored form of a response."""
+        return replace(
+            response,
+            headers=self._headers(response.headers, KEPT_RESPONSE_HEADERS),
+            body=self._body(response.body),
+        )
+
+    def _headers(self, headers: Pairs, allowed: frozenset[str]) -> Pairs:
+        kept: list[tuple[str, str]] = []
+        for raw_name, value in headers:
+            name = raw_name.lower()
+            if name in self._dropped or value.strip() in self._secret_values:
+                continue
+            if name in allowed or name in self._kept_extra:
+                kept.append((name, self.text(value)))
+        return tuple(sorted(kept))
+
+    def _body(self, body: Body) -> Body:
+        if body.kind == "json":
+            masked = body.value
+            for path in self._json_paths:
+                masked = _mask_path(masked, path)
+            return Body("json", self._json_strings(masked))
+        if body.kind == "text":
+            return Body("text", self.text(str(body.value)))
+        if body.kind == "base64":
+            content = bytes(body.value)
+            for secret, placeholder in self._replacements:
+                content = content.replace(secret.encode("utf-8"), placeholder.encode("utf-8"))
+            return Body("base64", content)
+        return body
+
+    def _json_strings(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self._json_strings(item) for item in value]
+        if isinstance(value, dict):
+            return {self.text(key): self._json_strings(item) for key, item in value.items()}
+        return value
+
+
+def _mask_path(value: Any, path: tuple[str, ...]) -> Any:
+    """A copy of ``value`` with whatever sits at ``path`` replaced by ``<REDACTED>``."""
+    if not path:
+        return REDACTED
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {
+            key: _mask_path(item, rest) if head in ("*", key) else item
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _mask_path(item, rest) if head == "*" or head == str(index) else item
+            for index, item in enumerate(value)
+        ]
+    return value  # the path does not exist in this body: nothing to mask

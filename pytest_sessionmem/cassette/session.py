@@ -1,0 +1,277 @@
+"""One test's record/replay state: :class:`CassetteSession`.
+
+Record modes (the vcrpy meanings):
+
+========================  =====================================================================
+``none``                  replay only; never opens a socket. A miss is :class:`UnmatchedRequest`.
+``once``                  record everything when the file does not exist, else behave like ``none``.
+``new_episodes``          replay what matches, record (and append) what does not.
+``all``                   record everything afresh; the existing file is not even read and is
+                          replaced when the test finishes well.
+========================  =====================================================================
+
+Each recorded response replays once, in recorded order, so "read, write, read again" and
+polling loops replay faithfully. The plugin calls :meth:`CassetteSession.finish` after the
+test: new recordings are written atomically, or discarded when the test failed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from pytest_sessionmem.cassette.capture import capture_request, capture_response, to_httpx_response
+from pytest_sessionmem.cassette.matching import explain_miss, match_key
+from pytest_sessionmem.cassette.redact import Redactor, ScrubConfig
+from pytest_sessionmem.cassette.schema import Cassette, Interaction, RecordedRequest
+from pytest_sessionmem.cassette.store import dump_cassette, load_cassette, write_atomic
+from pytest_sessionmem.errors import CassetteNotFound, ConfigError, UnmatchedRequest
+
+if TYPE_CHECKING:
+    from pytest_sessionmem.transport import RecordingTransport, ReplayTransport
+
+__all__ = ["CassetteSession", "FinishReport", "RecordMode"]
+
+
+class RecordMode(str, Enum):
+    """When a cassette session may go to the network (see the module docstring)."""
+
+    NONE = "none"
+    ONCE = "once"
+    NEW_EPISODES = "new_episodes"
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class FinishReport:
+    """What :meth:`CassetteSession.finish` did."""
+
+    path: Path
+    written: bool
+    played: int
+    recorded: int
+    unused: int
+    discarded: bool
+
+
+class CassetteSession:
+    """The cassette of one test: loads it, replays from it, records into it, writes it back."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        mode: RecordMode,
+        base_url: str,
+        scrub: ScrubConfig = ScrubConfig(),  # noqa: B008 - frozen, so sharing the default is safe
+        record_command: str = "",
+        real_transport: httpx.BaseTransport | None = None,
+        real_async_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        try:
+            self.mode = RecordMode(mode)
+        except ValueError:
+            valid = ", ".join(m.value for m in RecordMode)
+            raise ConfigError(f"{mode!r} is not a record mode. Valid modes: {valid}.") from None
+        self.path = Path(path)
+        self.base_url = base_url
+        self._base = httpx.URL(base_url)
+        self._redactor = Redactor(scrub)
+        self._record_command = record_command
+        self._real = real_transport
+        self._real_async = real_async_transport
+        self._owned_real: httpx.HTTPTransport | None = None
+        self._owned_real_async: httpx.AsyncHTTPTransport | None = None
+        self._lock = threading.Lock()  # SDKs may send from several threads
+        self._file_existed = self.path.exists()
+        self._recorded_base_url = ""
+        loaded: tuple[Interaction, ...] = ()
+        # `all` ignores the old file entirely, so even a corrupt one can be re-recorded.
+        if self._file_existed and self.mode is not RecordMode.ALL:
+            cassette = load_cassette(self.path)
+            loaded, self._recorded_base_url = cassette.interactions, cassette.base_url
+        self._loaded = loaded
+        self._play_counts = [0] * len(loaded)
+        self._new: list[Interaction] = []
+        self._transport: ReplayTransport | RecordingTransport | None = None
+
+    # -- state --------------------------------------------------------------------------------
+
+    @property
+    def is_recording(self) -> bool:
+        """True when this session may reach the network and write the file."""
+        if self.mode is RecordMode.ONCE:
+            return not self._file_existed
+        return self.mode in (RecordMode.NEW_EPISODES, RecordMode.ALL)
+
+    @property
+    def replays_first(self) -> bool:
+        """True when a recording session still answers matching requests from the file."""
+        return self.mode is RecordMode.NEW_EPISODES
+
+    @property
+    def interactions(self) -> Sequence[Interaction]:
+        """Every interaction the file will hold: loaded ones, then new ones, in order."""
+        return (*self._loaded, *self._new)
+
+    @property
+    def played(self) -> int:
+        """How many requests were answered from the cassette."""
+        return sum(self._play_counts)
+
+    @property
+    def recorded(self) -> int:
+        """How many interactions were recorded in this run."""
+        return len(self._new)
+
+    def unused(self) -> list[Interaction]:
+        """Loaded interactions that no request replayed."""
+        pairs = zip(self._loaded, self._play_counts, strict=True)
+        return [item for item, count in pairs if count == 0]
+
+    # -- transports ---------------------------------------------------------------------------
+
+    def transport(self) -> httpx.BaseTransport:
+        """The transport to hand to ``httpx.Client(transport=...)``: replays or records per mode."""
+        return self._shared_transport()
+
+    def async_transport(self) -> httpx.AsyncBaseTransport:
+        """The same, for ``httpx.AsyncClient``."""
+        return self._shared_transport()
+
+    def _shared_transport(self) -> ReplayTransport | RecordingTransport:
+        if self._transport is None:
+            self._transport = self.make_transport(
+                real=self._real_sync, real_async=self._real_asynchronous
+            )
+        return self._transport
+
+    def make_transport(
+        self,
+        *,
+        real: Callable[[], httpx.BaseTransport],
+        real_async: Callable[[], httpx.AsyncBaseTransport],
+    ) -> ReplayTransport | RecordingTransport:
+        """A transport over this session; ``real()`` is called only when a request must go out."""
+        from pytest_sessionmem.transport import RecordingTransport, ReplayTransport
+
+        if self.is_recording:
+            return RecordingTransport(self, real=real, real_async=real_async)
+        return ReplayTransport(self)
+
+    def _real_sync(self) -> httpx.BaseTransport:
+        # Created on first use: a replaying session never builds a network transport.
+        if self._real is not None:
+            return self._real
+        with self._lock:
+            if self._owned_real is None:
+                self._owned_real = httpx.HTTPTransport()
+            return self._owned_real
+
+    def _real_asynchronous(self) -> httpx.AsyncBaseTransport:
+        if self._real_async is not None:
+            return self._real_async
+        with self._lock:
+            if self._owned_real_async is None:
+                # No keep-alive: connections close with each response, so finish() (which is
+                # synchronous) never has to await the pool's shutdown.
+                self._owned_real_async = httpx.AsyncHTTPTransport(
+                    limits=httpx.Limits(max_keepalive_connections=0)
+                )
+            return self._owned_real_async
+
+    # -- what the transports call -------------------------------------------------------------
+
+    def capture(self, request: httpx.Request) -> RecordedRequest:
+        """The scrubbed, base-relative form of a request (body already read)."""
+        return self._redactor.request(capture_request(request, self._base))
+
+    def try_replay(
+        self, request: httpx.Request, recorded: RecordedRequest
+    ) -> httpx.Response | None:
+        """The next unplayed recorded response for this request, or ``None``."""
+        if not self._file_existed and not self.is_recording:
+            raise CassetteNotFound(self._not_found_message(recorded), path=str(self.path))
+        key = match_key(recorded)
+        with self._lock:
+            for index, interaction in enumerate(self._loaded):
+                if self._play_counts[index] == 0 and match_key(interaction.request) == key:
+                    self._play_counts[index] += 1
+                    return to_httpx_response(interaction.response, request)
+        return None
+
+    def replay(self, request: httpx.Request) -> httpx.Response:
+        """Answer from the cassette, or raise ``UnmatchedRequest`` / ``CassetteNotFound``."""
+        recorded = self.capture(request)
+        response = self.try_replay(request, recorded)
+        if response is None:
+            with self._lock:
+                counts = list(self._play_counts)
+            message = explain_miss(
+                recorded, self._loaded, counts, cassette=str(self.path), mode=self.mode.value
+            )
+            raise UnmatchedRequest(message, path=str(self.path))
+        return response
+
+    def record(self, recorded: RecordedRequest, response: httpx.Response, decoded: bytes) -> None:
+        """Store the scrubbed copy of a live exchange (the test keeps the real response)."""
+        stored = self._redactor.response(
+            capture_response(response.status_code, response.headers, decoded)
+        )
+        with self._lock:
+            self._new.append(Interaction(recorded, stored))
+
+    def _not_found_message(self, recorded: RecordedRequest) -> str:
+        how = (
+            f"run:\n    {self._record_command}"
+            if self._record_command
+            else "run the test with --sessionmem-record-mode=once."
+        )
+        return (
+            f"Cassette {self.path} does not exist, and record mode {self.mode.value!r} only "
+            f"replays, so {recorded.describe()} has no recorded answer. To record it, {how}"
+        )
+
+    # -- end of test --------------------------------------------------------------------------
+
+    def finish(self, *, failed: bool, keep_on_failure: bool = False) -> FinishReport:
+        """Write the cassette if this run recorded something (or the mode is ``all``).
+
+        A failed test's recording is discarded, leaving the old file untouched, unless
+        ``keep_on_failure``.
+        """
+        self.close()
+        has_news = bool(self._new) or self.mode is RecordMode.ALL
+        discarded = has_news and failed and not keep_on_failure
+        written = has_news and not discarded
+        if written:
+            cassette = Cassette(
+                base_url=self._recorded_base_url or self._stored_base_url(),
+                interactions=tuple(self.interactions),
+            )
+            write_atomic(self.path, dump_cassette(cassette))
+        return FinishReport(
+            path=self.path,
+            written=written,
+            played=self.played,
+            recorded=self.recorded,
+            unused=len(self.unused()),
+            discarded=discarded,
+        )
+
+    def _stored_base_url(self) -> str:
+        # Never store credentials from the URL, and scrub secrets like everything else.
+        return self._redactor.text(str(self._base.copy_with(username=None, password=None)))
+
+    def close(self) -> None:
+        """Close the network transports this session created (never ones it was given)."""
+        with self._lock:
+            owned, self._owned_real = self._owned_real, None
+        if owned is not None:
+            owned.close()

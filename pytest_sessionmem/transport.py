@@ -1,0 +1,112 @@
+"""httpx transports over a :class:`~pytest_sessionmem.cassette.CassetteSession`.
+
+Both classes implement the sync and the async transport interface, like
+``httpx.MockTransport``, so one object serves ``httpx.Client`` and ``httpx.AsyncClient``.
+Get them from ``CassetteSession.transport()`` / ``async_transport()``, which pick the class
+from the record mode:
+
+- :class:`ReplayTransport` answers from the cassette and never touches the network.
+- :class:`RecordingTransport` sends requests through the real transport and stores a scrubbed
+  copy of each exchange; under ``new_episodes`` it first tries the cassette.
+
+While recording, the test receives the real response (same bytes, headers and encoding);
+only the stored copy is scrubbed. The response body is read in full before it is handed
+on, so streamed bodies arrive as one chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import httpx
+
+if TYPE_CHECKING:
+    from pytest_sessionmem.cassette.schema import RecordedRequest
+    from pytest_sessionmem.cassette.session import CassetteSession
+
+__all__ = ["RecordingTransport", "ReplayTransport"]
+
+# Extensions that describe the exchange rather than a live connection object.
+_KEPT_EXTENSIONS = ("http_version", "reason_phrase")
+
+
+class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Answers every request from the cassette; a miss raises ``UnmatchedRequest``."""
+
+    def __init__(self, session: CassetteSession) -> None:
+        self._session = session
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        return self._session.replay(request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        return self._session.replay(request)
+
+
+class RecordingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Sends requests to the network through ``real()`` and records the scrubbed exchange.
+
+    ``real`` and ``real_async`` are factories, called on the first request that has to go
+    out, so a session that only replays never creates a network transport.
+    """
+
+    def __init__(
+        self,
+        session: CassetteSession,
+        *,
+        real: Callable[[], httpx.BaseTransport],
+        real_async: Callable[[], httpx.AsyncBaseTransport],
+    ) -> None:
+        self._session = session
+        self._real = real
+        self._real_async = real_async
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        recorded = self._session.capture(request)
+        if self._session.replays_first:
+            hit = self._session.try_replay(request, recorded)
+            if hit is not None:
+                return hit
+        response = self._real().handle_request(request)
+        try:
+            raw = b"".join(response.iter_raw())
+        finally:
+            response.close()
+        return self._keep(recorded, request, response, raw)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        recorded = self._session.capture(request)
+        if self._session.replays_first:
+            hit = self._session.try_replay(request, recorded)
+            if hit is not None:
+                return hit
+        response = await self._real_async().handle_async_request(request)
+        try:
+            raw = b"".join([chunk async for chunk in response.aiter_raw()])
+        finally:
+            await response.aclose()
+        return self._keep(recorded, request, response, raw)
+
+    def _keep(
+        self,
+        recorded: RecordedRequest,
+        request: httpx.Request,
+        response: httpx.Response,
+        raw: bytes,
+    ) -> httpx.Response:
+        # Decoding through a throwaway Response applies the same content-encoding rules the
+        # client will, so the cassette stores exactly what the test reads.
+        decoded = httpx.Response(response.status_code, headers=response.headers, content=raw).read()
+        self._session.record(recorded, response, decoded)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(raw),
+            request=request,
+            extensions={k: v for k, v in response.extensions.items() if k in _KEPT_EXTENSIONS},
+        )
