@@ -1,0 +1,216 @@
+"""The contract every provider adapter meets, and the helpers they share.
+
+An adapter is *sans-IO*: each operation is a generator that yields ``httpx.Request``
+objects and is sent the matching ``httpx.Response`` (always 2xx: the driver in
+:mod:`pytest_sessionmem._http` retries and raises for the rest). It returns a neutral
+model from :mod:`pytest_sessionmem.models`. Because no operation touches a socket, the
+sync and the async client share every line of provider logic.
+
+A payload that does not fit (HTML instead of JSON, a missing required field, a wrong
+type) becomes a :class:`ProviderError` that names the field, never a bare ``KeyError``
+or ``ValidationError``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Protocol, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from pytest_sessionmem._http import ErrorInfo, Operation, Redactor
+from pytest_sessionmem.errors import ConfigError, ProviderError
+from pytest_sessionmem.models import Memory, Message, Role, Session
+
+__all__ = [
+    "ErrorInfo",
+    "MessageInput",
+    "MessagePage",
+    "Operation",
+    "Provider",
+    "WireModel",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+MessageInput = Message | Mapping[str, Any] | tuple[str, str]
+"""What write calls accept: a Message, a dict of Message fields, or a ``(role, content)`` pair."""
+
+
+class WireModel(BaseModel):
+    """Base of the lenient per-provider payload models: unknown fields are kept, not rejected."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    """One page of a session's messages, in the order the provider sent them.
+
+    ``next_cursor`` is opaque to the client: hand it back to fetch the next page;
+    ``None`` means there is none.
+    """
+
+    messages: tuple[Message, ...]
+    next_cursor: object | None = None
+
+
+class Provider(Protocol):
+    """One session API. Instances are bound to a base URL; see the module docstring."""
+
+    name: str
+    default_base_url: str
+    api_key_env: str
+    newest_first: bool
+    """True when pages come newest first, so the client must read every page before yielding."""
+    base_url: str
+
+    def __init__(self, base_url: str) -> None: ...
+
+    def auth_headers(self, api_key: str | None) -> dict[str, str]: ...
+
+    def describe_error(self, response: httpx.Response) -> ErrorInfo: ...
+
+    def get_session(self, session_id: str) -> Operation[Session]: ...
+
+    def messages_page(
+        self, session_id: str, *, page_size: int, cursor: object | None
+    ) -> Operation[MessagePage]: ...
+
+    def get_memory(
+        self, session_id: str, *, last_n: int | None, min_rating: float | None
+    ) -> Operation[Memory]: ...
+
+    def create_session(
+        self,
+        *,
+        session_id: str | None,
+        user_id: str | None,
+        agent_id: str | None,
+        metadata: Mapping[str, Any] | None,
+        fields: Mapping[str, Any],
+    ) -> Operation[Session]: ...
+
+    def add_user(self, user_id: str, fields: Mapping[str, Any]) -> Operation[dict[str, Any]]: ...
+
+    def add_messages(
+        self, session_id: str, messages: Sequence[Message]
+    ) -> Operation[list[dict[str, Any]]]: ...
+
+    def send_message(
+        self, session_id: str, content: str, fields: Mapping[str, Any]
+    ) -> Operation[Message]: ...
+
+    def delete_session(self, session_id: str) -> Operation[None]: ...
+
+
+# -- helpers shared by the adapters -------------------------------------------------------
+
+
+def join_url(base_url: str, *segments: str) -> str:
+    """``base_url`` plus path segments, each percent-encoded (``a/b`` stays one segment)."""
+    return base_url.rstrip("/") + "".join("/" + quote(s, safe="") for s in segments)
+
+
+def require_id(value: str | None, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{what} must be a non-empty string, got {value!r}")
+    return value
+
+
+def payload_error(response: httpx.Response, provider: str, problem: str) -> ProviderError:
+    request = response.request
+    return ProviderError(
+        f"{provider} sent a payload that does not fit its API: {problem}",
+        provider=provider,
+        method=request.method,
+        url=Redactor().url(request.url),
+        status=response.status_code,
+        body=response.text[:2000],
+    )
+
+
+def decode_json(response: httpx.Response, provider: str) -> Any:
+    """The JSON body, or a ProviderError saying what came instead (an HTML error page, say)."""
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        kind = response.headers.get("content-type", "no content type")
+        return_text = response.text.strip()[:80]
+        raise payload_error(
+            response, provider, f"expected JSON, got {kind} starting {return_text!r}"
+        ) from None
+
+
+def parse_wire(model: type[M], data: Any, response: httpx.Response, provider: str) -> M:
+    """Validate ``data`` against a wire model; a failure names the field (``messages[3].role``)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{field_path(err['loc']) or '(body)'}: {err['msg']}" for err in exc.errors()[:5]
+        )
+        raise payload_error(response, provider, problems) from None
+
+
+def field_path(loc: Iterable[int | str]) -> str:
+    """``("messages", 3, "role_type")`` -> ``messages[3].role_type``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """Timestamps without a zone are taken as UTC, which is what all three services store."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def error_info_from_body(response: httpx.Response) -> tuple[Any, str]:
+    """``(json_or_None, text)`` of an error body; never raises on a non-JSON body."""
+    text = response.text
+    try:
+        return json.loads(text), text
+    except ValueError:
+        return None, text
+
+
+def coerce_messages(messages: Iterable[MessageInput]) -> list[Message]:
+    """Normalise write input; every item is checked before anything is sent."""
+    if isinstance(messages, (str, bytes, Message, Mapping)):
+        raise ConfigError("messages must be a sequence of messages, not a single message")
+    out: list[Message] = []
+    for index, item in enumerate(messages):
+        out.append(_coerce_one(index, item))
+    return out
+
+
+def _coerce_one(index: int, item: object) -> Message:
+    if isinstance(item, Message):
+        return item
+    if isinstance(item, tuple) and len(item) == 2 and all(isinstance(v, str) for v in item):
+        item = {"role": item[0], "content": item[1]}
+    if isinstance(item, Mapping):
+        try:
+            return Message.model_validate(dict(item))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            roles = ", ".join(r.value for r in Role)
+            hint = f" (roles: {roles})" if err["loc"][:1] == ("role",) else ""
+            raise ConfigError(
+                f"messages[{index}].{field_path(err['loc'])}: {err['msg']}{hint}"
+            ) from None
+    raise ConfigError(
+        f"messages[{index}] must be a Message, a dict or a (role, content) tuple, "
+        f"got {type(item).__name__}"
+    )

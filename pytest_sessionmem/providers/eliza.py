@@ -1,0 +1,303 @@
+"""ElizaOS server (>= 1.5) messaging sessions, under ``/api/messaging/sessions``.
+
+Quirks handled here:
+
+* ``GET .../messages`` pages **newest first**. ``limit`` is 1..100 (the server clamps;
+  we clamp too, so the stop rule below uses the real page size). Paging walks
+  ``before`` with **integer epoch milliseconds**: the server runs ``parseInt`` on it,
+  so an ISO string would be silently misread as a tiny number.
+* ``hasMore`` is just ``count == limit``: a short page is the last one, and an exactly
+  full last page is followed by one empty page (which has no ``cursors``).
+* ``before`` is strict (``createdAt < before``), so two messages sharing a millisecond
+  across a page boundary would lose one. We ask for ``before = oldest + 1`` and drop
+  ids already seen; if a page brings nothing new we fall back to the strict cursor, so
+  paging always moves on.
+* The ``POST .../messages`` answer changed shape across versions: flat (1.5, 1.6),
+  ``{success, userMessage, sessionStatus}`` (1.7.0), the same with a snake_case
+  ``userMessage`` whose ``created_at`` is epoch ms (1.7.2). All are accepted.
+* Error bodies come in three envelopes: ``{"error": {code, message, details}}``,
+  ``{"success": false, "error": ...}`` and the auth middleware's
+  ``{"error": "API key required", "message": ...}``. ``SESSION_EXPIRED`` is a 410,
+  returned once; later reads of that session answer 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+from pydantic import Field
+
+from pytest_sessionmem._http import ErrorInfo, Operation
+from pytest_sessionmem.errors import ConfigError, UnsupportedOperation
+from pytest_sessionmem.models import Memory, Message, Role, Session
+from pytest_sessionmem.providers.base import (
+    MessagePage,
+    WireModel,
+    aware,
+    decode_json,
+    error_info_from_body,
+    join_url,
+    parse_wire,
+    payload_error,
+    require_id,
+)
+
+NAME = "eliza"
+MAX_PAGE_SIZE = 100
+MAX_CONTENT_CHARS = 4000  # the server rejects longer message content with a 400
+_SESSION_FIELDS = frozenset({"timeout_config"})
+
+
+class ElizaMessage(WireModel):
+    id: str
+    content: str
+    author_id: str | None = Field(default=None, alias="authorId")
+    is_agent: bool = Field(default=False, alias="isAgent")
+    created_at: datetime | None = Field(default=None, alias="createdAt")
+    metadata: dict[str, Any] | None = None
+
+
+class ElizaCursors(WireModel):
+    before: int
+    after: int | None = None
+
+
+class ElizaMessageList(WireModel):
+    messages: list[ElizaMessage]
+    has_more: bool | None = Field(default=None, alias="hasMore")
+    cursors: ElizaCursors | None = None
+
+
+class ElizaSessionInfo(WireModel):
+    session_id: str = Field(alias="sessionId")
+    agent_id: str | None = Field(default=None, alias="agentId")
+    user_id: str | None = Field(default=None, alias="userId")
+    created_at: datetime | None = Field(default=None, alias="createdAt")
+    expires_at: datetime | None = Field(default=None, alias="expiresAt")
+    metadata: dict[str, Any] | None = None
+
+
+class ElizaPostedMessage(WireModel):
+    """A stored user message, camelCase (1.5-1.7.0) or snake_case (1.7.2)."""
+
+    id: str | None = None
+    content: str | None = None
+    author_id: str | None = Field(default=None, alias="authorId")
+    author_id_snake: str | None = Field(default=None, alias="author_id")
+    created_at: datetime | None = Field(default=None, alias="createdAt")
+    # 1.7.2 sends epoch milliseconds here; pydantic reads large numbers as ms.
+    created_at_snake: datetime | None = Field(default=None, alias="created_at")
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ElizaCursor:
+    """Where the next page starts: ``before`` in epoch ms, plus ids already yielded."""
+
+    before: int
+    seen: frozenset[str]
+
+
+class ElizaProvider:
+    """Adapter for the ElizaOS server. Auth: ``X-API-KEY``, only when a token is set."""
+
+    name = NAME
+    default_base_url = "http://localhost:3000"
+    api_key_env = "ELIZA_SERVER_AUTH_TOKEN"
+    newest_first = True
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def _url(self, *segments: str) -> str:
+        return join_url(self.base_url, "api", "messaging", "sessions", *segments)
+
+    def auth_headers(self, api_key: str | None) -> dict[str, str]:
+        return {"X-API-KEY": api_key} if api_key else {}
+
+    def describe_error(self, response: httpx.Response) -> ErrorInfo:
+        data, text = error_info_from_body(response)
+        if not isinstance(data, dict):
+            return ErrorInfo(message=text.strip()[:300] or None, detail=data)
+        error = data.get("error")
+        if isinstance(error, dict):  # {"error": {code, message, timestamp, details}}
+            code = error.get("code")
+            return ErrorInfo(
+                message=str(error.get("message") or code or "") or None,
+                detail=error.get("details"),
+                code=code if isinstance(code, str) else None,
+            )
+        if isinstance(error, str):  # auth middleware, {"success": false, ...}, 1.4 servers
+            extra = data.get("message")
+            message = f"{error}: {extra}" if isinstance(extra, str) else error
+            return ErrorInfo(message=message, detail=data.get("details"))
+        return ErrorInfo(message=None, detail=data)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get_session(self, session_id: str) -> Operation[Session]:
+        require_id(session_id, "session_id")
+        response = yield httpx.Request("GET", self._url(session_id))
+        data = decode_json(response, NAME)
+        return _session(parse_wire(ElizaSessionInfo, data, response, NAME), data)
+
+    def messages_page(
+        self, session_id: str, *, page_size: int, cursor: object | None
+    ) -> Operation[MessagePage]:
+        require_id(session_id, "session_id")
+        limit = min(page_size, MAX_PAGE_SIZE)
+        previous = cursor if isinstance(cursor, ElizaCursor) else None
+        params: dict[str, int] = {"limit": limit}
+        if previous is not None:
+            params["before"] = previous.before
+        response = yield httpx.Request("GET", self._url(session_id, "messages"), params=params)
+        data = decode_json(response, NAME)
+        wire = parse_wire(ElizaMessageList, data, response, NAME)
+        seen = previous.seen if previous else frozenset()
+        fresh = tuple(
+            _message(m, raw)
+            for m, raw in zip(wire.messages, data["messages"], strict=True)
+            if m.id not in seen
+        )
+        if len(wire.messages) < limit or wire.cursors is None:
+            return MessagePage(messages=fresh, next_cursor=None)
+        oldest = wire.cursors.before
+        before = oldest + 1 if fresh else oldest
+        if previous is not None and before >= previous.before:
+            before = oldest  # no progress with the overlap: step past the tie instead
+            if before >= previous.before:
+                return MessagePage(messages=fresh, next_cursor=None)
+        seen = seen | {m.id for m in fresh if m.id is not None}
+        return MessagePage(messages=fresh, next_cursor=ElizaCursor(before=before, seen=seen))
+
+    def get_memory(
+        self, session_id: str, *, last_n: int | None, min_rating: float | None
+    ) -> Operation[Memory]:
+        raise UnsupportedOperation(
+            "eliza has no memory endpoint; read the session with get_messages(session_id)"
+        )
+        yield  # pragma: no cover  # makes this a generator like every other operation
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def create_session(
+        self,
+        *,
+        session_id: str | None,
+        user_id: str | None,
+        agent_id: str | None,
+        metadata: Mapping[str, Any] | None,
+        fields: Mapping[str, Any],
+    ) -> Operation[Session]:
+        if session_id is not None:
+            raise ConfigError("eliza creates the session id itself; pass agent_id= and user_id=")
+        unknown = sorted(set(fields) - _SESSION_FIELDS)
+        if unknown:
+            raise ConfigError(
+                f"eliza create_session got unknown fields {unknown}; it accepts agent_id, "
+                "user_id, metadata and timeout_config"
+            )
+        body: dict[str, Any] = {
+            "agentId": require_id(agent_id, "agent_id"),
+            "userId": require_id(user_id, "user_id"),
+        }
+        if metadata is not None:
+            body["metadata"] = dict(metadata)
+        if fields.get("timeout_config") is not None:
+            body["timeoutConfig"] = dict(fields["timeout_config"])
+        response = yield httpx.Request("POST", self._url(), json=body)
+        data = decode_json(response, NAME)
+        return _session(parse_wire(ElizaSessionInfo, data, response, NAME), data)
+
+    def add_user(self, user_id: str, fields: Mapping[str, Any]) -> Operation[dict[str, Any]]:
+        raise UnsupportedOperation("eliza has no users endpoint; pass user_id= to create_session")
+        yield  # pragma: no cover
+
+    def add_messages(
+        self, session_id: str, messages: Sequence[Message]
+    ) -> Operation[list[dict[str, Any]]]:
+        require_id(session_id, "session_id")
+        for index, message in enumerate(messages):
+            _check_postable(index, message)
+        answers: list[dict[str, Any]] = []
+        for message in messages:
+            body: dict[str, Any] = {"content": message.content}
+            if message.metadata:
+                body["metadata"] = dict(message.metadata)
+            response = yield httpx.Request("POST", self._url(session_id, "messages"), json=body)
+            data = decode_json(response, NAME)
+            answers.append(data if isinstance(data, dict) else {"value": data})
+        return answers
+
+    def send_message(
+        self, session_id: str, content: str, fields: Mapping[str, Any]
+    ) -> Operation[Message]:
+        """Post a user message; returns it as stored (whatever the server version's shape)."""
+        require_id(session_id, "session_id")
+        _check_postable(0, Message(role=Role.USER, content=content))
+        response = yield httpx.Request(
+            "POST", self._url(session_id, "messages"), json={"content": content, **fields}
+        )
+        data = decode_json(response, NAME)
+        if not isinstance(data, dict):
+            raise payload_error(response, NAME, "expected a JSON object")
+        stored = data.get("userMessage", data)
+        wire = parse_wire(ElizaPostedMessage, stored, response, NAME)
+        return Message(
+            id=wire.id,
+            role=Role.USER,
+            content=wire.content if wire.content is not None else content,
+            name=wire.author_id or wire.author_id_snake,
+            kind="user",
+            created_at=aware(wire.created_at or wire.created_at_snake),
+            metadata=wire.metadata or {},
+            raw=data,
+        )
+
+    def delete_session(self, session_id: str) -> Operation[None]:
+        require_id(session_id, "session_id")
+        yield httpx.Request("DELETE", self._url(session_id))
+        return None
+
+
+def _check_postable(index: int, message: Message) -> None:
+    if message.role is not Role.USER:
+        raise ConfigError(
+            f"messages[{index}] has role {message.role.value!r}, but eliza sessions only accept "
+            "user messages (the agent writes its own replies); send user turns only"
+        )
+    if not 1 <= len(message.content) <= MAX_CONTENT_CHARS:
+        raise ConfigError(
+            f"messages[{index}].content has {len(message.content)} characters; eliza accepts "
+            f"1 to {MAX_CONTENT_CHARS}"
+        )
+
+
+def _session(wire: ElizaSessionInfo, raw: dict[str, Any]) -> Session:
+    return Session(
+        id=wire.session_id,
+        provider=NAME,
+        user_id=wire.user_id,
+        agent_id=wire.agent_id,
+        created_at=aware(wire.created_at),
+        expires_at=aware(wire.expires_at),
+        metadata=wire.metadata or {},
+        raw=raw,
+    )
+
+
+def _message(wire: ElizaMessage, raw: dict[str, Any]) -> Message:
+    return Message(
+        id=wire.id,
+        role=Role.ASSISTANT if wire.is_agent else Role.USER,
+        content=wire.content,
+        name=wire.author_id,
+        kind="agent" if wire.is_agent else "user",
+        created_at=aware(wire.created_at),
+        metadata=wire.metadata or {},
+        raw=raw,
+    )

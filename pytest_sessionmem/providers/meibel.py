@@ -1,0 +1,232 @@
+"""Meibel v2 agent sessions (``/v2``; meibel SDK 2.0.x speaks the same).
+
+Quirks handled here:
+
+* ``GET /sessions/{id}/messages`` has no pagination: one response holds everything.
+* Message items carry an open ``type`` string (no published enum). It is mapped with
+  :meth:`Role.parse` and kept verbatim in ``Message.kind``; unknown values are never
+  dropped. Every field except ``type`` may be null.
+* Messages cannot be written directly: they come from chatting with an agent
+  (``POST /sessions/{id}/chat``), so :meth:`add_messages` sends each user message as a chat.
+* There is no memory endpoint and no way to delete a session.
+* Validation errors are FastAPI's ``422 {"detail": [{"loc", "msg", "type"}]}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from pytest_sessionmem._http import ErrorInfo, Operation
+from pytest_sessionmem.errors import ConfigError, UnsupportedOperation
+from pytest_sessionmem.models import Memory, Message, Role, Session
+from pytest_sessionmem.providers.base import (
+    MessagePage,
+    WireModel,
+    aware,
+    decode_json,
+    error_info_from_body,
+    field_path,
+    join_url,
+    parse_wire,
+    require_id,
+)
+
+NAME = "meibel"
+
+
+class MeibelMessageItem(WireModel):
+    type: str
+    timestamp: datetime | None = None
+    message: str | None = None
+    signal_id: str | None = None
+    tool_id: str | None = None
+    tool_name: str | None = None
+    arguments: dict[str, Any] | None = None
+    result: str | None = None
+
+
+class MeibelMessages(WireModel):
+    agent_id: str | None = None
+    agent_name: str | None = None
+    version: str | None = None
+    messages: list[MeibelMessageItem]
+
+
+class MeibelSessionDetails(WireModel):
+    agent_id: str | None = None
+    agent_name: str | None = None
+    version: str | None = None
+    status: str | None = None
+
+
+class MeibelCreated(WireModel):
+    session_id: str
+
+
+class MeibelChatReply(WireModel):
+    signal_id: str | None = None
+    assistant_response: str | None = None
+
+
+class MeibelProvider:
+    """Adapter for Meibel v2. Auth: ``Meibel-API-Key: <key>`` (``MEIBEL_API_KEY``)."""
+
+    name = NAME
+    default_base_url = "https://api.meibel.ai/v2"
+    api_key_env = "MEIBEL_API_KEY"
+    newest_first = False
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def auth_headers(self, api_key: str | None) -> dict[str, str]:
+        return {"Meibel-API-Key": api_key} if api_key else {}
+
+    def describe_error(self, response: httpx.Response) -> ErrorInfo:
+        data, text = error_info_from_body(response)
+        if not isinstance(data, dict):
+            return ErrorInfo(message=text.strip()[:300] or None, detail=data)
+        detail = data.get("detail")
+        if isinstance(detail, list):
+            readable = "; ".join(
+                f"{field_path(item.get('loc') or ())}: {item.get('msg')}"
+                if isinstance(item, dict)
+                else str(item)
+                for item in detail
+            )
+            return ErrorInfo(message=readable or None, detail=detail)
+        for key in ("message", "error", "detail"):
+            if isinstance(data.get(key), str):
+                return ErrorInfo(message=data[key], detail=data)
+        return ErrorInfo(message=None, detail=data)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get_session(self, session_id: str) -> Operation[Session]:
+        require_id(session_id, "session_id")
+        response = yield httpx.Request("GET", join_url(self.base_url, "sessions", session_id))
+        data = decode_json(response, NAME)
+        wire = parse_wire(MeibelSessionDetails, data, response, NAME)
+        return Session(
+            id=session_id, provider=NAME, agent_id=wire.agent_id, status=wire.status, raw=data
+        )
+
+    def messages_page(
+        self, session_id: str, *, page_size: int, cursor: object | None
+    ) -> Operation[MessagePage]:
+        # page_size is ignored: the endpoint returns the whole session at once.
+        require_id(session_id, "session_id")
+        response = yield httpx.Request(
+            "GET", join_url(self.base_url, "sessions", session_id, "messages")
+        )
+        data = decode_json(response, NAME)
+        wire = parse_wire(MeibelMessages, data, response, NAME)
+        messages = tuple(
+            _message(m, raw) for m, raw in zip(wire.messages, data["messages"], strict=True)
+        )
+        return MessagePage(messages=messages, next_cursor=None)
+
+    def get_memory(
+        self, session_id: str, *, last_n: int | None, min_rating: float | None
+    ) -> Operation[Memory]:
+        raise UnsupportedOperation(
+            "meibel has no memory endpoint; read the session with get_messages(session_id)"
+        )
+        yield  # pragma: no cover  # makes this a generator like every other operation
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def create_session(
+        self,
+        *,
+        session_id: str | None,
+        user_id: str | None,
+        agent_id: str | None,
+        metadata: Mapping[str, Any] | None,
+        fields: Mapping[str, Any],
+    ) -> Operation[Session]:
+        if session_id is not None or user_id is not None or metadata is not None:
+            raise ConfigError(
+                "meibel creates the session id itself and has no user_id or metadata; pass "
+                "agent_id= plus optional body fields (prompt=, initial_context=, ...)"
+            )
+        agent = require_id(agent_id, "agent_id")
+        response = yield httpx.Request(
+            "POST", join_url(self.base_url, "agents", agent, "sessions"), json=dict(fields)
+        )
+        data = decode_json(response, NAME)
+        created = parse_wire(MeibelCreated, data, response, NAME)
+        return Session(id=created.session_id, provider=NAME, agent_id=agent, raw=data)
+
+    def add_user(self, user_id: str, fields: Mapping[str, Any]) -> Operation[dict[str, Any]]:
+        raise UnsupportedOperation("meibel has no users endpoint; sessions belong to agents")
+        yield  # pragma: no cover
+
+    def add_messages(
+        self, session_id: str, messages: Sequence[Message]
+    ) -> Operation[list[dict[str, Any]]]:
+        require_id(session_id, "session_id")
+        for index, message in enumerate(messages):
+            if message.role is not Role.USER:
+                raise ConfigError(
+                    f"messages[{index}] has role {message.role.value!r}, but meibel only accepts "
+                    "user messages (the agent writes its own replies); send user turns only"
+                )
+        answers: list[dict[str, Any]] = []
+        for message in messages:
+            response = yield _chat_request(self.base_url, session_id, message.content, {})
+            data = decode_json(response, NAME)
+            answers.append(data if isinstance(data, dict) else {"value": data})
+        return answers
+
+    def send_message(
+        self, session_id: str, content: str, fields: Mapping[str, Any]
+    ) -> Operation[Message]:
+        """Chat with the agent; returns the agent's reply (full response in ``raw``)."""
+        require_id(session_id, "session_id")
+        response = yield _chat_request(self.base_url, session_id, content, fields)
+        data = decode_json(response, NAME)
+        reply = parse_wire(MeibelChatReply, data, response, NAME)
+        return Message(
+            role=Role.ASSISTANT,
+            content=reply.assistant_response or "",
+            kind="assistant_response",
+            metadata={"signal_id": reply.signal_id} if reply.signal_id else {},
+            raw=data,
+        )
+
+    def delete_session(self, session_id: str) -> Operation[None]:
+        raise UnsupportedOperation(
+            "meibel has no endpoint to delete a session; create a new session per test instead"
+        )
+        yield  # pragma: no cover
+
+
+def _chat_request(
+    base_url: str, session_id: str, content: str, fields: Mapping[str, Any]
+) -> httpx.Request:
+    return httpx.Request(
+        "POST",
+        join_url(base_url, "sessions", session_id, "chat"),
+        json={"user_message": content, **fields},
+    )
+
+
+def _message(wire: MeibelMessageItem, raw: dict[str, Any]) -> Message:
+    metadata = {"signal_id": wire.signal_id} if wire.signal_id else {}
+    return Message(
+        role=Role.parse(wire.type),
+        content=wire.message or "",
+        kind=wire.type,
+        created_at=aware(wire.timestamp),
+        metadata=metadata,
+        tool_id=wire.tool_id,
+        tool_name=wire.tool_name,
+        arguments=wire.arguments,
+        result=wire.result,
+        raw=raw,
+    )
