@@ -92,7 +92,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         try:
             body = await parse_body(request, AdvanceBody)
         except BadRequest as exc:
-            return control_error(f"clock/advance: {exc} (send {{\"seconds\": 60}})")
+            return control_error(f'clock/advance: {exc} (send {{"seconds": 60}})')
         state.clock.advance(body.seconds)
         return JSONResponse({"now": isoformat_z(state.clock.peek())})
 

@@ -1,0 +1,174 @@
+"""``EmulatorControl``: a small synchronous client for the emulator's ``/_emulator`` control API.
+
+Each method maps to one endpoint and returns its decoded JSON. A rejected call raises
+:class:`~pytest_sessionmem.errors.ConfigError` carrying the emulator's explanation, because a bad
+control call is a mistake in the test's setup, not a provider failure.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from ..errors import ConfigError
+
+__all__ = ["EmulatorControl"]
+
+
+class EmulatorControl:
+    """Control an emulator at ``url`` (``http://127.0.0.1:PORT``, without ``/_emulator``)."""
+
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+        self._client = httpx.Client(base_url=url.rstrip("/") + "/_emulator", timeout=timeout)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> EmulatorControl:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def request(self, method: str, path: str, json: Any = None) -> Any:
+        """Call any control endpoint (``path`` below ``/_emulator``); the JSON answer."""
+        response = self._client.request(method, path, json=json)
+        if response.is_error:
+            try:
+                reason = response.json().get("error", response.text)
+            except ValueError:
+                reason = response.text
+            raise ConfigError(
+                f"emulator control {method} {path} failed ({response.status_code}): {reason}"
+            )
+        return response.json()
+
+    # ------------------------------------------------------------------ core
+
+    def info(self) -> dict[str, Any]:
+        """Seed, emulator time, which providers check keys, active faults."""
+        result: dict[str, Any] = self.request("GET", "/info")
+        return result
+
+    def reset(self, seed: int | None = None) -> None:
+        """Forget all data and faults; restart clock and ids (deterministic with a ``seed``)."""
+        self.request("POST", "/reset", {"seed": seed})
+
+    def set_keys(self, **keys: str | None) -> None:
+        """``set_keys(zep="k", meibel=None)``: require that key, or turn auth off."""
+        self.request("POST", "/keys", keys)
+
+    def advance_clock(self, seconds: float) -> str:
+        """Move emulator time forward; returns the new time (RFC 3339)."""
+        now: str = self.request("POST", "/clock/advance", {"seconds": seconds})["now"]
+        return now
+
+    def add_fault(
+        self,
+        *,
+        provider: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+        latency_ms: int = 0,
+        drop: bool = False,
+        body: Any = None,
+        times: int | None = None,
+    ) -> dict[str, Any]:
+        """Inject a fault (see ``core.Fault``); ``path`` is a regex below the provider prefix."""
+        fault: dict[str, Any] = self.request(
+            "POST",
+            "/faults",
+            {
+                "provider": provider,
+                "method": method,
+                "path": path,
+                "status": status,
+                "retry_after": retry_after,
+                "latency_ms": latency_ms,
+                "drop": drop,
+                "body": body,
+                "times": times,
+            },
+        )["fault"]
+        return fault
+
+    def faults(self) -> list[dict[str, Any]]:
+        faults: list[dict[str, Any]] = self.request("GET", "/faults")["faults"]
+        return faults
+
+    def clear_faults(self) -> int:
+        """Remove every fault; returns how many there were."""
+        cleared: int = self.request("DELETE", "/faults")["cleared"]
+        return cleared
+
+    # ------------------------------------------------------------------ Zep
+
+    def zep_add_facts(
+        self, session_id: str, facts: list[str | dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Facts Zep "extracted": strings or ``{"content", "name"?, "rating"?, ...}``."""
+        added: list[dict[str, Any]] = self.request(
+            "POST", f"/zep/sessions/{session_id}/facts", {"facts": facts}
+        )["facts"]
+        return added
+
+    def zep_set_context(self, session_id: str, context: str) -> None:
+        self.request("POST", f"/zep/sessions/{session_id}/context", {"context": context})
+
+    def zep_set_summary(self, session_id: str, summary: str) -> None:
+        self.request("POST", f"/zep/sessions/{session_id}/summary", {"summary": summary})
+
+    def zep_processing(
+        self, *, after_reads: int | None = None, after_seconds: float | None = None
+    ) -> None:
+        """Delay processing of what is written from now on; no arguments = processed at once."""
+        self.request(
+            "POST", "/zep/processing", {"after_reads": after_reads, "after_seconds": after_seconds}
+        )
+
+    # ------------------------------------------------------------------ Meibel
+
+    def meibel_create_session(
+        self,
+        agent_id: str,
+        *,
+        session_id: str | None = None,
+        agent_name: str | None = None,
+        version: str | None = None,
+        status: str = "RUNNING",
+    ) -> str:
+        """A session for ``agent_id`` (named, versioned as given); returns its id."""
+        created: str = self.request(
+            "POST",
+            "/meibel/sessions",
+            {
+                "agent_id": agent_id,
+                "session_id": session_id,
+                "agent_name": agent_name,
+                "version": version,
+                "status": status,
+            },
+        )["session_id"]
+        return created
+
+    def meibel_add_items(
+        self, session_id: str, items: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Append SessionMessageItems (any ``type``, tool items included) to a session."""
+        added: list[dict[str, Any]] = self.request(
+            "POST", f"/meibel/sessions/{session_id}/items", {"items": items}
+        )["items"]
+        return added
+
+    def meibel_queue_replies(self, session_id: str, replies: list[str]) -> None:
+        """The agent's next answers in this session, used before falling back to ``Echo: ...``."""
+        self.request("POST", f"/meibel/sessions/{session_id}/replies", {"replies": replies})
