@@ -73,7 +73,7 @@ class RecordingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 return hit
         response = self._real().handle_request(request)
         try:
-            raw = b"".join(response.iter_raw())
+            raw = b"".join(_sync_stream(response))
         finally:
             response.close()
         return self._keep(recorded, request, response, raw)
@@ -87,7 +87,7 @@ class RecordingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 return hit
         response = await self._real_async().handle_async_request(request)
         try:
-            raw = b"".join([chunk async for chunk in response.aiter_raw()])
+            raw = b"".join([chunk async for chunk in _async_stream(response)])
         finally:
             await response.aclose()
         return self._keep(recorded, request, response, raw)
@@ -110,3 +110,18 @@ class RecordingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             request=request,
             extensions={k: v for k, v in response.extensions.items() if k in _KEPT_EXTENSIONS},
         )
+
+
+# The raw stream is read directly, not through ``iter_raw()``: a transport may hand back a
+# response that was already read (``httpx.MockTransport`` does), and its stream still
+# yields the bytes, while ``iter_raw()`` would refuse.
+def _sync_stream(response: httpx.Response) -> httpx.SyncByteStream:
+    if not isinstance(response.stream, httpx.SyncByteStream):
+        raise TypeError("The real transport returned an async stream to a sync request.")
+    return response.stream
+
+
+def _async_stream(response: httpx.Response) -> httpx.AsyncByteStream:
+    if not isinstance(response.stream, httpx.AsyncByteStream):
+        raise TypeError("The real transport returned a sync stream to an async request.")
+    return response.stream
