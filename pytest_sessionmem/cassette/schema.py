@@ -91,10 +91,7 @@ class Body:
             except ValueError:
                 pass
             else:
-                # Only keep the parsed form when it survives a round trip; otherwise a
-                # number like 1e5 would come back as 100000.0 and change the bytes.
-                if json.loads(_dump_json_body(parsed)) == parsed:
-                    return cls("json", parsed)
+                return cls("json", parsed)
         return cls("text", text)
 
     def to_bytes(self) -> bytes:
