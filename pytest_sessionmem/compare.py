@@ -1,0 +1,683 @@
+"""The transcript comparison engine: expected turns in, a list of problems out.
+
+Pure and pytest-free. :mod:`pytest_sessionmem.diff` renders what this module finds;
+:mod:`pytest_sessionmem.assertions` turns a non-empty result into an ``AssertionError``.
+
+Three ideas carry the design:
+
+* Every expected turn is reduced to an :class:`ExpectedTurn`: a mapping of the Message
+  fields it *specifies*. A ``(role, content)`` pair specifies two fields, a dict the keys it
+  has, a full :class:`Message` every field except the ignored ones. Unspecified fields are
+  never compared, so expectations stay as small as the test's intent.
+* Volatile fields (ids, timestamps, session metadata a provider stamps on every message)
+  are ignored by default, per provider, through :data:`DEFAULT_IGNORE`.
+* The alignment is cheap first: common prefix and suffix are matched turn by turn, and
+  only a small differing middle gets an edit-distance alignment. A 10,000-turn transcript
+  with one bad turn is one linear pass.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from pytest_sessionmem.errors import ConfigError
+from pytest_sessionmem.matchers import is_matcher
+from pytest_sessionmem.models import Message, Role, Transcript
+
+__all__ = [
+    "COMPARED_FIELDS",
+    "DEFAULT_IGNORE",
+    "ContentMode",
+    "ExpectedTurn",
+    "ExtraTurn",
+    "FieldMismatch",
+    "MissingTurn",
+    "Mode",
+    "Problem",
+    "TranscriptReport",
+    "TurnMismatch",
+    "compare_transcripts",
+    "content_normaliser",
+    "ignored_paths",
+    "to_actual_messages",
+    "to_expected_turns",
+]
+
+Mode = Literal["exact", "prefix", "suffix", "contains", "subsequence"]
+MODES: Final[tuple[str, ...]] = ("exact", "prefix", "suffix", "contains", "subsequence")
+ContentMode = Literal["exact", "normalized"] | Callable[[str], str]
+
+#: Message fields that take part in comparisons (``raw`` never does), in display order.
+COMPARED_FIELDS: Final[tuple[str, ...]] = (
+    "role",
+    "content",
+    "name",
+    "kind",
+    "tool_id",
+    "tool_name",
+    "arguments",
+    "result",
+    "metadata",
+    "id",
+    "created_at",
+)
+
+#: Dotted paths left out of comparisons by default, per provider key; ``"*"`` applies to all.
+#: Change it once in a ``conftest.py``, e.g. ``DEFAULT_IGNORE["zep"] += ("metadata.seq",)``.
+#: A path is ignored when the expectation comes from a full Message (or Transcript); a dict
+#: expectation that names a field or metadata key explicitly always compares it.
+DEFAULT_IGNORE: dict[str, tuple[str, ...]] = {
+    # Server-assigned on every write: never the same twice across recordings.
+    "*": ("id", "created_at"),
+    # Zep: per-message token accounting and the asynchronous-processing flag.
+    "zep": ("metadata.token_count", "metadata.processed", "metadata.uuid"),
+    # ElizaOS: ``name`` is the author's UUID, and the server merges the session's channel
+    # metadata into every user message and routing metadata into every agent reply.
+    "eliza": (
+        "name",
+        "metadata.sessionId",
+        "metadata.channelId",
+        "metadata.serverId",
+        "metadata.agentId",
+        "metadata.agent_id",
+        "metadata.userId",
+        "metadata.timeoutConfig",
+        "metadata.channelType",
+        "metadata.isDm",
+        "metadata.expiresAt",
+    ),
+    # Meibel: one signal id per exchange, new on every run.
+    "meibel": ("metadata.signal_id", "metadata.timestamp"),
+}
+
+
+def ignored_paths(provider: str | None, extra: Iterable[str] = ()) -> frozenset[str]:
+    """The dotted paths to ignore for ``provider``: defaults for all, for it, plus ``extra``."""
+    paths = set(DEFAULT_IGNORE.get("*", ()))
+    if provider:
+        paths.update(DEFAULT_IGNORE.get(provider, ()))
+    for path in extra:
+        if not isinstance(path, str) or not path:
+            raise ConfigError(
+                f"ignore= takes dotted field paths such as 'metadata.seq', got {path!r}."
+            )
+        head = path.split(".", 1)[0]
+        if head not in COMPARED_FIELDS:
+            raise ConfigError(
+                f"ignore= path {path!r} does not start with a Message field; "
+                f"fields are: {', '.join(COMPARED_FIELDS)}."
+            )
+        paths.add(path)
+    return frozenset(paths)
+
+
+# --------------------------------------------------------------------------- expected side
+
+
+@dataclass(frozen=True)
+class ExpectedTurn:
+    """One expected turn: the Message fields it specifies, each a value or a matcher.
+
+    ``strict`` (set for full Messages) compares dict fields such as ``metadata`` whole;
+    otherwise a dict value only requires the keys it lists. ``source`` says where the
+    turn was written (``path:line`` for transcript files) for failure messages.
+    """
+
+    fields: Mapping[str, Any]
+    strict: bool = False
+    source: str | None = None
+
+    @property
+    def role(self) -> Any:
+        return self.fields.get("role")
+
+    @property
+    def content(self) -> Any:
+        return self.fields.get("content")
+
+
+def to_expected_turns(expected: object, *, ignore: frozenset[str]) -> list[ExpectedTurn]:
+    """Normalise every accepted form of ``expected`` into a list of :class:`ExpectedTurn`."""
+    if isinstance(expected, (str, os.PathLike)):
+        from pytest_sessionmem.transcript_file import read_transcript_file
+
+        return read_transcript_file(expected)
+    if isinstance(expected, Transcript):
+        items: Sequence[object] = expected.messages
+    elif isinstance(expected, Sequence) and not isinstance(expected, (bytes, Mapping)):
+        items = expected
+    else:
+        raise ConfigError(
+            f"expected must be a Transcript, a list of turns or a transcript file path, "
+            f"not {type(expected).__name__}."
+        )
+    return [_to_expected_turn(item, index, ignore) for index, item in enumerate(items, 1)]
+
+
+_SETTABLE_FIELDS: Final[frozenset[str]] = frozenset(COMPARED_FIELDS)
+
+
+def _to_expected_turn(item: object, number: int, ignore: frozenset[str]) -> ExpectedTurn:
+    if isinstance(item, ExpectedTurn):
+        return item
+    if isinstance(item, Message):
+        return _from_message(item, ignore)
+    if isinstance(item, Mapping):
+        unknown = sorted(str(key) for key in item if key not in _SETTABLE_FIELDS)
+        if unknown:
+            raise ConfigError(
+                f"expected turn {number}: unknown field(s) {', '.join(map(repr, unknown))}; "
+                f"a turn may specify {', '.join(COMPARED_FIELDS)}."
+            )
+        fields = dict(item)
+        if "role" in fields:
+            fields["role"] = _expected_role(fields["role"], number)
+        return ExpectedTurn(fields)
+    if isinstance(item, (tuple, list)) and len(item) == 2:
+        role, content = item
+        return ExpectedTurn({"role": _expected_role(role, number), "content": content})
+    raise ConfigError(
+        f"expected turn {number} is a {type(item).__name__}; give a Message, a dict of Message "
+        f"fields, or a (role, content) pair."
+    )
+
+
+def _from_message(message: Message, ignore: frozenset[str]) -> ExpectedTurn:
+    fields: dict[str, Any] = {}
+    for name in COMPARED_FIELDS:
+        if name in ignore:
+            continue
+        value = getattr(message, name)
+        if isinstance(value, dict):
+            value = _strip(value, _sub_paths(ignore, name))
+        fields[name] = value
+    return ExpectedTurn(fields, strict=True)
+
+
+def _expected_role(value: object, number: int) -> Any:
+    if isinstance(value, Role) or is_matcher(value):
+        return value
+    if isinstance(value, str):
+        role = Role.parse(value)
+        if role is Role.NOROLE and value.strip().lower() != Role.NOROLE.value:
+            raise ConfigError(
+                f"expected turn {number}: unknown role {value!r}; roles are "
+                f"{', '.join(r.value for r in Role)}. To match a speaker's name, use name=..."
+            )
+        return role
+    raise ConfigError(
+        f"expected turn {number}: role must be a string, a Role or a matcher, not {value!r}."
+    )
+
+
+def to_actual_messages(actual: object) -> tuple[Sequence[Message], str | None]:
+    """The actual messages and the provider they came from (``None`` when unknown)."""
+    if isinstance(actual, Transcript):
+        return actual.messages, actual.provider
+    if isinstance(actual, Sequence) and all(isinstance(m, Message) for m in actual):
+        return actual, None
+    raise ConfigError(
+        f"actual must be a Transcript or a list of Message, not {type(actual).__name__}; "
+        f"fetch one with client.get_messages(session_id)."
+    )
+
+
+# --------------------------------------------------------------------------- content modes
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def content_normaliser(content: ContentMode) -> Callable[[str], str] | None:
+    """The function applied to both sides' content before comparing (``None``: as is)."""
+    if content == "exact":
+        return None
+    if content == "normalized":
+        return _normalised
+    if callable(content):
+        return content
+    raise ConfigError(f"content= must be 'exact', 'normalized' or a callable, not {content!r}.")
+
+
+# --------------------------------------------------------------------------- problems
+
+
+@dataclass(frozen=True)
+class FieldMismatch:
+    """One field of one turn that did not match. ``path`` is dotted (``metadata.seq``)."""
+
+    path: str
+    expected: Any
+    actual: Any
+    matcher: bool = False
+    missing: bool = False  # the actual dict has no such key
+    unexpected: bool = False  # the actual dict has a key the expected one lacks
+
+
+@dataclass(frozen=True)
+class TurnMismatch:
+    expected_index: int
+    actual_index: int
+    expected: ExpectedTurn
+    actual: Message
+    fields: tuple[FieldMismatch, ...]
+    normalised: bool = False
+
+
+@dataclass(frozen=True)
+class ExtraTurn:
+    actual_index: int
+    actual: Message
+
+
+@dataclass(frozen=True)
+class MissingTurn:
+    expected_index: int
+    expected: ExpectedTurn
+    searched: bool = False  # subsequence: looked for anywhere after ``after_actual``
+    after_actual: int | None = None
+    closest: TurnMismatch | None = None
+
+
+Problem = TurnMismatch | ExtraTurn | MissingTurn
+
+
+@dataclass
+class TranscriptReport:
+    """Everything a failure message needs; ``problems`` empty means the transcripts match."""
+
+    mode: str
+    expected_count: int
+    actual_count: int
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.notes
+
+
+# --------------------------------------------------------------------------- one turn
+
+
+class _TurnComparer:
+    """Compares an expected turn with an actual message under one ignore set and content mode."""
+
+    def __init__(self, ignore: frozenset[str], normaliser: Callable[[str], str] | None) -> None:
+        self.normaliser = normaliser
+        self._sub_ignore = {name: _sub_paths(ignore, name) for name in COMPARED_FIELDS}
+
+    def matches(self, expected: ExpectedTurn, actual: Message) -> bool:
+        return not self.mismatches(expected, actual)
+
+    def mismatches(self, expected: ExpectedTurn, actual: Message) -> list[FieldMismatch]:
+        found: list[FieldMismatch] = []
+        for name, want in expected.fields.items():
+            got = getattr(actual, name)
+            if name == "content" and self.normaliser is not None and isinstance(want, str):
+                if not isinstance(got, str) or self.normaliser(want) != self.normaliser(got):
+                    found.append(FieldMismatch(name, want, got))
+                continue
+            if isinstance(want, dict) and isinstance(got, dict):
+                if want != got:  # cheap check first; the walk below only runs on failure
+                    strip = self._sub_ignore[name]
+                    if strip:
+                        got = _strip(got, [p for p in strip if p[0] not in want])
+                    found.extend(_dict_mismatches(name, want, got, strict=expected.strict))
+                continue
+            if not _equal(want, got):
+                found.append(FieldMismatch(name, want, got, matcher=is_matcher(want)))
+        return found
+
+
+def _equal(want: Any, got: Any) -> bool:
+    try:
+        return bool(want == got)
+    except Exception:  # a matcher that cannot handle this value simply does not match
+        return False
+
+
+def _dict_mismatches(
+    path: str, want: Mapping[str, Any], got: Mapping[str, Any], *, strict: bool
+) -> list[FieldMismatch]:
+    found: list[FieldMismatch] = []
+    for key, value in want.items():
+        sub = f"{path}.{key}"
+        if key not in got:
+            found.append(FieldMismatch(sub, value, None, missing=True))
+        elif isinstance(value, dict) and isinstance(got[key], dict):
+            found.extend(_dict_mismatches(sub, value, got[key], strict=strict))
+        elif not _equal(value, got[key]):
+            found.append(FieldMismatch(sub, value, got[key], matcher=is_matcher(value)))
+    if strict:
+        found.extend(
+            FieldMismatch(f"{path}.{key}", None, got[key], unexpected=True)
+            for key in got
+            if key not in want
+        )
+    return found
+
+
+def _sub_paths(ignore: frozenset[str], field_name: str) -> list[tuple[str, ...]]:
+    prefix = field_name + "."
+    return [tuple(p[len(prefix) :].split(".")) for p in ignore if p.startswith(prefix)]
+
+
+def _strip(value: dict[str, Any], paths: Sequence[tuple[str, ...]]) -> dict[str, Any]:
+    """A copy of ``value`` without the given key paths; ``value`` itself when none is present."""
+    if not paths:
+        return value
+    result = value
+    for path in paths:
+        head, rest = path[0], path[1:]
+        if head not in result:
+            continue
+        if result is value:
+            result = dict(value)
+        if not rest:
+            del result[head]
+        elif isinstance(result[head], dict):
+            result[head] = _strip(result[head], [rest])
+    return result
+
+
+# --------------------------------------------------------------------------- alignment
+
+# Above this many (expected x actual) cells the edit-distance alignment of a differing middle
+# would be slow; the comparison then falls back to pairing turns by position.
+_ALIGNMENT_CELL_LIMIT: Final = 40_000
+# The contains mode scores every window only while that stays this cheap.
+_WINDOW_SCORING_LIMIT: Final = 200_000
+# How many candidates a missing subsequence turn is compared with to find its closest one.
+_CLOSEST_CANDIDATE_LIMIT: Final = 2_000
+
+
+def compare_transcripts(
+    actual: Sequence[Message],
+    expected: Sequence[ExpectedTurn],
+    *,
+    mode: str = "exact",
+    ignore: frozenset[str] = frozenset(),
+    content: ContentMode = "exact",
+) -> TranscriptReport:
+    """Compare ``actual`` with ``expected`` under ``mode``; the report lists every problem."""
+    if mode not in MODES:
+        raise ConfigError(f"mode={mode!r} is not a transcript mode; use one of {', '.join(MODES)}.")
+    comparer = _TurnComparer(ignore, content_normaliser(content))
+    report = TranscriptReport(mode, len(expected), len(actual))
+    if mode == "exact":
+        _compare_exact(comparer, actual, expected, report)
+    elif mode == "prefix":
+        _compare_anchored(comparer, actual, expected, report, start=0)
+    elif mode == "suffix":
+        _compare_anchored(comparer, actual, expected, report, start=len(actual) - len(expected))
+    elif mode == "contains":
+        _compare_contains(comparer, actual, expected, report)
+    else:
+        _compare_subsequence(comparer, actual, expected, report)
+    return report
+
+
+def _mismatch(
+    comparer: _TurnComparer, exp: Sequence[ExpectedTurn], act: Sequence[Message], e: int, a: int
+) -> TurnMismatch | None:
+    fields = comparer.mismatches(exp[e], act[a])
+    if not fields:
+        return None
+    return TurnMismatch(
+        e, a, exp[e], act[a], tuple(fields), normalised=comparer.normaliser is not None
+    )
+
+
+def _compare_exact(
+    comparer: _TurnComparer,
+    act: Sequence[Message],
+    exp: Sequence[ExpectedTurn],
+    report: TranscriptReport,
+) -> None:
+    n_exp, n_act = len(exp), len(act)
+    shortest = min(n_exp, n_act)
+    head = 0
+    while head < shortest and comparer.matches(exp[head], act[head]):
+        head += 1
+    if head == n_exp == n_act:
+        return
+    tail = 0
+    if n_exp != n_act:  # only then can matching from the end reveal an inserted or lost turn
+        while tail < shortest - head and comparer.matches(
+            exp[n_exp - 1 - tail], act[n_act - 1 - tail]
+        ):
+            tail += 1
+    mid_exp = range(head, n_exp - tail)
+    mid_act = range(head, n_act - tail)
+    if len(mid_exp) != len(mid_act) and len(mid_exp) * len(mid_act) <= _ALIGNMENT_CELL_LIMIT:
+        report.problems.extend(_edit_alignment(comparer, act, exp, mid_act, mid_exp))
+        return
+    for e, a in zip(mid_exp, mid_act, strict=False):
+        problem = _mismatch(comparer, exp, act, e, a)
+        if problem:
+            report.problems.append(problem)
+    for e in mid_exp[len(mid_act) :]:
+        report.problems.append(MissingTurn(e, exp[e]))
+    for a in mid_act[len(mid_exp) :]:
+        report.problems.append(ExtraTurn(a, act[a]))
+
+
+def _edit_alignment(
+    comparer: _TurnComparer,
+    act: Sequence[Message],
+    exp: Sequence[ExpectedTurn],
+    rows: range,
+    cols: range,
+) -> list[Problem]:
+    """Levenshtein over turns: a differing turn costs 1, as does a missing or extra one.
+
+    Substituting a turn of another role costs 1.5, so a turn that changed role is more
+    often explained as one missing plus one extra turn.
+    """
+    r, c = len(rows), len(cols)
+    mismatch_cache: dict[tuple[int, int], list[FieldMismatch]] = {}
+
+    def cost(i: int, j: int) -> float:
+        fields = comparer.mismatches(exp[cols[j]], act[rows[i]])
+        mismatch_cache[(i, j)] = fields
+        if not fields:
+            return 0.0
+        return 1.5 if any(f.path == "role" for f in fields) else 1.0
+
+    dist = [[0.0] * (c + 1) for _ in range(r + 1)]
+    for i in range(1, r + 1):
+        dist[i][0] = float(i)
+    for j in range(1, c + 1):
+        dist[0][j] = float(j)
+    for i in range(1, r + 1):
+        for j in range(1, c + 1):
+            dist[i][j] = min(
+                dist[i - 1][j - 1] + cost(i - 1, j - 1),
+                dist[i - 1][j] + 1.0,
+                dist[i][j - 1] + 1.0,
+            )
+    problems: list[Problem] = []
+    i, j = r, c
+    while i or j:
+        if (
+            i
+            and j
+            and dist[i][j] == dist[i - 1][j - 1] + _cached_cost(mismatch_cache[(i - 1, j - 1)])
+        ):
+            fields = mismatch_cache[(i - 1, j - 1)]
+            if fields:
+                e, a = cols[j - 1], rows[i - 1]
+                problems.append(
+                    TurnMismatch(
+                        e, a, exp[e], act[a], tuple(fields), comparer.normaliser is not None
+                    )
+                )
+            i, j = i - 1, j - 1
+        elif i and dist[i][j] == dist[i - 1][j] + 1.0:
+            problems.append(ExtraTurn(rows[i - 1], act[rows[i - 1]]))
+            i -= 1
+        else:
+            problems.append(MissingTurn(cols[j - 1], exp[cols[j - 1]]))
+            j -= 1
+    problems.reverse()
+    return problems
+
+
+def _cached_cost(fields: list[FieldMismatch]) -> float:
+    if not fields:
+        return 0.0
+    return 1.5 if any(f.path == "role" for f in fields) else 1.0
+
+
+def _anchored_problems(
+    comparer: _TurnComparer, act: Sequence[Message], exp: Sequence[ExpectedTurn], start: int
+) -> list[Problem]:
+    """Expected turn ``e`` against actual turn ``start + e``; out of range means missing."""
+    problems: list[Problem] = []
+    for e in range(len(exp)):
+        a = start + e
+        if 0 <= a < len(act):
+            problem = _mismatch(comparer, exp, act, e, a)
+            if problem:
+                problems.append(problem)
+        else:
+            problems.append(MissingTurn(e, exp[e]))
+    return problems
+
+
+def _compare_anchored(
+    comparer: _TurnComparer,
+    act: Sequence[Message],
+    exp: Sequence[ExpectedTurn],
+    report: TranscriptReport,
+    *,
+    start: int,
+) -> None:
+    """prefix (start 0) and suffix (start len(actual) - len(expected)): pair by position."""
+    problems = _anchored_problems(comparer, act, exp, start)
+    if not problems:
+        return
+    where = "start" if report.mode == "prefix" else "end"
+    if len(act) < len(exp):
+        report.notes.append(
+            f"expected {_turns(len(exp))} at the {where} of the transcript, "
+            f"but it has only {_turns(len(act))}"
+        )
+    else:
+        report.notes.append(
+            f"expected turns 1-{len(exp)} at the {where} of the transcript "
+            f"(actual turns {start + 1}-{start + len(exp)})"
+        )
+    report.problems.extend(problems)
+
+
+def _compare_contains(
+    comparer: _TurnComparer,
+    act: Sequence[Message],
+    exp: Sequence[ExpectedTurn],
+    report: TranscriptReport,
+) -> None:
+    n_exp, n_act = len(exp), len(act)
+    if n_exp == 0:
+        return
+    if n_act < n_exp:
+        report.notes.append(
+            f"expected turns 1-{n_exp} as a contiguous run, but the transcript has only "
+            f"{_turns(n_act)}"
+        )
+        report.problems.extend(_anchored_problems(comparer, act, exp, 0))
+        return
+    best_start, best_score = 0, -1
+    score_all = n_exp * (n_act - n_exp + 1) <= _WINDOW_SCORING_LIMIT
+    for start in range(n_act - n_exp + 1):
+        run = 0
+        while run < n_exp and comparer.matches(exp[run], act[start + run]):
+            run += 1
+        if run == n_exp:
+            return
+        score = run
+        if score_all:  # count every matching turn of the window, not only the leading run
+            score = run + sum(
+                comparer.matches(exp[e], act[start + e]) for e in range(run + 1, n_exp)
+            )
+        if score > best_score:
+            best_start, best_score = start, score
+    window = [
+        p
+        for e in range(n_exp)
+        if (p := _mismatch(comparer, exp, act, e, best_start + e)) is not None
+    ]
+    first_bad = window[0].actual_index + 1
+    report.notes.append(
+        f"expected turns 1-{n_exp} as a contiguous run; best match starts at actual turn "
+        f"{best_start + 1}, differs at turn {first_bad} ({best_score} of {n_exp} turns match there)"
+    )
+    report.problems.extend(window)
+
+
+def _compare_subsequence(
+    comparer: _TurnComparer,
+    act: Sequence[Message],
+    exp: Sequence[ExpectedTurn],
+    report: TranscriptReport,
+) -> None:
+    """Greedy earliest match, which finds a subsequence whenever one exists."""
+    position = 0  # next actual index to search from
+    last_found: int | None = None
+    for e, turn in enumerate(exp):
+        found = next((a for a in range(position, len(act)) if comparer.matches(turn, act[a])), None)
+        if found is None:
+            closest = _closest(comparer, act, exp, e, range(position, len(act)))
+            report.problems.append(
+                MissingTurn(e, turn, searched=True, after_actual=last_found, closest=closest)
+            )
+            continue  # later expected turns are still searched from the same place
+        last_found, position = found, found + 1
+    if report.problems:
+        report.notes.append(
+            f"expected {_turns(len(exp))} in this order, gaps allowed; "
+            f"{len(report.problems)} could not be found"
+        )
+
+
+def _closest(
+    comparer: _TurnComparer,
+    act: Sequence[Message],
+    exp: Sequence[ExpectedTurn],
+    e: int,
+    candidates: range,
+) -> TurnMismatch | None:
+    """The candidate turn with fewest differing fields, then the most similar content."""
+    best: tuple[int, float, int, list[FieldMismatch]] | None = None
+    want = exp[e].content
+    for a in candidates[:_CLOSEST_CANDIDATE_LIMIT]:
+        fields = comparer.mismatches(exp[e], act[a])
+        similarity = _similarity(want, act[a].content) if isinstance(want, str) else 0.0
+        key = (len(fields), -similarity, a)
+        if best is None or key < (best[0], -best[1], best[2]):
+            best = (len(fields), similarity, a, fields)
+    if best is None:
+        return None
+    a = best[2]
+    return TurnMismatch(e, a, exp[e], act[a], tuple(best[3]), comparer.normaliser is not None)
+
+
+_WORD: Final = re.compile(r"\w+")
+
+
+def _similarity(left: str, right: str) -> float:
+    """Share of words in common (Jaccard): cheap enough to run on thousands of turns."""
+    a, b = set(_WORD.findall(left.casefold())), set(_WORD.findall(right.casefold()))
+    if not a and not b:
+        return 1.0 if left == right else 0.0
+    return len(a & b) / len(a | b)
+
+
+def _turns(count: int) -> str:
+    return f"{count} turn" if count == 1 else f"{count} turns"

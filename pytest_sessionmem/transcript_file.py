@@ -1,0 +1,364 @@
+r"""Expected-transcript files: a plain-text format people review in a pull request.
+
+Example (``transcripts/test_booking/test_flight_time.txt``)::
+
+    # sessionmem transcript 1
+    # Comments may follow the version line, before the first turn.
+
+    --- user
+    When does my flight leave?
+
+    --- assistant name=Support
+    Your flight leaves at 9:45.
+    Gate B12.
+
+    --- assistant match=regex
+    ^Anything else\?
+
+    --- tool tool_id=t1 tool_name=search arguments={"q": "flights"}
+    3 results
+
+    --- user encoding=json
+    "thanks \t"
+
+Rules (what makes any content round-trip):
+
+* Line 1 is the version line ``# sessionmem transcript 1``.
+* A turn starts with a header ``--- <role> [key=value ...]``. Values are a bare word or
+  any JSON value (``name="Dr Who"``, ``arguments={"q": "x"}``). Keys: ``name``,
+  ``tool_id``, ``tool_name``, ``arguments``, ``result``, ``match`` and ``encoding``.
+* The content is every line after the header up to the next header, minus the one empty
+  line that separates turns. Multi-line content is written as it is.
+* A content line that starts with ``---`` or ``\`` gets one ``\`` in front, removed on read.
+* Content a reader could misread (trailing whitespace, carriage returns, zero-width or
+  other non-printing characters) is written as one JSON string, with ``encoding=json``.
+* ``match=regex`` makes the content a :class:`~pytest_sessionmem.matchers.Regex`
+  (``re.search``; anchor with ``^``/``$``), ``match=contains`` a
+  :class:`~pytest_sessionmem.matchers.Contains`, ``match=any`` accepts any content (no
+  body). ``ignorecase=true`` makes either case-insensitive. When the file is rewritten
+  with ``--sessionmem-update``, a matcher that still matches the new turn is kept.
+
+Ids, timestamps and metadata are never written: they change on every recording.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from pytest_sessionmem.compare import DEFAULT_IGNORE, ExpectedTurn
+from pytest_sessionmem.errors import ConfigError
+from pytest_sessionmem.matchers import ANY, Contains, Regex
+from pytest_sessionmem.models import Message, Role, Transcript
+
+__all__ = [
+    "SUFFIX",
+    "VERSION_LINE",
+    "TranscriptFileError",
+    "parse_transcript",
+    "read_transcript_file",
+    "render_transcript_file",
+    "write_transcript_file",
+]
+
+VERSION_LINE: Final = "# sessionmem transcript 1"
+#: File name suffix of expected transcripts: ``transcripts/<module>/<test>.txt``.
+SUFFIX: Final = ".txt"
+
+_HEADER: Final = "---"
+_OPTION_KEYS: Final = ("name", "tool_id", "tool_name", "arguments", "result")
+# Options whose bare value is always a string (``tool_id=123`` means "123").
+_TEXT_KEYS: Final = frozenset({"name", "tool_id", "tool_name", "match", "encoding"})
+_BARE_WORD: Final = re.compile(r'[^\s"{\[][^\s]*')
+_CONTROL_KEYS: Final = ("match", "ignorecase", "encoding")
+_MATCH_KINDS: Final = ("regex", "contains", "any")
+_KEY: Final = re.compile(r"([a-z_]+)=")
+
+
+class TranscriptFileError(ConfigError):
+    """An expected-transcript file that cannot be read; names the file, the line and the fix."""
+
+    def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {message}")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_transcript_file(path: str | os.PathLike[str]) -> list[ExpectedTurn]:
+    """The turns of an expected-transcript file, usable as ``expected`` in assertions."""
+    name = os.fspath(path)
+    try:
+        text = Path(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TranscriptFileError(
+            "expected-transcript file not found; run the test with --sessionmem-update to write it",
+            path=name,
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise TranscriptFileError(f"not UTF-8 text ({exc.reason})", path=name) from None
+    return parse_transcript(text, path=name)
+
+
+def parse_transcript(text: str, *, path: str = "<transcript>") -> list[ExpectedTurn]:
+    """Parse the text of an expected-transcript file (see the module docstring)."""
+    # Split on "\n" only: str.splitlines() would also split on characters such as U+2028
+    # that belong to the content.
+    lines = text.replace("\r\n", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the file
+    if not lines or lines[0].strip() != VERSION_LINE:
+        found = repr(lines[0][:60]) if lines else "an empty file"
+        raise TranscriptFileError(
+            f"the first line must be {VERSION_LINE!r}, found {found}", path=path, line=1
+        )
+    turns: list[ExpectedTurn] = []
+    header: tuple[int, str] | None = None
+    body: list[str] = []
+    for number, line in enumerate(lines[1:], start=2):
+        if line.startswith(_HEADER):
+            if header is not None:
+                turns.append(_turn(header, body, path))
+            header, body = (number, line), []
+        elif header is not None:
+            body.append(line)
+        elif line.strip() and not line.startswith("#"):
+            raise TranscriptFileError(
+                f"text before the first turn header; start a turn with '--- user' "
+                f"(or make the line a comment with '#'): {line[:60]!r}",
+                path=path,
+                line=number,
+            )
+    if header is not None:
+        turns.append(_turn(header, body, path))
+    return turns
+
+
+def _turn(header: tuple[int, str], body: list[str], path: str) -> ExpectedTurn:
+    number, line = header
+    role_word, options = _parse_header(line, path, number)
+    if body and body[-1] == "":
+        body = body[:-1]  # the blank line that separates turns is not content
+    fields: dict[str, Any] = {"role": _role(role_word, path, number)}
+    for key in _OPTION_KEYS:
+        if key in options:
+            fields[key] = options[key]
+    content = _content(body, options, path, number)
+    fields["content"] = _matcher(content, options, path, number)
+    return ExpectedTurn(fields, source=f"{path}:{number}")
+
+
+def _parse_header(line: str, path: str, number: int) -> tuple[str, dict[str, Any]]:
+    rest = line[len(_HEADER) :].strip()
+    if not rest:
+        raise TranscriptFileError(
+            "turn header without a role; write e.g. '--- user'", path=path, line=number
+        )
+    role_word, _, rest = rest.partition(" ")
+    options: dict[str, Any] = {}
+    decoder = json.JSONDecoder()
+    position = 0
+    rest = rest.strip()
+    while position < len(rest):
+        key_match = _KEY.match(rest, position)
+        if key_match is None:
+            raise TranscriptFileError(
+                f"cannot read header option at {rest[position:][:40]!r}; options are key=value",
+                path=path,
+                line=number,
+            )
+        key = key_match.group(1)
+        if key not in _OPTION_KEYS and key not in _CONTROL_KEYS:
+            known = ", ".join((*_OPTION_KEYS, *_CONTROL_KEYS))
+            raise TranscriptFileError(
+                f"unknown header option {key!r}; known: {known}", path=path, line=number
+            )
+        position = key_match.end()
+        value: Any
+        if rest[position : position + 1] in ('"', "{", "["):
+            try:
+                value, position = decoder.raw_decode(rest, position)
+            except json.JSONDecodeError as exc:
+                raise TranscriptFileError(
+                    f"bad JSON value for {key!r}: {exc.msg}", path=path, line=number
+                ) from None
+        else:
+            end = rest.find(" ", position)
+            end = len(rest) if end < 0 else end
+            word = rest[position:end]
+            value, position = (word if key in _TEXT_KEYS else _bare(word)), end
+        options[key] = value
+        while position < len(rest) and rest[position] == " ":
+            position += 1
+    return role_word, options
+
+
+def _bare(word: str) -> Any:
+    """A bare header value: JSON literals (numbers, true/false/null) or else the word itself."""
+    try:
+        return json.loads(word)
+    except json.JSONDecodeError:
+        return word
+
+
+def _role(word: str, path: str, number: int) -> Role:
+    try:
+        return Role(word.lower())
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise TranscriptFileError(
+            f"unknown role {word!r}; roles are {known}", path=path, line=number
+        ) from None
+
+
+def _content(body: list[str], options: dict[str, Any], path: str, number: int) -> str:
+    encoding = options.get("encoding")
+    if encoding is None:
+        return "\n".join(line[1:] if line.startswith("\\") else line for line in body)
+    if encoding != "json":
+        raise TranscriptFileError(
+            f"unknown encoding {encoding!r}; the only one is 'json'", path=path, line=number
+        )
+    payload = "\n".join(body).strip()
+    try:
+        value = json.loads(payload)
+    except json.JSONDecodeError as exc:
+        raise TranscriptFileError(
+            f"encoding=json content is not a JSON string: {exc.msg}",
+            path=path,
+            line=number + 1 + exc.lineno - 1,
+        ) from None
+    if not isinstance(value, str):
+        raise TranscriptFileError(
+            "encoding=json content must be one JSON string", path=path, line=number + 1
+        )
+    return value
+
+
+def _matcher(content: str, options: dict[str, Any], path: str, number: int) -> Any:
+    kind = options.get("match")
+    ignorecase = options.get("ignorecase", False) is True
+    if kind is None:
+        return content
+    if kind == "any":
+        return ANY
+    if kind == "contains":
+        return Contains(content, case_sensitive=not ignorecase)
+    if kind == "regex":
+        try:
+            return Regex(content, re.IGNORECASE if ignorecase else 0)
+        except re.error as exc:
+            raise TranscriptFileError(
+                f"bad regular expression: {exc}", path=path, line=number + 1
+            ) from None
+    raise TranscriptFileError(
+        f"unknown match={kind!r}; use one of {', '.join(_MATCH_KINDS)}", path=path, line=number
+    )
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def render_transcript_file(
+    transcript: Transcript | Sequence[Message], previous: Sequence[ExpectedTurn] | None = None
+) -> str:
+    """The file text for ``transcript``; matchers of ``previous`` that still match are kept.
+
+    ``previous`` is the old file's turns, paired by position with the new turns: a turn
+    that kept its role and whose old matcher accepts its new content keeps the matcher.
+    """
+    messages = transcript.messages if isinstance(transcript, Transcript) else tuple(transcript)
+    provider = transcript.provider if isinstance(transcript, Transcript) else None
+    skip = set(DEFAULT_IGNORE.get("*", ())) | set(DEFAULT_IGNORE.get(provider or "", ()))
+    out = [VERSION_LINE, ""]
+    for index, message in enumerate(messages):
+        old = previous[index] if previous is not None and index < len(previous) else None
+        out.extend(_render_turn(message, _kept_matcher(old, message), skip))
+    return "\n".join(out) + "\n"
+
+
+def _kept_matcher(old: ExpectedTurn | None, message: Message) -> Regex | Contains | None:
+    if old is None:
+        return None
+    matcher = old.content
+    if not isinstance(matcher, (Regex, Contains)) and matcher is not ANY:
+        return None
+    if old.role is not None and old.role != message.role:
+        return None
+    return matcher if matcher == message.content else None  # type: ignore[return-value]
+
+
+def _render_turn(message: Message, matcher: Any, skip: set[str]) -> list[str]:
+    header = [_HEADER, message.role.value]
+    for key in _OPTION_KEYS:
+        value = getattr(message, key)
+        if value is not None and key not in skip:
+            header.append(f"{key}={_option_value(key, value)}")
+    content = message.content
+    if matcher is ANY:
+        return [" ".join([*header, "match=any"]), ""]
+    if isinstance(matcher, Regex):
+        header.append("match=regex")
+        if matcher.flags & re.IGNORECASE:
+            header.append("ignorecase=true")
+        content = matcher.pattern
+    elif isinstance(matcher, Contains):
+        header.append("match=contains")
+        if not matcher.case_sensitive:
+            header.append("ignorecase=true")
+        content = matcher.substring
+    if _needs_json(content):
+        header.append("encoding=json")
+        body = [_json_string(content)]
+    else:
+        body = [
+            f"\\{line}" if line.startswith((_HEADER, "\\")) else line
+            for line in content.split("\n")
+        ]
+    return [" ".join(header), *body, ""]
+
+
+def _option_value(key: str, value: Any) -> str:
+    """A bare word when it reads back as the same value, JSON otherwise."""
+    bare = isinstance(value, str) and _BARE_WORD.fullmatch(value) and value.isprintable()
+    if bare and (key in _TEXT_KEYS or _bare(value) == value):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _needs_json(content: str) -> bool:
+    for line in content.split("\n"):
+        if line != line.rstrip() or not line.replace("\t", " ").isprintable():
+            return True
+    return False
+
+
+def _json_string(content: str) -> str:
+    # ensure_ascii=False keeps accents, CJK and emoji readable; invisible characters are
+    # escaped by hand so a reviewer sees them.
+    text = json.dumps(content, ensure_ascii=False)
+    return "".join(ch if ch.isprintable() else json.dumps(ch)[1:-1] for ch in text)
+
+
+def write_transcript_file(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temp file in the same folder, then ``os.replace``)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
