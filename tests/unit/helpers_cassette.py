@@ -94,7 +94,7 @@ def read_write_read(client: httpx.Client, session_id: str = "s1") -> list[Any]:
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:
         body = json.dumps({"path": self.path, "messages": []}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -102,7 +102,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         payload = json.loads(self.rfile.read(length) or b"{}")
         body = json.dumps({"echo": payload}).encode()

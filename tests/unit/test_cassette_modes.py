@@ -7,10 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from pytest_sessionmem.cassette import CassetteSession, RecordMode
-from pytest_sessionmem.errors import ConfigError, UnmatchedRequest
-from pytest_sessionmem.transport import RecordingTransport, ReplayTransport
 from helpers_cassette import (
     REPLAY_BASE,
     FakeUpstream,
@@ -18,6 +14,10 @@ from helpers_cassette import (
     make_session,
     read_write_read,
 )
+
+from pytest_sessionmem.cassette import CassetteSession, RecordMode
+from pytest_sessionmem.errors import ConfigError, UnmatchedRequest
+from pytest_sessionmem.transport import RecordingTransport, ReplayTransport
 
 
 def record(path: Path, mode: str = "once", upstream: FakeUpstream | None = None) -> list[object]:
@@ -197,7 +197,7 @@ def test_transport_class_follows_mode(tmp_path: Path) -> None:
 
 
 def test_bad_mode_is_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="'sometimes' is not a record mode. Valid modes: none"):
+    with pytest.raises(ConfigError, match=r"'sometimes' is not a record mode\. Valid modes: none"):
         CassetteSession(tmp_path / "c.json", mode="sometimes", base_url=REPLAY_BASE)  # type: ignore[arg-type]
 
 

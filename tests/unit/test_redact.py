@@ -1,0 +1,217 @@
+"""Scrubbing: nothing secret reaches the cassette, and scrubbed requests still match."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from helpers_cassette import CANARY, REPLAY_BASE, make_session
+
+from pytest_sessionmem.cassette import CassetteSession, RecordMode, ScrubConfig
+from pytest_sessionmem.cassette.redact import ALWAYS_DROPPED_HEADERS, Redactor
+from pytest_sessionmem.cassette.schema import Body, RecordedRequest
+from pytest_sessionmem.errors import ConfigError
+
+
+def echo(request: httpx.Request) -> httpx.Response:
+    """Reflects everything it got, in headers and body, the way a leaky server might."""
+    return httpx.Response(
+        200,
+        json={
+            "url": str(request.url),
+            "headers": dict(request.headers),
+            "body": request.content.decode(),
+            "user": {"email": "ann@example.com", "token": CANARY},
+            "messages": [{"metadata": {"email": "bob@example.com", "ok": 1}}],
+        },
+        headers={
+            "set-cookie": f"session={CANARY}",
+            "x-echo-key": CANARY,
+            "x-private": "internal",
+            "content-type": "application/json",
+        },
+    )
+
+
+def record_one(path: Path, scrub: ScrubConfig, send: dict[str, object]) -> httpx.Response:
+    session = CassetteSession(
+        path,
+        mode=RecordMode.ONCE,
+        base_url="http://127.0.0.1:1234/api/v2",
+        scrub=scrub,
+        real_transport=httpx.MockTransport(echo),
+    )
+    with httpx.Client(base_url=session.base_url, transport=session.transport()) as client:
+        response = client.post("/sessions/s1/memory", **send)  # type: ignore[arg-type]
+    assert session.finish(failed=False).written
+    return response
+
+
+ALL_CREDENTIAL_HEADERS = {
+    "Authorization": "Api-Key cred-1",
+    "Meibel-API-Key": "cred-2",
+    "X-API-KEY": "cred-3",
+    "Cookie": "sid=cred-4",
+    "Proxy-Authorization": "Basic cred-5",
+}
+
+
+def test_credential_headers_always_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    record_one(path, ScrubConfig(keep_headers=("x-echo-key",)), {"headers": ALL_CREDENTIAL_HEADERS})
+    stored = json.loads(path.read_text())["interactions"][0]
+    assert {name.lower() for name in ALL_CREDENTIAL_HEADERS} | {
+        "set-cookie"
+    } == ALWAYS_DROPPED_HEADERS
+    assert "set-cookie" not in stored["response"]["headers"]
+    assert set(stored["request"]["headers"]) <= {"content-type"}
+    # (The echo server also copies them into its JSON body; values found there are only
+    # scrubbed when configured as `secrets`, which the next test covers.)
+
+
+def test_canary_secret_never_reaches_disk_in_any_place(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    live = record_one(
+        path,
+        ScrubConfig(secrets={"ZEP_API_KEY": CANARY}, keep_headers=("x-echo-key", "x-trace")),
+        {
+            "params": {"api_key": CANARY, "q": f"prefix-{CANARY}"},
+            "headers": {"Authorization": f"Api-Key {CANARY}", "X-Trace": f"t {CANARY}"},
+            "json": {"key": CANARY, "nested": [{"k": f'quoted "{CANARY}"'}], CANARY: "as key"},
+        },
+    )
+    written = path.read_bytes()
+    assert CANARY.encode() not in written
+    assert b"<ZEP_API_KEY>" in written
+    stored = json.loads(written)["interactions"][0]
+    assert stored["request"]["query"] == {"api_key": "<ZEP_API_KEY>", "q": "prefix-<ZEP_API_KEY>"}
+    assert stored["request"]["headers"]["x-trace"] == "t <ZEP_API_KEY>"
+    assert stored["request"]["json"]["<ZEP_API_KEY>"] == "as key"
+    assert "x-echo-key" not in stored["response"]["headers"]  # its value *is* the secret
+    assert stored["response"]["json"]["user"]["token"] == "<ZEP_API_KEY>"
+    # The test itself got the real, unscrubbed response while recording.
+    assert live.json()["user"]["token"] == CANARY
+    assert live.headers["x-echo-key"] == CANARY
+
+
+def test_secret_in_text_binary_and_percent_encoded_forms(tmp_path: Path) -> None:
+    secret = "p@ss/wörd"
+    redactor = Redactor(ScrubConfig(secrets={"PW": secret}))
+    assert redactor.text("a p%40ss%2Fw%C3%B6rd b") == "a <PW> b"
+    assert redactor.text('{"x": "p@ss/w\\u00f6rd"}') == '{"x": "<PW>"}'  # JSON-escaped form
+    assert redactor.text(json.dumps({"x": secret}, ensure_ascii=False)) == '{"x": "<PW>"}'
+    body = Redactor(ScrubConfig(secrets={"PW": secret}))._body(
+        Body("base64", b"\x00" + secret.encode())
+    )
+    assert body == Body("base64", b"\x00<PW>")
+
+
+def test_extra_headers_query_params_json_paths_and_patterns(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    scrub = ScrubConfig(
+        headers=("X-Private",),
+        keep_headers=("x-private", "x-visible"),
+        query_params=("session_token",),
+        json_paths=("messages.*.metadata.email", "user.email"),
+        patterns=(r"[\w.]+@example\.com",),
+    )
+    record_one(
+        path,
+        scrub,
+        {
+            "params": {"session_token": "abc", "keep": "me"},
+            "headers": {"X-Visible": "mail carol@example.com"},
+            "json": {"note": "write to dave@example.com"},
+        },
+    )
+    stored = json.loads(path.read_text())["interactions"][0]
+    assert stored["request"]["query"] == {"session_token": "<REDACTED>", "keep": "me"}
+    assert stored["request"]["headers"]["x-visible"] == "mail <REDACTED>"
+    assert stored["request"]["json"] == {"note": "write to <REDACTED>"}
+    response = stored["response"]
+    assert "x-private" not in response["headers"]
+    assert response["json"]["user"]["email"] == "<REDACTED>"
+    assert response["json"]["messages"][0]["metadata"] == {"email": "<REDACTED>", "ok": 1}
+    assert "example.com" not in path.read_text()
+
+
+def test_json_path_wildcard_over_keys_and_indices() -> None:
+    redactor = Redactor(ScrubConfig(json_paths=("a.*.b", "list.1")))
+    request = RecordedRequest(
+        "POST", "/", body=Body("json", {"a": {"x": {"b": 1, "c": 2}}, "list": [1, 2, 3]})
+    )
+    assert redactor.request(request).body.value == {
+        "a": {"x": {"b": "<REDACTED>", "c": 2}},
+        "list": [1, "<REDACTED>", 3],
+    }
+
+
+def test_only_allow_listed_headers_are_kept() -> None:
+    redactor = Redactor(ScrubConfig())
+    request = RecordedRequest(
+        "GET", "/", headers=(("Content-Type", "application/json"), ("user-agent", "sdk/1"))
+    )
+    assert redactor.request(request).headers == (("content-type", "application/json"),)
+
+
+def test_replay_with_a_different_key_matches_the_scrubbed_recording(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"ok": True})
+
+    recording = CassetteSession(
+        path,
+        mode=RecordMode.ONCE,
+        base_url=REPLAY_BASE,
+        scrub=ScrubConfig(secrets={"KEY": "real-key"}),
+        real_transport=httpx.MockTransport(handler),
+    )
+    with httpx.Client(transport=recording.transport()) as client:
+        client.get(f"{REPLAY_BASE}/items", params={"key": "real-key"})
+    recording.finish(failed=False)
+    replay = make_session(
+        path, "none", base_url=REPLAY_BASE, scrub=ScrubConfig(secrets={"KEY": "other-key"})
+    )
+    with httpx.Client(transport=replay.transport()) as client:
+        assert client.get(f"{REPLAY_BASE}/items", params={"key": "other-key"}).json() == {
+            "ok": True
+        }
+
+
+def test_empty_secret_values_are_ignored() -> None:
+    assert Redactor(ScrubConfig(secrets={"UNSET": ""})).text("abc") == "abc"
+
+
+def test_longer_secret_wins_over_the_one_it_contains() -> None:
+    redactor = Redactor(ScrubConfig(secrets={"SHORT": "abc", "LONG": "abcdef"}))
+    assert redactor.text("abcdef abc") == "<LONG> <SHORT>"
+
+
+def test_base_url_metadata_has_no_credentials(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    session = CassetteSession(
+        path,
+        mode=RecordMode.ALL,
+        base_url=f"https://user:pw@host.example/{CANARY}/v2",
+        scrub=ScrubConfig(secrets={"K": CANARY}),
+    )
+    session.finish(failed=False)
+    assert json.loads(path.read_text())["base_url"] == "https://host.example/<K>/v2"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"secrets": {"has space": "x"}}, "Secret placeholder name 'has space' is not usable"),
+        ({"patterns": ("(",)}, "Scrub pattern '(' is not a valid regex"),
+        ({"patterns": ("a*",)}, "matches the empty string"),
+        ({"json_paths": ("a..b",)}, "JSON path 'a..b' is not a dotted path"),
+        ({"keep_headers": ("Authorization",)}, "keep_headers lists 'authorization'"),
+    ],
+)
+def test_bad_scrub_config_is_config_error(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("'", "'")):
+        ScrubConfig(**kwargs)  # type: ignore[arg-type]
