@@ -1,0 +1,440 @@
+"""ElizaOS sessions adapter, driven through both clients over httpx.MockTransport."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+import pytest
+from sessionclient_harness import Driver, Recorded, json_response
+
+from pytest_sessionmem import (
+    AuthenticationError,
+    ConfigError,
+    Message,
+    ProviderError,
+    Role,
+    SessionExpired,
+    SessionNotFound,
+    UnsupportedOperation,
+)
+
+BASE = "http://localhost:3000"
+T0 = 1_736_937_000_000  # 2025-01-15T10:30:00Z in epoch ms
+USER = "11111111-1111-4111-8111-111111111111"
+AGENT = "22222222-2222-4222-8222-222222222222"
+
+
+@pytest.fixture(params=["sync", "async"])
+def driver(request: pytest.FixtureRequest) -> Driver:
+    return Driver(request.param)
+
+
+def iso(ms: int) -> str:
+    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def stored(i: int, ms: int) -> dict[str, Any]:
+    agent = i % 2 == 1
+    return {
+        "id": f"m{i}",
+        "content": f"message {i}",
+        "authorId": AGENT if agent else USER,
+        "isAgent": agent,
+        "createdAt": iso(ms),
+        "metadata": {"agentName": "Eliza"} if agent else {"sessionId": "s1"},
+    }
+
+
+def eliza_server(messages: list[dict[str, Any]]) -> Recorded:
+    """The real GET messages semantics: newest first, strict integer ``before``, clamped limit."""
+
+    def millis(message: dict[str, Any]) -> int:
+        moment = datetime.fromisoformat(message["createdAt"].replace("Z", "+00:00"))
+        return round(moment.timestamp() * 1000)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        limit = max(1, min(100, int(params.get("limit", "50"))))
+        rows = sorted(messages, key=millis, reverse=True)
+        if "before" in params:
+            before = int(params["before"])  # the server's parseInt
+            rows = [m for m in rows if millis(m) < before]
+        page = rows[:limit]
+        body: dict[str, Any] = {"messages": page, "hasMore": len(page) == limit}
+        if page:
+            body["cursors"] = {"before": millis(page[-1]), "after": millis(page[0])}
+        return json_response(200, body)
+
+    return Recorded(handler)
+
+
+def distinct(count: int) -> list[dict[str, Any]]:
+    return [stored(i, T0 + i * 10) for i in range(count)]
+
+
+def test_walks_before_cursors_and_returns_oldest_first(driver: Driver) -> None:
+    server = eliza_server(distinct(250))
+
+    transcript = driver.call("eliza", server, "get_messages", "s1")
+
+    assert transcript.contents == [f"message {i}" for i in range(250)]
+    assert len(server.requests) == 3
+    assert "before" not in server.requests[0].url.params
+    befores = [r.url.params["before"] for r in server.requests[1:]]
+    assert all(b.isdigit() for b in befores)  # integer epoch ms, never an ISO string
+    assert {r.url.params["limit"] for r in server.requests} == {"100"}
+
+
+def test_exactly_full_last_page_ends_without_losing_or_repeating(driver: Driver) -> None:
+    server = eliza_server(distinct(200))
+
+    transcript = driver.call("eliza", server, "get_messages", "s1")
+
+    assert transcript.contents == [f"message {i}" for i in range(200)]
+    assert len(server.requests) == 3
+
+
+def test_messages_sharing_a_millisecond_across_a_page_boundary_are_kept(driver: Driver) -> None:
+    # m4..m6 share one millisecond and the first page (newest first: m9 m8 m7 m4 m5) ends
+    # inside that group; walking with a strict `before` would never return m6.
+    messages = [stored(i, T0 + i) for i in range(4)]
+    messages += [stored(i, T0 + 10) for i in range(4, 7)]
+    messages += [stored(i, T0 + 20 + i) for i in range(7, 10)]
+    server = eliza_server(messages)
+
+    transcript = driver.call("eliza", server, "get_messages", "s1", page_size=5)
+
+    assert sorted(transcript.contents) == sorted(f"message {i}" for i in range(10))
+    assert len({m.id for m in transcript}) == 10
+
+
+def test_more_ties_than_a_page_still_terminates(driver: Driver) -> None:
+    server = eliza_server([stored(i, T0) for i in range(8)] + [stored(8, T0 - 5)])
+
+    transcript = driver.call("eliza", server, "get_messages", "s1", page_size=3)
+
+    ids = [m.id for m in transcript]
+    assert len(ids) == len(set(ids))  # nothing repeated
+    assert ids[0] == "m8"  # the older message past the tie is still reached
+    assert len(server.requests) <= 5
+
+
+def test_empty_session_is_one_request(driver: Driver) -> None:
+    server = eliza_server([])
+
+    assert list(driver.call("eliza", server, "get_messages", "s1")) == []
+    assert len(server.requests) == 1
+
+
+def test_iter_messages_is_oldest_first_too(driver: Driver) -> None:
+    server = eliza_server(distinct(7))
+
+    messages = driver.call("eliza", server, "iter_messages", "s1", page_size=3)
+
+    assert [m.content for m in messages] == [f"message {i}" for i in range(7)]
+
+
+def test_message_mapping(driver: Driver) -> None:
+    server = eliza_server(distinct(2))
+
+    user, agent = driver.call("eliza", server, "get_messages", "s1")
+
+    assert user == Message(
+        id="m0",
+        role=Role.USER,
+        content="message 0",
+        name=USER,
+        kind="user",
+        created_at=datetime(2025, 1, 15, 10, 30, tzinfo=timezone.utc),
+        metadata={"sessionId": "s1"},
+    )
+    assert (agent.role, agent.kind, agent.name) == (Role.ASSISTANT, "agent", AGENT)
+    assert agent.created_at == datetime(2025, 1, 15, 10, 30, 0, 10_000, tzinfo=timezone.utc)
+    assert agent.raw == stored(1, T0 + 10)
+
+
+def test_unicode_and_long_content(driver: Driver) -> None:
+    messages = [stored(0, T0), stored(1, T0 + 1)]
+    messages[0]["content"] = "مرحبا 🌍"
+    messages[1]["content"] = "y" * 100_000
+    server = eliza_server(messages)
+
+    assert driver.call("eliza", server, "get_messages", "s1").contents == [
+        "مرحبا 🌍",
+        "y" * 100_000,
+    ]
+
+
+def test_page_size_is_clamped_to_100(driver: Driver) -> None:
+    server = eliza_server(distinct(3))
+
+    driver.call("eliza", server, "get_messages", "s1", page_size=500)
+
+    assert server.last.url.params["limit"] == "100"
+
+
+@pytest.mark.parametrize("page_size", [0, -5, "10", 2.5, True])
+def test_nonsense_page_size_is_a_config_error(driver: Driver, page_size: Any) -> None:
+    server = eliza_server([])
+
+    with pytest.raises(ConfigError, match="page_size must be an integer >= 1"):
+        driver.call("eliza", server, "get_messages", "s1", page_size=page_size)
+    assert server.requests == []
+
+
+def test_missing_id_names_the_field(driver: Driver) -> None:
+    broken = distinct(3)
+    del broken[0]["id"]
+    server = eliza_server(broken)
+
+    with pytest.raises(ProviderError, match=r"messages\[2\]\.id: Field required"):
+        driver.call("eliza", server, "get_messages", "s1")
+
+
+def test_api_key_header_only_when_a_token_is_set(
+    driver: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = eliza_server([])
+    monkeypatch.delenv("ELIZA_SERVER_AUTH_TOKEN", raising=False)
+    driver.call("eliza", server, "get_messages", "s1", client={"api_key": None})
+    monkeypatch.setenv("ELIZA_SERVER_AUTH_TOKEN", "tok-1")
+    driver.call("eliza", server, "get_messages", "s1", client={"api_key": None})
+
+    assert "x-api-key" not in server.requests[0].headers
+    assert server.requests[1].headers["x-api-key"] == "tok-1"
+    assert server.requests[1].url.path == "/api/messaging/sessions/s1/messages"
+
+
+def error_server(status: int, body: Any) -> Recorded:
+    return Recorded(lambda request: json_response(status, body))
+
+
+def structured(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "timestamp": "2025-01-15T11:02:00.000Z",
+            "details": details,
+            "stack": "Error: ...",
+        }
+    }
+
+
+def test_404_session_not_found(driver: Driver) -> None:
+    server = error_server(404, structured("SESSION_NOT_FOUND", "Session with ID 's1' not found"))
+
+    with pytest.raises(SessionNotFound, match="Session with ID 's1' not found") as info:
+        driver.call("eliza", server, "get_messages", "s1")
+    assert info.value.status == 404
+
+
+def test_410_session_expired(driver: Driver) -> None:
+    body = structured("SESSION_EXPIRED", "Session 's1' expired at 2025-01-15T11:00:00.000Z")
+    server = error_server(410, body)
+
+    with pytest.raises(SessionExpired, match=r"expired at 2025-01-15T11:00:00\.000Z"):
+        driver.call("eliza", server, "get_session", "s1")
+    assert len(server.requests) == 1
+
+
+def test_404_for_the_agent_is_not_a_missing_session(driver: Driver) -> None:
+    server = error_server(404, structured("AGENT_NOT_FOUND", "Agent not found"))
+
+    with pytest.raises(ProviderError, match="Agent not found") as info:
+        driver.call("eliza", server, "create_session", agent_id=AGENT, user_id=USER)
+    assert not isinstance(info.value, SessionNotFound)
+
+
+def test_auth_middleware_envelope(driver: Driver) -> None:
+    body = {"error": "API key required", "message": "Missing or invalid X-API-KEY header"}
+    server = error_server(401, body)
+
+    with pytest.raises(
+        AuthenticationError, match="API key required: Missing or invalid X-API-KEY header"
+    ):
+        driver.call("eliza", server, "get_messages", "s1")
+
+
+def test_success_false_envelope(driver: Driver) -> None:
+    body = {"success": False, "error": "Failed to process message in HTTP transport"}
+    server = error_server(500, body)
+
+    with pytest.raises(ProviderError, match="Failed to process message in HTTP transport") as info:
+        driver.call("eliza", server, "send_message", "s1", "hi", transport="http")
+    assert info.value.status == 500
+    assert len(server.requests) == 1  # a POST is not retried on 5xx
+
+
+def test_validation_error_detail(driver: Driver) -> None:
+    body = structured("VALIDATION_ERROR", "Invalid content", details={"field": "content"})
+    server = error_server(400, body)
+
+    with pytest.raises(ProviderError, match="Invalid content") as info:
+        driver.call("eliza", server, "send_message", "s1", "x")
+    assert info.value.detail == {"field": "content"}
+
+
+SESSION_INFO = {
+    "sessionId": "s-new",
+    "channelId": "c1",
+    "agentId": AGENT,
+    "userId": USER,
+    "createdAt": "2025-01-15T10:30:00.000Z",
+    "metadata": {"plan": "pro"},
+    "expiresAt": "2025-01-15T11:00:00.000Z",
+    "timeoutConfig": {"timeoutMinutes": 30, "autoRenew": True},
+}
+
+
+def test_create_session(driver: Driver) -> None:
+    server = Recorded(lambda request: json_response(201, SESSION_INFO))
+
+    session = driver.call(
+        "eliza",
+        server,
+        "create_session",
+        agent_id=AGENT,
+        user_id=USER,
+        metadata={"plan": "pro"},
+        timeout_config={"timeoutMinutes": 30},
+    )
+
+    assert (server.last.method, server.last.url) == ("POST", f"{BASE}/api/messaging/sessions")
+    assert server.bodies() == [
+        {
+            "agentId": AGENT,
+            "userId": USER,
+            "metadata": {"plan": "pro"},
+            "timeoutConfig": {"timeoutMinutes": 30},
+        }
+    ]
+    assert (session.id, session.agent_id, session.user_id) == ("s-new", AGENT, USER)
+    assert session.expires_at == datetime(2025, 1, 15, 11, 0, tzinfo=timezone.utc)
+    assert session.metadata == {"plan": "pro"}
+
+
+def test_create_session_rejects_unknown_fields(driver: Driver) -> None:
+    server = Recorded(lambda request: json_response(201, SESSION_INFO))
+
+    with pytest.raises(ConfigError, match=r"unknown fields \['color'\]"):
+        driver.call("eliza", server, "create_session", agent_id=AGENT, user_id=USER, color="red")
+    with pytest.raises(ConfigError, match="creates the session id itself"):
+        driver.call("eliza", server, "create_session", session_id="mine", agent_id=AGENT)
+    assert server.requests == []
+
+
+def test_get_session(driver: Driver) -> None:
+    info = {**SESSION_INFO, "lastActivity": "2025-01-15T10:31:00.000Z", "timeRemaining": 1000}
+    server = Recorded(lambda request: json_response(200, info))
+
+    session = driver.call("eliza", server, "get_session", "s-new")
+
+    assert server.last.url.path == "/api/messaging/sessions/s-new"
+    assert session.raw["timeRemaining"] == 1000
+    assert session.created_at == datetime(2025, 1, 15, 10, 30, tzinfo=timezone.utc)
+
+
+FLAT_15 = {
+    "id": "m1",
+    "content": "hi",
+    "authorId": USER,
+    "createdAt": "2025-01-15T10:30:00.000Z",
+    "metadata": {"k": "v"},
+    "sessionStatus": {"expiresAt": "2025-01-15T11:00:00.000Z", "renewalCount": 1},
+}
+CAMEL_170 = {
+    "success": True,
+    "userMessage": {
+        "id": "m1",
+        "content": "hi",
+        "authorId": USER,
+        "createdAt": "2025-01-15T10:30:00.000Z",
+        "metadata": {"k": "v"},
+    },
+    "sessionStatus": {},
+}
+SNAKE_172 = {
+    "success": True,
+    "userMessage": {
+        "id": "m1",
+        "channel_id": "c1",
+        "message_server_id": "srv",
+        "author_id": USER,
+        "content": "hi",
+        "created_at": T0,
+        "source_type": "user",
+        "raw_message": {},
+        "metadata": {"k": "v"},
+        "in_reply_to_message_id": None,
+    },
+    "sessionStatus": {},
+}
+
+
+@pytest.mark.parametrize("body", [FLAT_15, CAMEL_170, SNAKE_172], ids=["1.5", "1.7.0", "1.7.2"])
+def test_send_message_reads_every_server_version(driver: Driver, body: dict[str, Any]) -> None:
+    server = Recorded(lambda request: json_response(201, body))
+
+    message = driver.call("eliza", server, "send_message", "s1", "hi", metadata={"k": "v"})
+
+    assert server.bodies() == [{"content": "hi", "metadata": {"k": "v"}}]
+    assert message == Message(
+        id="m1",
+        role=Role.USER,
+        content="hi",
+        name=USER,
+        kind="user",
+        created_at=datetime(2025, 1, 15, 10, 30, tzinfo=timezone.utc),
+        metadata={"k": "v"},
+    )
+    assert message.raw == body
+
+
+def test_add_messages_posts_each_one(driver: Driver) -> None:
+    server = Recorded(lambda request: json_response(201, FLAT_15))
+    messages = [Message(role=Role.USER, content="one", metadata={"n": 1}), ("user", "two")]
+
+    answers = driver.call("eliza", server, "add_messages", "s1", messages)
+
+    assert server.bodies() == [{"content": "one", "metadata": {"n": 1}}, {"content": "two"}]
+    assert {r.url.path for r in server.requests} == {"/api/messaging/sessions/s1/messages"}
+    assert answers == [FLAT_15, FLAT_15]
+
+
+@pytest.mark.parametrize(
+    ("messages", "problem"),
+    [
+        ([("user", "ok"), ("assistant", "no")], r"messages\[1\] has role 'assistant'"),
+        ([("user", "ok"), ("user", "z" * 4001)], r"messages\[1\]\.content has 4001 characters"),
+        ([("user", "")], r"messages\[0\]\.content has 0 characters"),
+    ],
+)
+def test_add_messages_checks_everything_before_sending(
+    driver: Driver, messages: list[tuple[str, str]], problem: str
+) -> None:
+    server = Recorded(lambda request: json_response(201, FLAT_15))
+
+    with pytest.raises(ConfigError, match=problem):
+        driver.call("eliza", server, "add_messages", "s1", messages)
+    assert server.requests == []
+
+
+def test_delete_session(driver: Driver) -> None:
+    body = {"success": True, "message": "Session s1 deleted successfully"}
+    server = Recorded(lambda request: json_response(200, body))
+
+    driver.call("eliza", server, "delete_session", "s1")
+
+    assert (server.last.method, server.last.url.path) == ("DELETE", "/api/messaging/sessions/s1")
+
+
+def test_memory_is_unsupported(driver: Driver) -> None:
+    server = Recorded(lambda request: json_response(200, {}))
+
+    with pytest.raises(UnsupportedOperation, match=r"eliza has no memory endpoint.*get_messages"):
+        driver.call("eliza", server, "get_memory", "s1")
+    assert server.requests == []
