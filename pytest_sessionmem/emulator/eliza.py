@@ -1,12 +1,82 @@
-"""ElizaOS server (>= 1.5) sessions API emulation: ``/eliza/api/messaging/sessions/...``.
+"""ElizaOS server (1.7.2) sessions API emulation: ``/eliza/api/messaging/sessions/...``.
 
-Placeholder: the provider contract is described in :mod:`pytest_sessionmem.emulator.core`.
+Public routes (client base URL ``BASE/eliza``), answered like ``@elizaos/server`` 1.7.2::
+
+    GET    /api/messaging/sessions/health
+    POST   /api/messaging/sessions                      201 SessionCreated
+    GET    /api/messaging/sessions                      {sessions, total, stats}
+    GET    /api/messaging/sessions/{id}                 SessionInfo        (404, 410 once)
+    DELETE /api/messaging/sessions/{id}                 {success, message} (404)
+    POST   /api/messaging/sessions/{id}/messages        201 {success, userMessage, sessionStatus}
+    GET    /api/messaging/sessions/{id}/messages        {messages, hasMore, cursors?}
+    POST   /api/messaging/sessions/{id}/renew | /heartbeat,  PATCH .../timeout
+
+With an API key set for ``eliza`` every route needs ``X-API-KEY``. Errors use the server's
+``{"error": {code, message, timestamp, details?, stack}}`` envelope; ``stack`` is a short fixed
+string rather than a real trace. The rules themselves live in :mod:`.eliza_rules`.
+
+Seeding routes (under ``/_emulator/eliza``; errors ``400/404 {"error": "..."}``)::
+
+    POST /agents                        {"name": "Ava", "id"?: uuid}  -> 201 {"id", "name"}
+    GET  /agents                        -> {"agents": [{"id", "name"}]}
+    POST /auto-reply                    {"text": "ACK" | null}: the agent answers every user message
+    POST /sessions/{id}/agent-messages  {"content", "thought"?, "actions"?, "metadata"?}
+                                        -> 201, the message as GET messages lists it
+    POST /sessions/{id}/seed            {"count": N, "template"?: "message {n}", "authors"?:
+                                         "user" | "agent" | "alternate"} -> 201 {"count", ...}
+    POST /sessions/{id}/expire          the next request for the session answers 410
+
+Without ``/auto-reply`` the agent never answers, like a real server with no model provider.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import json
+import math
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ._http import BadRequest, control_error, parse_body, read_json
+from .core import isoformat_z, to_epoch_ms
+from .eliza_js import (
+    is_uuid,
+    js_number,
+    js_parse_int,
+    js_spread,
+    js_truthy,
+    js_typeof,
+    json_length,
+    utf16_length,
+)
+from .eliza_rules import (
+    DEFAULT_LIMIT,
+    MAX_CONTENT_LENGTH,
+    MAX_LIMIT,
+    MAX_METADATA_SIZE,
+    MAX_TIMEOUT_MINUTES,
+    MIN_TIMEOUT_MINUTES,
+    ElizaAgent,
+    ElizaApiError,
+    ElizaSession,
+    ElizaState,
+    agent_reply_metadata,
+    bus_message,
+    channel_metadata_for,
+    expiration,
+    merge_timeout_config,
+    message_view,
+    page_messages,
+    renew,
+    session_info,
+    should_warn,
+)
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -15,17 +85,602 @@ if TYPE_CHECKING:
 
 __all__ = ["ElizaState", "control_routes", "routes"]
 
+_SESSIONS = "/api/messaging/sessions"
+_TRANSPORTS = ("http", "sse", "websocket")
+_LEGACY_MODES = {"sync": "http", "stream": "sse", "websocket": "websocket"}
+_AUTH_ERROR = {"error": "API key required", "message": "Missing or invalid X-API-KEY header"}
+# JavaScript Dates cover +-8.64e15 ms around the epoch; beyond that `new Date(n)` is invalid.
+_MAX_DATE_MS = 8.64e15
+_CANNED_THOUGHT = "canned reply"
 
-@dataclass
-class ElizaState:
-    """Everything the ElizaOS emulation remembers (empty for now)."""
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 def routes(state: EmulatorState) -> list[BaseRoute]:
     """Public ElizaOS routes, mounted under ``/eliza``."""
-    return []
+
+    def api(handler: Handler) -> Handler:
+        """API-key check first (as the server's ``/api`` middleware), then the session errors."""
+
+        async def guarded(request: Request) -> Response:
+            key = state.api_keys.get("eliza")
+            if key is not None and request.headers.get("x-api-key") != key:
+                return JSONResponse(_AUTH_ERROR, status_code=401)
+            try:
+                return await handler(request)
+            except ElizaApiError as error:
+                return JSONResponse(error.body(state.clock.peek()), status_code=error.status)
+
+        return guarded
+
+    async def health(request: Request) -> Response:
+        with state.lock:
+            now = state.clock.peek()
+            live = [s for s in state.eliza.sessions.values() if s.expires_at > now]
+            body = {
+                "status": "healthy",
+                "activeSessions": len(live),
+                "timestamp": isoformat_z(now),
+                "expiringSoon": sum(should_warn(s, now) for s in live),
+                "uptime": _uptime(state.eliza),
+            }
+        return JSONResponse(body)
+
+    async def create_session(request: Request) -> Response:
+        body = await _json_body(request)
+        with state.lock:
+            return _create_session(state, body)
+
+    async def list_sessions(request: Request) -> Response:
+        with state.lock:
+            now = state.clock.peek()
+            every = list(state.eliza.sessions.values())
+            live = [session_info(s, now) for s in every if s.expires_at > now]
+            body = {
+                "sessions": live,
+                "total": len(live),
+                "stats": {
+                    "totalSessions": len(every),
+                    "activeSessions": len(live),
+                    "expiredSessions": len(every) - len(live),
+                },
+            }
+        return JSONResponse(body)
+
+    async def get_session(request: Request) -> Response:
+        with state.lock:
+            now = state.clock.peek()
+            session = _live_session(state.eliza, request.path_params["session_id"], now)
+            return JSONResponse(session_info(session, now))
+
+    async def delete_session(request: Request) -> Response:
+        session_id = request.path_params["session_id"]
+        with state.lock:
+            # Deleting works on an expired session too, as long as nothing purged it yet.
+            if state.eliza.sessions.pop(session_id, None) is None:
+                raise ElizaApiError.session_not_found(session_id)
+        return JSONResponse(
+            {"success": True, "message": f"Session {session_id} deleted successfully"}
+        )
+
+    async def send_message(request: Request) -> Response:
+        body = await _json_body(request)
+        with state.lock:
+            return _send_message(state, request.path_params["session_id"], body)
+
+    async def get_messages(request: Request) -> Response:
+        with state.lock:
+            now = state.clock.peek()
+            session = _live_session(state.eliza, request.path_params["session_id"], now)
+            limit, before, after = _paging_params(request)
+            body = page_messages(state.eliza, session.channel_id, limit, before, after)
+        return JSONResponse(body)
+
+    async def renew_session(request: Request) -> Response:
+        with state.lock:
+            now = state.clock.now()
+            session = _live_session(state.eliza, request.path_params["session_id"], now)
+            # An explicit renew works even with autoRenew off.
+            previous = session.timeout_config["autoRenew"]
+            session.timeout_config["autoRenew"] = True
+            renewed = renew(session, now)
+            session.timeout_config["autoRenew"] = previous
+            if not renewed:
+                raise ElizaApiError(
+                    400,
+                    "SESSION_RENEWAL_FAILED",
+                    f"Cannot renew session '{session.id}': Maximum duration reached",
+                    "SessionRenewalError",
+                    {
+                        "maxDuration": session.timeout_config["maxDurationMinutes"],
+                        "createdAt": isoformat_z(session.created_at),
+                        "timeSinceCreation": to_epoch_ms(now) - to_epoch_ms(session.created_at),
+                    },
+                )
+            return JSONResponse(session_info(session, now))
+
+    async def heartbeat(request: Request) -> Response:
+        with state.lock:
+            now = state.clock.now()
+            session = _live_session(state.eliza, request.path_params["session_id"], now)
+            session.last_activity = now
+            renew(session, now)
+            return JSONResponse(session_info(session, now))
+
+    async def update_timeout(request: Request) -> Response:
+        body = await _json_body(request)
+        with state.lock:
+            now = state.clock.now()
+            session = _live_session(state.eliza, request.path_params["session_id"], now)
+            _check_timeout_update(body)
+            # Fields left out fall back to the defaults, not to the session's current values.
+            session.timeout_config = merge_timeout_config(body)
+            session.expires_at = expiration(session, now)
+            return JSONResponse(session_info(session, now))
+
+    one = _SESSIONS + "/{session_id}"
+    return [
+        Route(_SESSIONS + "/health", api(health), methods=["GET"]),
+        Route(_SESSIONS, api(create_session), methods=["POST"]),
+        Route(_SESSIONS, api(list_sessions), methods=["GET"]),
+        Route(one, api(get_session), methods=["GET"]),
+        Route(one, api(delete_session), methods=["DELETE"]),
+        Route(one + "/messages", api(send_message), methods=["POST"]),
+        Route(one + "/messages", api(get_messages), methods=["GET"]),
+        Route(one + "/renew", api(renew_session), methods=["POST"]),
+        Route(one + "/heartbeat", api(heartbeat), methods=["POST"]),
+        Route(one + "/timeout", api(update_timeout), methods=["PATCH"]),
+    ]
+
+
+# --- public API helpers -------------------------------------------------------------------------
+
+
+async def _json_body(request: Request) -> Any:
+    try:
+        return await read_json(request, empty={})
+    except BadRequest as exc:
+        raise ElizaApiError.validation(str(exc), "ValidationError") from exc
+
+
+def _uptime(eliza: ElizaState) -> float:
+    return time.monotonic() - eliza.started_monotonic
+
+
+def _live_session(eliza: ElizaState, session_id: str, now: datetime) -> ElizaSession:
+    """The session, or 404; an expired one is forgotten and answers 410 this one time."""
+    session = eliza.sessions.get(session_id)
+    if session is None:
+        raise ElizaApiError.session_not_found(session_id)
+    if session.expires_at <= now:
+        del eliza.sessions[session_id]
+        raise ElizaApiError.session_expired(session_id, session.expires_at)
+    return session
+
+
+def _check_metadata(metadata: Any) -> None:
+    # Arrays count as objects in JavaScript, so they are size-checked too.
+    if isinstance(metadata, (dict, list)) and json_length(metadata) > MAX_METADATA_SIZE:
+        reason = f"Metadata exceeds maximum size of {MAX_METADATA_SIZE} bytes"
+        raise ElizaApiError.validation(
+            f"Invalid metadata: {reason}",
+            "InvalidMetadataError",
+            {"reason": reason, "providedMetadata": metadata},
+        )
+
+
+def _create_session(state: EmulatorState, body: Any) -> Response:
+    if not (
+        isinstance(body, dict)
+        and isinstance(body.get("agentId"), str)
+        and isinstance(body.get("userId"), str)
+    ):
+        raise ElizaApiError.validation(
+            "Missing required fields: agentId, userId",
+            "MissingFieldsError",
+            {"missingFields": ["agentId", "userId"]},
+        )
+    for field_name in ("agentId", "userId"):
+        if not is_uuid(body[field_name]):
+            raise ElizaApiError.validation(
+                f"Invalid UUID format for field '{field_name}'",
+                "InvalidUuidError",
+                {"providedValue": body[field_name], "expectedFormat": "UUID v4"},
+            )
+    agent_id, user_id = body["agentId"], body["userId"]
+    if agent_id not in state.eliza.agents:
+        raise ElizaApiError.agent_not_found(agent_id)
+    metadata = body.get("metadata")
+    if js_truthy(metadata):
+        _check_metadata(metadata)
+    else:
+        metadata = {}
+    config = merge_timeout_config(body.get("timeoutConfig"))
+    session_id, channel_id = state.ids.uuid4(), state.ids.uuid4()
+    state.eliza.add_channel(
+        channel_id, channel_metadata_for(session_id, agent_id, user_id, config, metadata)
+    )
+    now = state.clock.now()
+    session = ElizaSession(
+        id=session_id,
+        channel_id=channel_id,
+        agent_id=agent_id,
+        user_id=user_id,
+        metadata=metadata,
+        created_at=now,
+        last_activity=now,
+        expires_at=now,
+        timeout_config=config,
+    )
+    session.expires_at = expiration(session, now)
+    state.eliza.sessions[session_id] = session
+    created = {
+        "sessionId": session_id,
+        "channelId": channel_id,
+        "agentId": agent_id,
+        "userId": user_id,
+        "createdAt": isoformat_z(now),
+        "metadata": metadata,
+        "expiresAt": isoformat_z(session.expires_at),
+        "timeoutConfig": config,
+    }
+    return JSONResponse(created, status_code=201)
+
+
+def _transport(body: dict[str, Any]) -> str:
+    """``validateTransport(body.transport ?? body.mode)``."""
+    value = body.get("transport")
+    if value is None:
+        value = body.get("mode")
+    if value is None:
+        return "websocket"
+    if not isinstance(value, str):
+        raise ElizaApiError.invalid_content(
+            f'Invalid transport type "{js_typeof(value)}". Transport must be a string.'
+        )
+    if value in _TRANSPORTS:
+        return value
+    if value in _LEGACY_MODES:
+        return _LEGACY_MODES[value]
+    allowed = ", ".join(dict.fromkeys([*_TRANSPORTS, *_LEGACY_MODES]))
+    raise ElizaApiError.invalid_content(f'Invalid transport "{value}". Must be one of: {allowed}')
+
+
+def _send_message(state: EmulatorState, session_id: str, body: Any) -> Response:
+    # The server checks in this order: transport, request shape, session, content, metadata.
+    if not isinstance(body, dict):
+        body = {}
+    transport = _transport(body)
+    content = body.get("content")
+    if not isinstance(content, str):
+        raise ElizaApiError.invalid_content("Invalid message request format")
+    now = state.clock.now()
+    session = _live_session(state.eliza, session_id, now)
+    if not content:
+        raise ElizaApiError.invalid_content("Content cannot be empty")
+    if utf16_length(content) > MAX_CONTENT_LENGTH:
+        raise ElizaApiError.invalid_content(
+            f"Content exceeds maximum length of {MAX_CONTENT_LENGTH} characters"
+        )
+    extra_metadata = body.get("metadata")
+    if js_truthy(extra_metadata):
+        _check_metadata(extra_metadata)
+
+    was_renewed = renew(session, now)
+    if not js_truthy(session.timeout_config.get("autoRenew")):
+        session.last_activity = now  # activity is recorded, but expiresAt does not move
+    if should_warn(session, now):
+        session.warning_sent = True
+
+    eliza = state.eliza
+    raw_message: dict[str, Any] = {"content": content}
+    if "attachments" in body:
+        raw_message["attachments"] = body["attachments"]
+    message = eliza.store_message(
+        message_id=state.ids.uuid4(),
+        channel_id=session.channel_id,
+        author_id=session.user_id,
+        content=content,
+        now_ms=to_epoch_ms(now),
+        source_type="user",
+        raw_message=raw_message,
+        metadata={
+            **eliza.channel_metadata(session.channel_id),
+            "sessionId": session_id,
+            **(js_spread(extra_metadata) if js_truthy(extra_metadata) else {}),
+        },
+    )
+    session_status = {
+        "expiresAt": isoformat_z(session.expires_at),
+        "renewalCount": session.renewal_count,
+        "wasRenewed": was_renewed,
+        # Always false in practice: the warning flag was set just above when it applied.
+        "isNearExpiration": should_warn(session, now),
+    }
+    user_message = bus_message(message)
+    agent = eliza.agents.get(session.agent_id)
+    reply = eliza.auto_reply if agent is not None else None
+
+    if transport == "http":
+        if reply is None:
+            # What a real server without a model provider answers (the message stays stored).
+            return JSONResponse(
+                {"success": False, "error": "Failed to process message in HTTP transport"},
+                status_code=500,
+            )
+        # The synchronous reply is returned but, as on the real server, not stored.
+        return JSONResponse(
+            {
+                "success": True,
+                "userMessage": user_message,
+                "agentResponse": _response_content(reply),
+                "sessionStatus": session_status,
+            },
+            status_code=201,
+        )
+    if transport == "sse":
+        events = [("user_message", user_message)]
+        if reply is None:
+            events.append(("error", {"error": "No handler found for delegate type: TEXT_LARGE"}))
+        else:
+            events.append(("done", _response_content(reply)))
+        stream = "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events)
+        return Response(
+            stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
+
+    if reply is not None and agent is not None:
+        _store_agent_message(state, session, agent, reply, _CANNED_THOUGHT, ["REPLY"], {})
+    return JSONResponse(
+        {"success": True, "userMessage": user_message, "sessionStatus": session_status},
+        status_code=201,
+    )
+
+
+def _response_content(text: str) -> dict[str, Any]:
+    return {"text": text, "thought": _CANNED_THOUGHT, "actions": ["REPLY"]}
+
+
+def _store_agent_message(
+    state: EmulatorState,
+    session: ElizaSession,
+    agent: ElizaAgent,
+    content: str,
+    thought: str | None,
+    actions: list[str] | None,
+    metadata: dict[str, Any],
+) -> dict[str, Any]:
+    raw: dict[str, Any] = {"text": content}
+    if thought is not None:
+        raw["thought"] = thought
+    if actions is not None:
+        raw["actions"] = actions
+    message = state.eliza.store_message(
+        message_id=state.ids.uuid4(),
+        channel_id=session.channel_id,
+        author_id=agent.id,
+        content=content,
+        now_ms=state.clock.now_ms(),
+        source_type="agent_response",
+        raw_message=raw,
+        metadata={**agent_reply_metadata(agent), **metadata},
+    )
+    return message_view(message)
+
+
+def _query_value(request: Request, name: str) -> str | None:
+    """A query parameter as the server sees it: repeated keys arrive as an array, which
+    ``parseInt`` reads through its string form (``"1,2"``); absent or empty means "not given"."""
+    values = request.query_params.getlist(name)
+    if not values or values == [""]:
+        return None
+    return ",".join(values)
+
+
+def _paging_params(request: Request) -> tuple[int, int | None, int | None]:
+    limit = DEFAULT_LIMIT
+    raw_limit = _query_value(request, "limit")
+    if raw_limit is not None:
+        parsed = js_parse_int(raw_limit)
+        # safeParseInt: unparsable -> the default, out of range -> clamped, never an error.
+        limit = DEFAULT_LIMIT if not math.isfinite(parsed) else int(min(MAX_LIMIT, max(1, parsed)))
+    return limit, _timestamp_param(request, "before"), _timestamp_param(request, "after")
+
+
+def _timestamp_param(request: Request, name: str) -> int | None:
+    raw = _query_value(request, name)
+    if raw is None:
+        return None
+    parsed = js_parse_int(raw)
+    if not math.isfinite(parsed):
+        reason = "Must be a valid timestamp"
+    elif abs(parsed) > _MAX_DATE_MS:
+        reason = "Invalid date from timestamp"
+    else:
+        return int(parsed)
+    raise ElizaApiError.validation(
+        f"Invalid pagination parameter '{name}': {reason}",
+        "InvalidPaginationError",
+        {"parameter": name, "value": raw, "reason": reason},
+    )
+
+
+def _check_timeout_update(body: Any) -> None:
+    """PATCH timeout is stricter than session creation: wrong types and out-of-range timeouts
+    are rejected instead of being replaced by defaults or clamped."""
+
+    def fail(reason: str) -> ElizaApiError:
+        return ElizaApiError.validation(
+            f"Invalid timeout configuration: {reason}",
+            "InvalidTimeoutConfigError",
+            {"reason": reason, "providedConfig": body},
+        )
+
+    numeric = ("timeoutMinutes", "maxDurationMinutes", "warningThresholdMinutes")
+    well_formed = (
+        isinstance(body, dict)
+        and all(
+            body.get(key) is None or js_typeof(body[key]) in ("number", "string") for key in numeric
+        )
+        and (body.get("autoRenew") is None or isinstance(body["autoRenew"], bool))
+    )
+    if not well_formed:
+        raise fail("Invalid timeout configuration format")
+    if "timeoutMinutes" in body:
+        value = js_number(body["timeoutMinutes"])
+        if math.isfinite(value) and not MIN_TIMEOUT_MINUTES <= value <= MAX_TIMEOUT_MINUTES:
+            raise fail(
+                f"Timeout must be between {MIN_TIMEOUT_MINUTES} and {MAX_TIMEOUT_MINUTES} minutes"
+            )
+
+
+# --- seeding routes ------------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AgentBody(_Strict):
+    name: str = Field(min_length=1)
+    id: str | None = None
+
+
+class AutoReplyBody(_Strict):
+    text: str | None = Field(default=None, min_length=1, max_length=MAX_CONTENT_LENGTH)
+
+
+class AgentMessageBody(_Strict):
+    content: str = Field(min_length=1)
+    thought: str | None = None
+    actions: list[str] | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class SeedBody(_Strict):
+    count: int = Field(ge=1, le=100_000)
+    template: str = "message {n}"
+    authors: Literal["user", "agent", "alternate"] = "user"
 
 
 def control_routes(state: EmulatorState) -> list[BaseRoute]:
     """ElizaOS seeding routes, mounted under ``/_emulator/eliza``."""
-    return []
+
+    async def add_agent(request: Request) -> Response:
+        try:
+            body = await parse_body(request, AgentBody)
+        except BadRequest as exc:
+            return control_error(f'eliza/agents: {exc} (send {{"name": "Ava"}})')
+        agent = ElizaAgent.named(body.name) if body.id is None else ElizaAgent(body.id, body.name)
+        if not is_uuid(agent.id):
+            return control_error(f"eliza/agents: id {agent.id!r} is not a UUID")
+        with state.lock:
+            state.eliza.agents[agent.id] = agent
+        return JSONResponse({"id": agent.id, "name": agent.name}, status_code=201)
+
+    async def list_agents(request: Request) -> Response:
+        with state.lock:
+            agents = [{"id": a.id, "name": a.name} for a in state.eliza.agents.values()]
+        return JSONResponse({"agents": agents})
+
+    async def auto_reply(request: Request) -> Response:
+        try:
+            body = await parse_body(request, AutoReplyBody)
+        except BadRequest as exc:
+            return control_error(f'eliza/auto-reply: {exc} (send {{"text": "ACK"}} or null)')
+        with state.lock:
+            state.eliza.auto_reply = body.text
+        return JSONResponse({"autoReply": body.text})
+
+    async def agent_message(request: Request) -> Response:
+        try:
+            body = await parse_body(request, AgentMessageBody)
+        except BadRequest as exc:
+            return control_error(f'eliza/agent-messages: {exc} (send {{"content": "Hi"}})')
+        with state.lock:
+            found = _seedable(state, request.path_params["session_id"])
+            if isinstance(found, Response):
+                return found
+            session, agent = found
+            view = _store_agent_message(
+                state, session, agent, body.content, body.thought, body.actions, body.metadata
+            )
+        return JSONResponse(view, status_code=201)
+
+    async def seed(request: Request) -> Response:
+        try:
+            body = await parse_body(request, SeedBody)
+        except BadRequest as exc:
+            return control_error(f'eliza/seed: {exc} (send {{"count": 100}})')
+        if "{n}" not in body.template:
+            return control_error("eliza/seed: template needs a {n} placeholder")
+        with state.lock:
+            found = _seedable(state, request.path_params["session_id"])
+            if isinstance(found, Response):
+                return found
+            session, agent = found
+            stamps = [_seed_one(state, session, agent, body, n) for n in range(1, body.count + 1)]
+        return JSONResponse(
+            {"count": body.count, "firstCreatedAt": stamps[0], "lastCreatedAt": stamps[-1]},
+            status_code=201,
+        )
+
+    async def expire(request: Request) -> Response:
+        session_id = request.path_params["session_id"]
+        with state.lock:
+            session = state.eliza.sessions.get(session_id)
+            if session is None:
+                return control_error(f"eliza/expire: no session {session_id!r}", 404)
+            session.expires_at = state.clock.peek()
+        return JSONResponse({"expiresAt": isoformat_z(session.expires_at)})
+
+    one = "/sessions/{session_id}"
+    return [
+        Route("/agents", add_agent, methods=["POST"]),
+        Route("/agents", list_agents, methods=["GET"]),
+        Route("/auto-reply", auto_reply, methods=["POST"]),
+        Route(one + "/agent-messages", agent_message, methods=["POST"]),
+        Route(one + "/seed", seed, methods=["POST"]),
+        Route(one + "/expire", expire, methods=["POST"]),
+    ]
+
+
+def _seedable(state: EmulatorState, session_id: str) -> tuple[ElizaSession, ElizaAgent] | Response:
+    session = state.eliza.sessions.get(session_id)
+    if session is None:
+        return control_error(f"no session {session_id!r} (create it first)", 404)
+    agent = state.eliza.agents.get(session.agent_id)
+    if agent is None:
+        return control_error(f"the session's agent {session.agent_id!r} is gone", 404)
+    return session, agent
+
+
+def _seed_one(
+    state: EmulatorState, session: ElizaSession, agent: ElizaAgent, body: SeedBody, n: int
+) -> int:
+    content = body.template.replace("{n}", str(n))
+    from_agent = body.authors == "agent" or (body.authors == "alternate" and n % 2 == 0)
+    eliza = state.eliza
+    if from_agent:
+        message = eliza.store_message(
+            message_id=state.ids.uuid4(),
+            channel_id=session.channel_id,
+            author_id=agent.id,
+            content=content,
+            now_ms=state.clock.now_ms(),
+            source_type="agent_response",
+            raw_message={"text": content, "thought": _CANNED_THOUGHT, "actions": ["REPLY"]},
+            metadata=agent_reply_metadata(agent),
+        )
+    else:
+        message = eliza.store_message(
+            message_id=state.ids.uuid4(),
+            channel_id=session.channel_id,
+            author_id=session.user_id,
+            content=content,
+            now_ms=state.clock.now_ms(),
+            source_type="user",
+            raw_message={"content": content},
+            metadata={**eliza.channel_metadata(session.channel_id), "sessionId": session.id},
+        )
+    return message.created_ms
