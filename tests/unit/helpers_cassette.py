@@ -95,7 +95,9 @@ def read_write_read(client: httpx.Client, session_id: str = "s1") -> list[Any]:
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        body = json.dumps({"path": self.path, "messages": []}).encode()
+        # Shaped like Meibel's SessionMessagesResponse, so the real SDK accepts it.
+        messages = [{"type": "user", "message": "hello"}]
+        body = json.dumps({"agent_name": self.path, "messages": messages}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -121,7 +123,7 @@ def loopback_server() -> Iterator[str]:
     """A real HTTP server on 127.0.0.1 in a thread; yields its origin (``http://127.0.0.1:port``)."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

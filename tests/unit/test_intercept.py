@@ -1,0 +1,124 @@
+"""intercept_httpx with the real Meibel SDK, which builds its own httpx client."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import meibel
+import pytest
+from helpers_cassette import loopback_server
+from test_transport_network import forbid_network
+
+from pytest_sessionmem.cassette import CassetteSession, RecordMode, ScrubConfig
+from pytest_sessionmem.errors import CassetteNotFound, ConfigError, UnmatchedRequest
+from pytest_sessionmem.intercept import intercept_httpx
+
+MEIBEL_CLOUD = "https://api.meibel.ai/v2"
+KEY = "meibel-canary-5521"
+
+
+def test_meibel_sdk_records_over_loopback_and_replays_offline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.json"
+    with loopback_server() as origin:
+        base = f"{origin}/v2"
+        session = CassetteSession(
+            path, mode=RecordMode.ONCE, base_url=base, scrub=ScrubConfig(secrets={"MEIBEL": KEY})
+        )
+        with intercept_httpx(session, base_url=base):
+            client = meibel.MeibelClient(base_url=base, api_key=KEY)
+            live = client.sessions.get_messages("s1")
+            # Outside the base URL: passes through untouched, not recorded.
+            with httpx.Client() as plain:
+                assert plain.get(f"{origin}/health").status_code == 200
+            client.close()
+        report = session.finish(failed=False)
+    assert (report.written, report.recorded) == (True, 1)
+    assert live.messages[0].message == "hello"
+    written = path.read_text()
+    assert KEY not in written
+    assert json.loads(written)["interactions"][0]["request"]["path"] == "/sessions/s1/messages"
+    assert httpx.HTTPTransport.handle_request.__name__ == "handle_request"
+
+    created = forbid_network(monkeypatch)
+    replay = CassetteSession(path, mode=RecordMode.NONE, base_url=MEIBEL_CLOUD)
+    with intercept_httpx(replay, base_url=MEIBEL_CLOUD):
+        client = meibel.MeibelClient(base_url=MEIBEL_CLOUD, api_key="another-key")
+        assert client.sessions.get_messages("s1") == live
+        with pytest.raises(UnmatchedRequest, match="GET /sessions/s2/messages"):
+            client.sessions.get_messages("s2")
+        client.close()
+    assert created == ["HTTPTransport"]  # the SDK's own, never used for a connection
+
+
+@pytest.mark.asyncio
+async def test_async_meibel_sdk_replays_under_intercept(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    with loopback_server() as origin:
+        session = CassetteSession(path, mode=RecordMode.ONCE, base_url=origin)
+        with intercept_httpx(session, base_url=origin):
+            client = meibel.AsyncMeibelClient(base_url=origin)
+            live = await client.sessions.get_messages("a1")
+            await client.close()
+        session.finish(failed=False)
+    replay = CassetteSession(path, mode=RecordMode.NONE, base_url=MEIBEL_CLOUD)
+    with intercept_httpx(replay, base_url=MEIBEL_CLOUD):
+        client = meibel.AsyncMeibelClient(base_url=MEIBEL_CLOUD)
+        assert await client.sessions.get_messages("a1") == live
+        await client.close()
+    assert replay.played == 1
+
+
+def test_originals_restored_after_error_and_nesting_refused(tmp_path: Path) -> None:
+    sync_before = httpx.HTTPTransport.handle_request
+    async_before = httpx.AsyncHTTPTransport.handle_async_request
+    session = CassetteSession(tmp_path / "c.json", mode=RecordMode.NONE, base_url=MEIBEL_CLOUD)
+    with pytest.raises(ZeroDivisionError), intercept_httpx(session, base_url=MEIBEL_CLOUD):
+        assert httpx.HTTPTransport.handle_request is not sync_before
+        with (
+            pytest.raises(ConfigError, match="already active"),
+            intercept_httpx(session, base_url=MEIBEL_CLOUD),
+        ):
+            pass
+        1 / 0  # noqa: B018
+    assert httpx.HTTPTransport.handle_request is sync_before
+    assert httpx.AsyncHTTPTransport.handle_async_request is async_before
+    with intercept_httpx(session, base_url=MEIBEL_CLOUD):  # usable again afterwards
+        pass
+
+
+@pytest.mark.parametrize(
+    ("url", "covered"),
+    [
+        ("https://api.meibel.ai/v2/sessions/x", True),
+        ("https://api.meibel.ai/v2", True),
+        ("https://api.meibel.ai/v20/sessions", False),
+        ("http://api.meibel.ai/v2/sessions", False),
+        ("https://api.meibel.ai:8443/v2/sessions", False),
+        ("https://other.host/v2/sessions", False),
+    ],
+)
+def test_only_urls_under_the_base_are_intercepted(tmp_path: Path, url: str, covered: bool) -> None:
+    session = CassetteSession(tmp_path / "c.json", mode=RecordMode.NONE, base_url=MEIBEL_CLOUD)
+    seen: list[str] = []
+
+    def fallback(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(204)
+
+    # MockTransport is not patched; wrap a real HTTPTransport whose original method we stub.
+    original = httpx.HTTPTransport.handle_request
+    httpx.HTTPTransport.handle_request = lambda self, request: fallback(request)  # type: ignore[method-assign,assignment,misc]
+    try:
+        with intercept_httpx(session, base_url=MEIBEL_CLOUD), httpx.Client() as client:
+            if covered:
+                with pytest.raises(CassetteNotFound, match="does not exist"):
+                    client.get(url)
+            else:
+                assert client.get(url).status_code == 204
+    finally:
+        httpx.HTTPTransport.handle_request = original  # type: ignore[method-assign]
+    assert seen == ([] if covered else [url])
