@@ -18,7 +18,7 @@ from pytest_sessionmem.compare import (
     to_actual_messages,
     to_expected_turns,
 )
-from pytest_sessionmem.diff import render_report
+from pytest_sessionmem.diff import explain_transcript_equality, render_report
 from pytest_sessionmem.memory_compare import check_memory
 from pytest_sessionmem.models import Memory, Message, Transcript
 
@@ -50,34 +50,6 @@ def assert_transcript(
     report = compare_transcripts(messages, turns, mode=mode, ignore=skipped, content=content)
     if not report.ok:
         raise AssertionError("\n".join(render_report(report)))
-
-
-def explain_transcript_equality(left: object, right: object) -> list[str] | None:
-    """Lines for ``pytest_assertrepr_compare`` when ``==`` between transcripts failed.
-
-    ``None`` (at once) unless one side is a Transcript and the other a Transcript, list
-    or tuple. ``==`` compares every field but ``raw``, so nothing is ignored here.
-    """
-    if isinstance(left, Transcript):
-        actual, expected = left, right
-    elif isinstance(right, Transcript):
-        actual, expected = right, left
-    else:
-        return None
-    if not isinstance(expected, (Transcript, list, tuple)):
-        return None
-    try:
-        turns = to_expected_turns(expected, ignore=frozenset())
-    except ValueError:  # ConfigError: a list of something else; pytest's own repr is all we have
-        return None
-    report = compare_transcripts(actual.messages, turns, mode="exact")
-    lines = render_report(report)
-    if report.ok:
-        lines.append(
-            "every specified field matches; == compares whole Messages, so use "
-            "assert_transcript() to compare dicts, pairs or matchers"
-        )
-    return lines
 
 
 def assert_memory(

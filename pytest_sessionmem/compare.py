@@ -448,16 +448,14 @@ def _compare_exact(
     if head == n_exp == n_act:
         return
     tail = 0
-    if n_exp != n_act:  # only then can matching from the end reveal an inserted or lost turn
-        while tail < shortest - head and comparer.matches(
-            exp[n_exp - 1 - tail], act[n_act - 1 - tail]
-        ):
-            tail += 1
+    while tail < shortest - head and comparer.matches(exp[n_exp - 1 - tail], act[n_act - 1 - tail]):
+        tail += 1
     mid_exp = range(head, n_exp - tail)
     mid_act = range(head, n_act - tail)
-    if len(mid_exp) != len(mid_act) and len(mid_exp) * len(mid_act) <= _ALIGNMENT_CELL_LIMIT:
+    if len(mid_exp) * len(mid_act) <= _ALIGNMENT_CELL_LIMIT:
         report.problems.extend(_edit_alignment(comparer, act, exp, mid_act, mid_exp))
         return
+    # Too big to align: pair by position, then list what is left over.
     for e, a in zip(mid_exp, mid_act, strict=False):
         problem = _mismatch(comparer, exp, act, e, a)
         if problem:

@@ -30,14 +30,17 @@ from pytest_sessionmem.compare import (
     Problem,
     TranscriptReport,
     TurnMismatch,
+    compare_transcripts,
+    to_expected_turns,
 )
 from pytest_sessionmem.matchers import describe, is_matcher
-from pytest_sessionmem.models import Message
+from pytest_sessionmem.models import Message, Transcript
 
 __all__ = [
     "MAX_PROBLEMS",
     "display_width",
     "escape",
+    "explain_transcript_equality",
     "quote",
     "render_report",
     "render_value",
@@ -54,6 +57,8 @@ _ONE_LINE: Final = 80
 # Lines of a line diff shown before it is cut.
 _LINE_DIFF_LIMIT: Final = 30
 _ELLIPSIS: Final = "…"
+# Strings up to this length outside ``content`` are shown as "expected 'a', actual 'b'".
+_SHORT: Final = 40
 # Below this similarity an inline diff is a jumble of fragments; the two values say more.
 _INLINE_MIN_SIMILARITY: Final = 0.5
 
@@ -304,7 +309,7 @@ def _field_block(mismatch: FieldMismatch, *, indent: str, labelled: bool = False
         return [
             f"{label}{describe(mismatch.expected)} did not match {render_value(mismatch.actual)}"
         ]
-    if _is_text(mismatch.expected) and _is_text(mismatch.actual):
+    if _wants_text_diff(mismatch):
         block = text_difference(
             mismatch.expected, mismatch.actual, indent=indent + ("  " if labelled else "")
         )
@@ -314,9 +319,13 @@ def _field_block(mismatch: FieldMismatch, *, indent: str, labelled: bool = False
     ]
 
 
-def _is_text(value: object) -> bool:
+def _wants_text_diff(mismatch: FieldMismatch) -> bool:
+    """Content, and long or multi-line strings, get a caret and inline diff; short values one line."""
+    want, got = mismatch.expected, mismatch.actual
     # Roles are str subclasses, but "expected user, actual assistant" says it better than a diff.
-    return isinstance(value, str) and not isinstance(value, Enum)
+    if not all(isinstance(v, str) and not isinstance(v, Enum) for v in (want, got)):
+        return False
+    return mismatch.path == "content" or max(len(want), len(got)) > _SHORT or "\n" in want + got
 
 
 def _render_problem(problem: Problem) -> list[str]:
@@ -370,3 +379,31 @@ def render_report(report: TranscriptReport, *, limit: int = MAX_PROBLEMS) -> lis
 
 def join(lines: Iterable[str]) -> str:
     return "\n".join(lines)
+
+
+def explain_transcript_equality(left: object, right: object) -> list[str] | None:
+    """Lines for ``pytest_assertrepr_compare`` when ``==`` between transcripts failed.
+
+    ``None`` (at once) unless one side is a Transcript and the other a Transcript, list
+    or tuple. ``==`` compares every field but ``raw``, so nothing is ignored here.
+    """
+    if isinstance(left, Transcript):
+        actual, expected = left, right
+    elif isinstance(right, Transcript):
+        actual, expected = right, left
+    else:
+        return None
+    if not isinstance(expected, (Transcript, list, tuple)):
+        return None
+    try:
+        turns = to_expected_turns(expected, ignore=frozenset())
+    except ValueError:  # ConfigError: a list of something else; pytest's own repr is all we have
+        return None
+    report = compare_transcripts(actual.messages, turns, mode="exact")
+    lines = render_report(report)
+    if report.ok:
+        lines.append(
+            "every specified field matches; == compares whole Messages, so use "
+            "assert_transcript() to compare dicts, pairs or matchers"
+        )
+    return lines
