@@ -21,7 +21,8 @@ Seeding routes (under ``/_emulator/eliza``; errors ``400/404 {"error": "..."}``)
     GET  /agents                        -> {"agents": [{"id", "name"}]}
     POST /auto-reply                    {"text": "ACK" | null}: the agent answers every user message
     POST /sessions/{id}/agent-messages  {"content", "thought"?, "actions"?, "metadata"?}
-                                        -> 201, the message as GET messages lists it
+                                        -> 201, the message as GET messages lists it; without
+                                        "metadata", what the real agent pipeline stores
     POST /sessions/{id}/seed            {"count": N, "template"?: "message {n}", "authors"?:
                                          "user" | "agent" | "alternate"} -> 201 {"count", ...}
     POST /sessions/{id}/expire          the next request for the session answers 410
@@ -430,7 +431,7 @@ def _send_message(state: EmulatorState, session_id: str, body: Any) -> Response:
         )
 
     if reply is not None and agent is not None:
-        _store_agent_message(state, session, agent, reply, _CANNED_THOUGHT, ["REPLY"], {})
+        _store_agent_message(state, session, agent, reply, _CANNED_THOUGHT, ["REPLY"], None)
     return JSONResponse(
         {"success": True, "userMessage": user_message, "sessionStatus": session_status},
         status_code=201,
@@ -448,7 +449,7 @@ def _store_agent_message(
     content: str,
     thought: str | None,
     actions: list[str] | None,
-    metadata: dict[str, Any],
+    metadata: dict[str, Any] | None,
 ) -> dict[str, Any]:
     raw: dict[str, Any] = {"text": content}
     if thought is not None:
@@ -463,7 +464,7 @@ def _store_agent_message(
         now_ms=state.clock.now_ms(),
         source_type="agent_response",
         raw_message=raw,
-        metadata={**agent_reply_metadata(agent), **metadata},
+        metadata=agent_reply_metadata(agent) if metadata is None else metadata,
     )
     return message_view(message)
 
@@ -554,7 +555,8 @@ class AgentMessageBody(_Strict):
     content: str = Field(min_length=1)
     thought: str | None = None
     actions: list[str] | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    # None: what the real agent pipeline stores (agentName, agent_id, isDm, channelType).
+    metadata: dict[str, Any] | None = None
 
 
 class SeedBody(_Strict):
