@@ -90,6 +90,16 @@ class Redactor:
             value = value.replace(secret, REDACTED)
         return value
 
+    def value(self, value: Any) -> Any:
+        """``value`` with secrets removed from every string inside it (for error ``detail``)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.value(k): self.value(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.value(v) for v in value)
+        return value
+
     def url(self, url: httpx.URL | str) -> str:
         parts = urlsplit(str(url))
         netloc = parts.netloc.rpartition("@")[2]  # drop user:password@
@@ -211,7 +221,7 @@ class Exchange:
             "method": request.method,
             "url": self.redactor.url(request.url),
             "status": status,
-            "detail": info.detail,
+            "detail": self.redactor.value(info.detail),
             "body": body,
         }
         if status in (401, 403):

@@ -1,0 +1,483 @@
+"""SessionClient / AsyncSessionClient: error mapping, retries, secrets, configuration."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from typing import Any
+
+import httpx
+import pytest
+from sessionclient_harness import Driver, Recorded, json_response
+
+from pytest_sessionmem import (
+    AuthenticationError,
+    CassetteNotFound,
+    ConfigError,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    SessionExpired,
+    SessionNotFound,
+    UnsupportedOperation,
+)
+from pytest_sessionmem.client import AsyncSessionClient, SessionClient
+
+SECRET = "sk-live-0123456789abcdef"
+
+
+@pytest.fixture(params=["sync", "async"])
+def driver(request: pytest.FixtureRequest) -> Driver:
+    return Driver(request.param)
+
+
+def always(status: int, body: Any = None, **headers: str) -> Recorded:
+    return Recorded(lambda request: json_response(status, body or {"message": "nope"}, **headers))
+
+
+def then_ok(*statuses: int, **headers: str) -> Recorded:
+    """Answers the given error statuses in turn, then 200 with a session."""
+    remaining = list(statuses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if remaining:
+            return json_response(remaining.pop(0), {"message": "busy"}, **headers)
+        return json_response(200, {"session_id": "s1"})
+
+    return Recorded(handler)
+
+
+# -- error mapping -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type"),
+    [
+        (400, ProviderError),
+        (401, AuthenticationError),
+        (403, AuthenticationError),
+        (404, SessionNotFound),
+        (410, SessionExpired),
+        (422, ProviderError),
+        (429, RateLimited),
+        (500, ProviderError),
+        (503, ProviderError),
+    ],
+)
+def test_each_status_maps_to_its_error(
+    driver: Driver, status: int, error_type: type[ProviderError]
+) -> None:
+    server = always(status, {"message": f"said {status}"})
+
+    with pytest.raises(error_type) as info:
+        driver.call("zep", server, "get_session", "s1", client={"max_retries": 1})
+
+    error = info.value
+    assert type(error) is error_type
+    assert (error.status, error.provider, error.method) == (status, "zep", "GET")
+    assert error.url == "https://api.getzep.com/api/v2/sessions/s1"
+    assert f"zep answered {status}" in str(error)
+    assert f"said {status}" in str(error)
+    assert f"(GET {error.url})" in str(error)
+    assert error.body == f'{{"message":"said {status}"}}'
+
+
+# -- retries -------------------------------------------------------------------------------
+
+
+def test_5xx_is_retried_with_exponential_backoff_then_succeeds(driver: Driver) -> None:
+    server = then_ok(503, 500)
+
+    session = driver.call("zep", server, "get_session", "s1")
+
+    assert session.id == "s1"
+    assert len(server.requests) == 3
+    assert driver.sleeps == [0.5, 1.0]
+
+
+def test_retries_stop_after_max_retries_and_backoff_is_capped(driver: Driver) -> None:
+    server = always(500)
+
+    with pytest.raises(ProviderError) as info:
+        driver.call(
+            "zep", server, "get_session", "s1", client={"max_retries": 5, "max_backoff": 2.0}
+        )
+
+    assert info.value.status == 500
+    assert len(server.requests) == 6
+    assert driver.sleeps == [0.5, 1.0, 2.0, 2.0, 2.0]
+
+
+def test_max_retries_zero_means_one_attempt(driver: Driver) -> None:
+    server = always(503)
+
+    with pytest.raises(ProviderError):
+        driver.call("zep", server, "get_session", "s1", client={"max_retries": 0})
+    assert len(server.requests) == 1
+    assert driver.sleeps == []
+
+
+def test_retry_after_seconds_replaces_the_backoff(driver: Driver) -> None:
+    server = then_ok(429, 429, **{"Retry-After": "3"})
+
+    driver.call("zep", server, "get_session", "s1")
+
+    assert len(server.requests) == 3
+    assert driver.sleeps == [3.0, 3.0]
+
+
+def test_retry_after_http_date(driver: Driver) -> None:
+    when = datetime.now(timezone.utc) + timedelta(seconds=5)
+    server = then_ok(503, **{"Retry-After": format_datetime(when, usegmt=True)})
+
+    driver.call("zep", server, "get_session", "s1")
+
+    assert len(driver.sleeps) == 1
+    assert 0 < driver.sleeps[0] <= 5
+
+
+def test_retry_after_longer_than_max_backoff_fails_fast(driver: Driver) -> None:
+    server = always(429, **{"Retry-After": "60"})
+
+    with pytest.raises(RateLimited) as info:
+        driver.call("zep", server, "get_session", "s1")
+
+    assert info.value.retry_after == 60.0
+    assert len(server.requests) == 1
+    assert driver.sleeps == []
+
+
+def test_rate_limited_after_retries_carries_retry_after(driver: Driver) -> None:
+    server = always(429, **{"Retry-After": "1"})
+
+    with pytest.raises(RateLimited, match="retries exhausted") as info:
+        driver.call("zep", server, "get_session", "s1", client={"max_retries": 2})
+
+    assert info.value.retry_after == 1.0
+    assert len(server.requests) == 3
+    assert driver.sleeps == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 422])
+def test_other_4xx_are_never_retried(driver: Driver, status: int) -> None:
+    server = always(status)
+
+    with pytest.raises(ProviderError):
+        driver.call("zep", server, "get_session", "s1")
+    assert len(server.requests) == 1
+    assert driver.sleeps == []
+
+
+def test_post_is_not_retried_on_5xx(driver: Driver) -> None:
+    server = always(500)
+
+    with pytest.raises(ProviderError) as info:
+        driver.call("zep", server, "add_messages", "s1", [("user", "hi")])
+    assert info.value.method == "POST"
+    assert len(server.requests) == 1
+
+
+def test_post_is_retried_on_429(driver: Driver) -> None:
+    server = then_ok(429)
+
+    driver.call("zep", server, "add_messages", "s1", [("user", "hi")])
+
+    assert len(server.requests) == 2
+    assert server.bodies()[0] == server.bodies()[1]
+
+
+def test_delete_is_retried_on_5xx(driver: Driver) -> None:
+    server = then_ok(502)
+
+    driver.call("zep", server, "delete_session", "s1")
+
+    assert [r.method for r in server.requests] == ["DELETE", "DELETE"]
+
+
+def failing(exc_type: type[httpx.TransportError], times: int) -> Recorded:
+    remaining = [times]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if remaining[0] > 0:
+            remaining[0] -= 1
+            raise exc_type("connection refused", request=request)
+        return json_response(201, {"message": "OK"})
+
+    return Recorded(handler)
+
+
+def test_connect_errors_are_retried_then_reported(driver: Driver) -> None:
+    server = failing(httpx.ConnectError, times=10)
+
+    with pytest.raises(ProviderUnavailable) as info:
+        driver.call(
+            "eliza", server, "get_messages", "s1", client={"base_url": "http://127.0.0.1:9"}
+        )
+
+    assert len(server.requests) == 4
+    message = str(info.value)
+    assert "could not reach eliza at http://127.0.0.1:9: connection refused" in message
+    assert "is the server running / is the base URL right?" in message
+    assert isinstance(info.value.__cause__, httpx.ConnectError)
+
+
+def test_post_is_retried_when_the_connection_was_never_made(driver: Driver) -> None:
+    server = failing(httpx.ConnectError, times=1)
+
+    driver.call("zep", server, "add_messages", "s1", [("user", "hi")])
+
+    assert len(server.requests) == 2
+
+
+def test_post_is_not_retried_after_a_read_timeout(driver: Driver) -> None:
+    server = failing(httpx.ReadTimeout, times=1)
+
+    with pytest.raises(ProviderUnavailable):
+        driver.call("zep", server, "add_messages", "s1", [("user", "hi")])
+    assert len(server.requests) == 1
+
+
+def test_get_is_retried_after_a_read_timeout(driver: Driver) -> None:
+    server = failing(httpx.ReadTimeout, times=2)
+
+    driver.call("zep", server, "delete_session", "s1")
+
+    assert len(server.requests) == 3
+
+
+def test_sessionmem_errors_from_the_transport_propagate_unchanged(driver: Driver) -> None:
+    missing = CassetteNotFound("no cassette at x.json", path="x.json")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise missing
+
+    with pytest.raises(CassetteNotFound) as info:
+        driver.call("zep", handler, "get_session", "s1")
+    assert info.value is missing
+    assert driver.sleeps == []
+
+
+# -- secrets -------------------------------------------------------------------------------
+
+
+def echo_key(status: int) -> Recorded:
+    """A careless server that echoes the key it was sent in the error body."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        key = request.headers.get("authorization", "")
+        return json_response(status, {"message": f"bad key {key}"})
+
+    return Recorded(handler)
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 422, 429, 500, 503])
+def test_no_secret_in_any_error(driver: Driver, status: int) -> None:
+    server = echo_key(status)
+
+    with pytest.raises(ProviderError) as info:
+        driver.call(
+            "zep",
+            server,
+            "get_session",
+            "s1",
+            client={"api_key": SECRET, "max_retries": 0},
+        )
+
+    assert server.last.headers["authorization"] == f"Api-Key {SECRET}"  # it was sent
+    error = info.value
+    seen = " ".join(str(v) for v in (error, error.url, error.body, error.detail, repr(error)))
+    assert SECRET not in seen
+    assert "[REDACTED]" in seen
+
+
+def test_no_secret_when_unreachable(driver: Driver) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"refused for {SECRET}", request=request)
+
+    with pytest.raises(ProviderUnavailable) as info:
+        driver.call("meibel", handler, "get_session", "s1", client={"api_key": SECRET})
+    assert SECRET not in str(info.value)
+
+
+def test_repr_shows_no_key() -> None:
+    sync_client = SessionClient("zep", api_key=SECRET)
+    async_client = AsyncSessionClient("meibel", api_key=SECRET)
+    try:
+        assert repr(sync_client) == (
+            "SessionClient(provider='zep', base_url='https://api.getzep.com/api/v2')"
+        )
+        assert repr(async_client) == (
+            "AsyncSessionClient(provider='meibel', base_url='https://api.meibel.ai/v2')"
+        )
+    finally:
+        sync_client.close()
+        asyncio.run(async_client.aclose())
+
+
+# -- configuration -------------------------------------------------------------------------
+
+
+def test_unknown_provider_lists_the_valid_ones() -> None:
+    with pytest.raises(
+        ConfigError, match="unknown provider 'mem0'; choose one of 'zep', 'meibel', 'eliza'"
+    ):
+        SessionClient("mem0")
+    with pytest.raises(ConfigError, match="unknown provider"):
+        AsyncSessionClient("mem0")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "problem"),
+    [
+        ({"max_retries": -1}, "max_retries must be an integer >= 0"),
+        ({"max_retries": 1.5}, "max_retries must be an integer >= 0"),
+        ({"backoff": -0.1}, "backoff must be a number of seconds >= 0"),
+        ({"backoff": 2.0, "max_backoff": 1.0}, r"max_backoff must be a number >= backoff \(2.0\)"),
+        ({"timeout": 0}, "timeout must be a positive number"),
+    ],
+)
+def test_bad_client_arguments(kwargs: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ConfigError, match=problem):
+        SessionClient("zep", **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "problem"),
+    [
+        ({"last_n": 0}, "last_n must be an integer >= 1"),
+        ({"min_rating": 1.5}, "min_rating must be a number from 0 to 1"),
+    ],
+)
+def test_bad_memory_arguments_send_nothing(
+    driver: Driver, kwargs: dict[str, Any], problem: str
+) -> None:
+    server = always(200, {})
+
+    with pytest.raises(ConfigError, match=problem):
+        driver.call("zep", server, "get_memory", "s1", **kwargs)
+    assert server.requests == []
+
+
+def test_empty_session_id_is_a_config_error(driver: Driver) -> None:
+    server = always(200, {})
+
+    with pytest.raises(ConfigError, match="session_id must be a non-empty string, got ''"):
+        driver.call("zep", server, "get_session", "")
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("provider", ["meibel", "eliza"])
+def test_memory_outside_zep_is_unsupported(driver: Driver, provider: str) -> None:
+    with pytest.raises(UnsupportedOperation, match=f"{provider} has no memory endpoint"):
+        driver.call(provider, always(200, {}), "get_memory", "s1")
+
+
+@pytest.mark.parametrize(
+    ("provider", "env", "header", "value"),
+    [
+        ("zep", "ZEP_API_KEY", "authorization", "Api-Key from-env"),
+        ("meibel", "MEIBEL_API_KEY", "meibel-api-key", "from-env"),
+        ("eliza", "ELIZA_SERVER_AUTH_TOKEN", "x-api-key", "from-env"),
+    ],
+)
+def test_key_from_environment_and_argument(
+    driver: Driver,
+    monkeypatch: pytest.MonkeyPatch,
+    provider: str,
+    env: str,
+    header: str,
+    value: str,
+) -> None:
+    monkeypatch.setenv(env, "from-env")
+    server = always(200, {"session_id": "s", "sessionId": "s"})
+
+    driver.call(provider, server, "get_session", "s", client={"api_key": None})
+    driver.call(provider, server, "get_session", "s", client={"api_key": "from-arg"})
+
+    assert server.requests[0].headers[header] == value
+    assert server.requests[1].headers[header] == value.replace("from-env", "from-arg")
+
+
+def test_base_url_and_headers(driver: Driver) -> None:
+    server = always(200, {"session_id": "s"})
+
+    driver.call(
+        "zep",
+        server,
+        "get_session",
+        "s",
+        client={"base_url": "http://127.0.0.1:8000/zep/api/v2/", "headers": {"X-Trace": "t1"}},
+    )
+
+    assert server.last.url == "http://127.0.0.1:8000/zep/api/v2/sessions/s"
+    assert server.last.headers["x-trace"] == "t1"
+
+
+@pytest.mark.parametrize(
+    ("base_url", "problem"),
+    [
+        ("localhost:8000", "base_url must be an http"),
+        ("ftp://example.test", "base_url must be an http"),
+        ("https://api.example.test/v2?api_key=x", "must not carry a query"),
+    ],
+)
+def test_bad_base_url(base_url: str, problem: str) -> None:
+    with pytest.raises(ConfigError, match=problem):
+        SessionClient("zep", base_url=base_url)
+
+
+def test_properties() -> None:
+    with SessionClient("eliza", base_url="http://127.0.0.1:3999", api_key=None) as client:
+        assert (client.provider, client.base_url) == ("eliza", "http://127.0.0.1:3999")
+
+
+class ClosingTransport(httpx.MockTransport):
+    def __init__(self) -> None:
+        super().__init__(lambda request: json_response(200, {}))
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def test_context_managers_close_the_transport() -> None:
+    transport = ClosingTransport()
+    with SessionClient("zep", api_key="k", transport=transport):
+        assert not transport.closed
+    assert transport.closed
+
+    async_transport = ClosingTransport()
+
+    async def use() -> None:
+        async with AsyncSessionClient("zep", api_key="k", transport=async_transport):
+            assert not async_transport.closed
+
+    asyncio.run(use())
+    assert async_transport.closed
+
+
+# -- write input ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("messages", "problem"),
+    [
+        ([("robot", "hi")], r"messages\[0\]\.role: Input should be .*\(roles: user, assistant"),
+        ([{"role": "user", "content": "x", "colour": "red"}], r"messages\[0\]\.colour: Extra"),
+        ([("user", "ok"), 42], r"messages\[1\] must be a Message, a dict or a \(role, content\)"),
+        (("user", "hi"), r"messages\[0\] must be a Message"),
+        ({"role": "user", "content": "x"}, "must be a sequence of messages, not a single message"),
+    ],
+)
+def test_bad_write_input_is_a_config_error_and_sends_nothing(
+    driver: Driver, messages: Any, problem: str
+) -> None:
+    server = always(201, {})
+
+    with pytest.raises(ConfigError, match=problem):
+        driver.call("zep", server, "add_messages", "s1", messages)
+    assert server.requests == []
