@@ -52,7 +52,13 @@ def test_format_is_readable_and_stable() -> None:
         messages=(
             Message(role=Role.USER, content="When does my flight leave?", id="x1"),
             Message(role=Role.ASSISTANT, content="At 9:45.\nGate B12.", name="Support Desk"),
-            Message(role=Role.TOOL, content="3 results", tool_id="123", tool_name="search", arguments={"q": "x"}),
+            Message(
+                role=Role.TOOL,
+                content="3 results",
+                tool_id="123",
+                tool_name="search",
+                arguments={"q": "x"},
+            ),
             Message(role=Role.USER, content="thanks "),
         ),
         provider="zep",
@@ -87,7 +93,9 @@ def test_format_is_readable_and_stable() -> None:
 
 
 def test_eliza_author_ids_are_not_written() -> None:
-    transcript = Transcript(messages=(Message(role=Role.USER, content="hi", name="0b6e-uuid"),), provider="eliza")
+    transcript = Transcript(
+        messages=(Message(role=Role.USER, content="hi", name="0b6e-uuid"),), provider="eliza"
+    )
     assert "name=" not in render_transcript_file(transcript)
 
 
@@ -163,7 +171,11 @@ def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path: Path) -> None:
         (f"{VERSION_LINE}\n--- user arguments={{bad\nhi\n", 2, "bad JSON value for 'arguments'"),
         (f"{VERSION_LINE}\n--- user match=glob\nhi\n", 2, "unknown match='glob'"),
         (f"{VERSION_LINE}\n--- user match=regex\n(unclosed\n", 3, "bad regular expression"),
-        (f"{VERSION_LINE}\n--- user encoding=json\nnot json\n", 3, "encoding=json content is not a JSON string"),
+        (
+            f"{VERSION_LINE}\n--- user encoding=json\nnot json\n",
+            3,
+            "encoding=json content is not a JSON string",
+        ),
         (f"{VERSION_LINE}\n--- user encoding=json\n[1]\n", 3, "must be one JSON string"),
         (f"{VERSION_LINE}\n--- user encoding=base64\nx\n", 2, "unknown encoding 'base64'"),
         (f"{VERSION_LINE}\n--- user !!\nx\n", 2, "cannot read header option at '!!'"),
