@@ -438,3 +438,46 @@ def test_memory_is_unsupported(driver: Driver) -> None:
     with pytest.raises(UnsupportedOperation, match=r"eliza has no memory endpoint.*get_messages"):
         driver.call("eliza", server, "get_memory", "s1")
     assert server.requests == []
+
+
+def test_a_server_that_ignores_before_cannot_make_paging_loop(driver: Driver) -> None:
+    page = {
+        "messages": [stored(i, T0) for i in range(3)],
+        "hasMore": True,
+        "cursors": {"before": T0, "after": T0},
+    }
+    server = Recorded(lambda request: json_response(200, page))
+
+    transcript = driver.call("eliza", server, "get_messages", "s1", page_size=3)
+
+    assert sorted(m.id for m in transcript) == ["m0", "m1", "m2"]
+    assert len(server.requests) == 3
+
+
+def test_plain_text_error_from_older_servers(driver: Driver) -> None:
+    server = Recorded(
+        lambda request: httpx.Response(401, text="Unauthorized: Invalid or missing X-API-KEY")
+    )
+
+    with pytest.raises(AuthenticationError, match="401 Unauthorized: Unauthorized: Invalid"):
+        driver.call("eliza", server, "get_session", "s1")
+
+
+def test_error_body_without_a_message(driver: Driver) -> None:
+    server = error_server(500, {"unexpected": True})
+
+    with pytest.raises(ProviderError, match=r"eliza answered 500 Internal Server Error \(") as info:
+        driver.call("eliza", server, "get_session", "s1", client={"max_retries": 0})
+    assert info.value.detail == {"unexpected": True}
+
+
+def test_send_message_answer_that_is_not_an_object(driver: Driver) -> None:
+    server = Recorded(lambda request: json_response(201, ["not", "an", "object"]))
+
+    with pytest.raises(ProviderError, match="expected a JSON object"):
+        driver.call("eliza", server, "send_message", "s1", "hi")
+
+
+def test_users_are_unsupported(driver: Driver) -> None:
+    with pytest.raises(UnsupportedOperation, match="pass user_id= to create_session"):
+        driver.call("eliza", error_server(200, {}), "add_user", "u1")

@@ -252,3 +252,20 @@ def test_unsupported_operations_send_nothing(
     with pytest.raises(UnsupportedOperation, match=hint):
         driver.call("meibel", server, method, *args)
     assert server.requests == []
+
+
+def test_html_error_page(driver: Driver) -> None:
+    server = Recorded(lambda request: httpx.Response(502, html="<html>Bad Gateway</html>"))
+
+    with pytest.raises(ProviderError, match="meibel answered 502 Bad Gateway: <html>") as info:
+        driver.call("meibel", server, "get_session", "s1", client={"max_retries": 1})
+    assert info.value.status == 502
+    assert len(server.requests) == 2
+
+
+def test_error_body_without_known_keys(driver: Driver) -> None:
+    server = Recorded(lambda request: json_response(400, {"code": 7}))
+
+    with pytest.raises(ProviderError, match=r"meibel answered 400 Bad Request \(") as info:
+        driver.call("meibel", server, "get_session", "s1")
+    assert info.value.detail == {"code": 7}

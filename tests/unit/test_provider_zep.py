@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timezone
 from typing import Any
@@ -364,3 +365,21 @@ def test_error_message_from_json_body(driver: Driver) -> None:
         driver.call("zep", server, "create_session", session_id="s", user_id="nobody")
     assert info.value.status == 400
     assert info.value.detail == {"message": "user not found"}
+
+
+def test_async_iter_messages_streams_page_by_page() -> None:
+    from pytest_sessionmem.client import AsyncSessionClient
+
+    server = paged_session([zep_message(i) for i in range(150)])
+
+    async def first_then_rest() -> tuple[int, int]:
+        transport = httpx.MockTransport(server)
+        async with AsyncSessionClient("zep", api_key="k", transport=transport) as client:
+            messages = client.iter_messages("s1")
+            assert (await anext(messages)).content == "message 0"
+            requests_after_first = len(server.requests)
+            rest = [m async for m in messages]
+            return requests_after_first, len(rest)
+
+    assert asyncio.run(first_then_rest()) == (1, 149)
+    assert len(server.requests) == 2
