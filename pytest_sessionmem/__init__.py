@@ -14,14 +14,12 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
-    # models
     "Fact": "models",
     "Memory": "models",
     "Message": "models",
     "Role": "models",
     "Session": "models",
     "Transcript": "models",
-    # errors
     "AuthenticationError": "errors",
     "CassetteCorrupt": "errors",
     "CassetteError": "errors",
@@ -35,9 +33,68 @@ _EXPORTS: dict[str, str] = {
     "SessionmemError": "errors",
     "UnmatchedRequest": "errors",
     "UnsupportedOperation": "errors",
+    "AsyncSessionClient": "client",
+    "SessionClient": "client",
+    "assert_memory": "assertions",
+    "assert_transcript": "assertions",
+    "ANY": "matchers",
+    "Contains": "matchers",
+    "Regex": "matchers",
+    "WaitTimeout": "polling",
+    "async_wait_until": "polling",
+    "wait_until": "polling",
+    "CassetteSession": "cassette",
+    "FinishReport": "cassette",
+    "RecordMode": "cassette",
+    "ScrubConfig": "cassette",
+    "RecordingTransport": "transport",
+    "ReplayTransport": "transport",
+    "TranscriptFileError": "transcript_file",
+    "RecordedSession": "recorded",
+    "EmulatorServer": "emulator.runner",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "ANY",
+    "AsyncSessionClient",
+    "AuthenticationError",
+    "CassetteCorrupt",
+    "CassetteError",
+    "CassetteNotFound",
+    "CassetteSession",
+    "ConfigError",
+    "Contains",
+    "EmulatorServer",
+    "Fact",
+    "FinishReport",
+    "Memory",
+    "Message",
+    "ProviderError",
+    "ProviderUnavailable",
+    "RateLimited",
+    "RecordMode",
+    "RecordedSession",
+    "RecordingTransport",
+    "Regex",
+    "ReplayTransport",
+    "Role",
+    "ScrubConfig",
+    "Session",
+    "SessionClient",
+    "SessionExpired",
+    "SessionNotFound",
+    "SessionmemError",
+    "Transcript",
+    "TranscriptFileError",
+    "UnmatchedRequest",
+    "UnsupportedOperation",
+    "WaitTimeout",
+    "__version__",
+    "assert_memory",
+    "assert_transcript",
+    "async_wait_until",
+    "wait_until",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -54,6 +111,23 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from pytest_sessionmem.assertions import (
+        assert_memory,
+        assert_transcript,
+    )
+    from pytest_sessionmem.cassette import (
+        CassetteSession,
+        FinishReport,
+        RecordMode,
+        ScrubConfig,
+    )
+    from pytest_sessionmem.client import (
+        AsyncSessionClient,
+        SessionClient,
+    )
+    from pytest_sessionmem.emulator.runner import (
+        EmulatorServer,
+    )
     from pytest_sessionmem.errors import (
         AuthenticationError,
         CassetteCorrupt,
@@ -69,4 +143,31 @@ if TYPE_CHECKING:
         UnmatchedRequest,
         UnsupportedOperation,
     )
-    from pytest_sessionmem.models import Fact, Memory, Message, Role, Session, Transcript
+    from pytest_sessionmem.matchers import (
+        ANY,
+        Contains,
+        Regex,
+    )
+    from pytest_sessionmem.models import (
+        Fact,
+        Memory,
+        Message,
+        Role,
+        Session,
+        Transcript,
+    )
+    from pytest_sessionmem.polling import (
+        WaitTimeout,
+        async_wait_until,
+        wait_until,
+    )
+    from pytest_sessionmem.recorded import (
+        RecordedSession,
+    )
+    from pytest_sessionmem.transcript_file import (
+        TranscriptFileError,
+    )
+    from pytest_sessionmem.transport import (
+        RecordingTransport,
+        ReplayTransport,
+    )

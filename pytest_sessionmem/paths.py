@@ -11,9 +11,11 @@ import hashlib
 import re
 from pathlib import Path
 
-__all__ = ["CASSETTE_SUFFIX", "safe_name", "test_file_path"]
+__all__ = ["CASSETTE_SUFFIX", "TRANSCRIPT_SUFFIX", "safe_name", "test_file_path"]
 
 CASSETTE_SUFFIX = ".json"
+# Kept equal to transcript_file.SUFFIX (checked by a test); here so the plugin need not import it.
+TRANSCRIPT_SUFFIX = ".txt"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]]+")
 _MAX_NAME = 120

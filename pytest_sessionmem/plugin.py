@@ -7,6 +7,7 @@ the fixtures that need it, so loading the plugin costs a pytest run almost nothi
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import warnings
 from collections.abc import Iterator
@@ -28,45 +29,83 @@ CALL_FAILED = pytest.StashKey[bool]()
 
 # (setting, command-line flag, kind, help). Every one is also an ini key "sessionmem_<setting>".
 _OPTIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("record_mode", "--sessionmem-record-mode", "choice",
-     f"none (default: replay only, no network), once, new_episodes or all. One of {RECORD_MODES}."),
+    (
+        "record_mode",
+        "--sessionmem-record-mode",
+        "choice",
+        f"none (default: replay only, no network), once, new_episodes or all. One of {RECORD_MODES}.",
+    ),
     ("provider", "--sessionmem-provider", "choice", f"default provider: one of {PROVIDERS}."),
     ("base_url", "--sessionmem-base-url", "str", "provider base URL to record against."),
-    ("cassette_dir", "--sessionmem-cassette-dir", "str",
-     "cassette folder beside each test file (default: cassettes)."),
-    ("transcript_dir", "--sessionmem-transcript-dir", "str",
-     "expected-transcript folder beside each test file (default: transcripts)."),
+    (
+        "cassette_dir",
+        "--sessionmem-cassette-dir",
+        "str",
+        "cassette folder beside each test file (default: cassettes).",
+    ),
+    (
+        "transcript_dir",
+        "--sessionmem-transcript-dir",
+        "str",
+        "expected-transcript folder beside each test file (default: transcripts).",
+    ),
     ("update", "--sessionmem-update", "bool", "write or update expected-transcript files."),
-    ("emulator", "--sessionmem-emulator", "bool",
-     "record against the embedded emulator started for this run."),
-    ("unused", "--sessionmem-unused", "choice",
-     f"what unused recorded interactions do: one of {UNUSED_POLICIES} (default warn)."),
-    ("keep_failed", "--sessionmem-keep-failed", "bool",
-     "keep the cassette a failing test recorded (discarded by default)."),
+    (
+        "emulator",
+        "--sessionmem-emulator",
+        "bool",
+        "record against the embedded emulator started for this run.",
+    ),
+    (
+        "unused",
+        "--sessionmem-unused",
+        "choice",
+        f"what unused recorded interactions do: one of {UNUSED_POLICIES} (default warn).",
+    ),
+    (
+        "keep_failed",
+        "--sessionmem-keep-failed",
+        "bool",
+        "keep the cassette a failing test recorded (discarded by default).",
+    ),
     ("scrub_headers", "--sessionmem-scrub-header", "list", "extra header to scrub (repeatable)."),
-    ("scrub_query_params", "--sessionmem-scrub-query", "list",
-     "query parameter to scrub (repeatable)."),
-    ("scrub_json_paths", "--sessionmem-scrub-json-path", "list",
-     "dotted JSON path to scrub, * matches any key or index (repeatable)."),
-    ("scrub_patterns", "--sessionmem-scrub-pattern", "list",
-     "regex scrubbed anywhere in recordings (repeatable)."),
+    (
+        "scrub_query_params",
+        "--sessionmem-scrub-query",
+        "list",
+        "query parameter to scrub (repeatable).",
+    ),
+    (
+        "scrub_json_paths",
+        "--sessionmem-scrub-json-path",
+        "list",
+        "dotted JSON path to scrub, * matches any key or index (repeatable).",
+    ),
+    (
+        "scrub_patterns",
+        "--sessionmem-scrub-pattern",
+        "list",
+        "regex scrubbed anywhere in recordings (repeatable).",
+    ),
 )
 
 
 class UnusedInteractionsWarning(UserWarning):
-    """A test left recorded interactions unplayed: the cassette holds traffic the test no longer makes."""
+    """Recorded interactions a test did not play: the cassette holds traffic it no longer makes."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sessionmem", "record and replay agent memory sessions")
     for name, flag, kind, help_text in _OPTIONS:
         if kind == "bool":
-            group.addoption(flag, action="store_true", default=None, dest=f"sessionmem_{name}",
-                            help=help_text)
+            group.addoption(
+                flag, action="store_true", default=None, dest=f"sessionmem_{name}", help=help_text
+            )
             parser.addini(f"sessionmem_{name}", help_text, type="bool", default=None)
         elif kind == "list":
-            group.addoption(flag, action="append", default=None, dest=f"sessionmem_{name}",
-                            help=help_text)
+            group.addoption(
+                flag, action="append", default=None, dest=f"sessionmem_{name}", help=help_text
+            )
             parser.addini(f"sessionmem_{name}", help_text, type="linelist", default=None)
         else:
             group.addoption(flag, default=None, dest=f"sessionmem_{name}", help=help_text)
@@ -166,14 +205,14 @@ def recorded_session(request: pytest.FixtureRequest) -> Iterator[RecordedSession
         )
     except ConfigError as exc:
         pytest.fail(str(exc), pytrace=False)
-    from pytest_sessionmem import polling
+    from pytest_sessionmem.polling import virtual_time
 
-    with polling.virtual_time(recorded.replaying):
+    with contextlib.ExitStack() as stack:
+        if recorded.replaying:
+            stack.enter_context(virtual_time())
         if settings.intercept_httpx:
-            with recorded.intercept_httpx():
-                yield recorded
-        else:
-            yield recorded
+            stack.enter_context(recorded.intercept_httpx())
+        yield recorded
     outcome = state.close_session(
         recorded,
         nodeid=node.nodeid,

@@ -135,7 +135,7 @@ class RecordedSession:
         return client
 
     def async_httpx_client(self, **kwargs: Any) -> httpx.AsyncClient:
-        """An ``httpx.AsyncClient`` on the cassette, for async SDKs: ``AsyncZep(httpx_client=...)``."""
+        """An ``httpx.AsyncClient`` on the cassette, for ``AsyncZep(httpx_client=...)``."""
         import httpx
 
         client = httpx.AsyncClient(transport=self._cassette.async_transport(), **kwargs)
@@ -202,9 +202,10 @@ class RecordedSession:
                 else None
             )
             text = transcript_file.render_transcript_file(transcript, previous=previous)
-            if not self.transcript_path.exists() or self.transcript_path.read_text(
-                encoding="utf-8"
-            ) != text:
+            if (
+                not self.transcript_path.exists()
+                or self.transcript_path.read_text(encoding="utf-8") != text
+            ):
                 transcript_file.write_transcript_file(self.transcript_path, text)
                 use.written = True
         elif not self.transcript_path.exists():

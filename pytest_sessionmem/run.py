@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_sessionmem.paths import CASSETTE_SUFFIX, safe_name, test_file_path
+from pytest_sessionmem.paths import CASSETTE_SUFFIX, TRANSCRIPT_SUFFIX, safe_name, test_file_path
 from pytest_sessionmem.settings import Settings, resolve_settings
 
 if TYPE_CHECKING:
@@ -33,8 +33,6 @@ API_KEY_ENV: dict[str, str] = {
     "meibel": "MEIBEL_API_KEY",
     "eliza": "ELIZA_SERVER_AUTH_TOKEN",
 }
-
-TRANSCRIPT_SUFFIX = ".transcript"
 
 
 @dataclass(frozen=True)
@@ -110,8 +108,10 @@ class RunState:
             patterns=settings.scrub_patterns,
             secrets=secrets,
         )
-        will_record = mode is RecordMode.ALL or mode is RecordMode.NEW_EPISODES or (
-            mode is RecordMode.ONCE and not cassette_path.exists()
+        will_record = (
+            mode is RecordMode.ALL
+            or mode is RecordMode.NEW_EPISODES
+            or (mode is RecordMode.ONCE and not cassette_path.exists())
         )
         base_url = self._base_url(settings, recording=will_record, nodeid=nodeid)
         record_command = f"pytest '{nodeid}' --sessionmem-record-mode=once"
@@ -255,7 +255,9 @@ class RunState:
             )
         for o in self.outcomes:
             if o.unused:
-                lines.append(f"  unused: {o.unused} interaction(s) in {self._rel(o.path)} ({o.nodeid})")
+                lines.append(
+                    f"  unused: {o.unused} interaction(s) in {self._rel(o.path)} ({o.nodeid})"
+                )
         for o in discarded:
             lines.append(
                 f"  discarded: {self._rel(o.path)} was not written because {o.nodeid} failed "

@@ -176,7 +176,9 @@ def _validate(settings: Settings) -> None:
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise ConfigError(f"sessionmem scrub pattern {pattern!r} is not a valid regex: {exc}.") from exc
+            raise ConfigError(
+                f"sessionmem scrub pattern {pattern!r} is not a valid regex: {exc}."
+            ) from exc
 
 
 def _one_of(name: str, value: object, allowed: tuple[str, ...]) -> None:

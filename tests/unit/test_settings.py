@@ -1,0 +1,101 @@
+"""The precedence table: command line > marker > ini > default, for every scalar key."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_sessionmem.errors import ConfigError
+from pytest_sessionmem.settings import MARKER_KEYS, Settings, resolve_settings
+
+# (cli, marker, ini) -> expected record_mode
+PRECEDENCE = [
+    ({}, {}, {}, "none"),
+    ({}, {}, {"record_mode": "once"}, "once"),
+    ({}, {"record_mode": "all"}, {"record_mode": "once"}, "all"),
+    (
+        {"record_mode": "new_episodes"},
+        {"record_mode": "all"},
+        {"record_mode": "once"},
+        "new_episodes",
+    ),
+    ({"record_mode": "new_episodes"}, {}, {}, "new_episodes"),
+    ({"record_mode": None}, {"record_mode": "all"}, {}, "all"),
+    ({}, {"record_mode": None}, {"record_mode": "once"}, "once"),
+]
+
+
+@pytest.mark.parametrize(("cli", "marker", "ini", "expected"), PRECEDENCE)
+def test_record_mode_precedence(cli: dict, marker: dict, ini: dict, expected: str) -> None:
+    assert resolve_settings(cli=cli, marker=marker, ini=ini).record_mode == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "values"),
+    [
+        ("provider", ("zep", "meibel", "eliza")),
+        ("base_url", ("http://cli", "http://marker", "http://ini")),
+        ("unused", ("error", "ignore", "warn")),
+    ],
+)
+def test_every_scalar_key_follows_the_same_order(key: str, values: tuple[str, str, str]) -> None:
+    cli, marker, ini = ({key: v} for v in values)
+    assert getattr(resolve_settings(cli=cli, marker=marker, ini=ini), key) == values[0]
+    assert getattr(resolve_settings(marker=marker, ini=ini), key) == values[1]
+    assert getattr(resolve_settings(ini=ini), key) == values[2]
+
+
+def test_defaults() -> None:
+    assert resolve_settings() == Settings()
+    assert Settings().record_mode == "none"
+
+
+def test_list_keys_merge_across_sources_without_duplicates() -> None:
+    settings = resolve_settings(
+        cli={"scrub_headers": ["X-Cli"]},
+        marker={"scrub_headers": ["X-Marker", "X-Cli"]},
+        ini={"scrub_headers": "X-Ini\nX-Other"},
+    )
+    assert settings.scrub_headers == ("X-Ini", "X-Other", "X-Marker", "X-Cli")
+
+
+def test_bool_strings_from_ini_are_parsed() -> None:
+    assert resolve_settings(ini={"update": "true"}).update is True
+    assert resolve_settings(cli={"update": False}, ini={"update": "yes"}).update is False
+    with pytest.raises(ConfigError, match="must be true or false"):
+        resolve_settings(ini={"update": "maybe"})
+
+
+def test_unknown_marker_key_lists_the_accepted_ones() -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_settings(marker={"recordmode": "once"})
+    message = str(info.value)
+    assert "unknown argument(s) recordmode" in message
+    for key in MARKER_KEYS:
+        assert key in message
+
+
+def test_run_wide_switches_are_not_marker_keys() -> None:
+    with pytest.raises(ConfigError, match="update"):
+        resolve_settings(marker={"update": True})
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            {"record_mode": "sometimes"},
+            "'sometimes' is not a valid sessionmem record_mode. Valid values: none, once, new_episodes, all.",
+        ),
+        (
+            {"provider": "mem0"},
+            "'mem0' is not a valid sessionmem provider. Valid values: zep, meibel, eliza.",
+        ),
+        ({"unused": "loud"}, "'loud' is not a valid sessionmem unused"),
+        ({"base_url": "api.getzep.com"}, "must start with http:// or https://"),
+        ({"scrub_patterns": ["("]}, "is not a valid regex"),
+    ],
+)
+def test_bad_values_name_the_valid_ones(source: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_settings(ini=source)
+    assert message in str(info.value)
