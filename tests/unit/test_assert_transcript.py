@@ -237,7 +237,7 @@ def test_expected_from_transcript_file(tmp_path: Path) -> None:
     )
     text = failure(FLIGHT, path)
     assert f"turn 4 ({path}:12): content differs" in text
-    assert_transcript(list(FLIGHT.messages[:3]) + [msg("assistant", "Bye")], str(path))
+    assert_transcript([*FLIGHT.messages[:3], msg("assistant", "Bye")], str(path))
 
 
 # --------------------------------------------------------------------------- matchers
@@ -384,7 +384,7 @@ def test_explain_returns_none_for_unrelated_types() -> None:
 
 
 def test_explain_renders_the_same_review_for_either_side() -> None:
-    other = list(FLIGHT.messages[:3]) + [msg("assistant", "Bye!", id="m4")]
+    other = [*FLIGHT.messages[:3], msg("assistant", "Bye!", id="m4")]
     lines = explain_transcript_equality(FLIGHT, other)
     assert lines is not None
     assert lines[0] == "Transcript mismatch (mode=exact, 4 expected turns, 4 actual turns)"
