@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 __all__ = ["CassetteSession", "FinishReport", "RecordMode"]
 
 
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 class RecordMode(str, Enum):
     """When a cassette session may go to the network (see the module docstring)."""
 
@@ -267,7 +270,12 @@ class CassetteSession:
 
     def _stored_base_url(self) -> str:
         # Never store credentials from the URL, and scrub secrets like everything else.
-        return self._redactor.text(str(self._base.copy_with(username=None, password=None)))
+        url = self._base.copy_with(username=None, password=None)
+        if url.host in _LOOPBACK_HOSTS:
+            # A local server (the emulator) gets a fresh port every run; keeping it would
+            # make every re-recording a diff.
+            url = url.copy_with(port=None)
+        return self._redactor.text(str(url))
 
     def close(self) -> None:
         """Close the network transports this session created (never ones it was given)."""
