@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from pytest_sessionmem.cassette import CassetteSession
     from pytest_sessionmem.client import AsyncSessionClient, SessionClient
+    from pytest_sessionmem.emulator.runner import EmulatorServer
     from pytest_sessionmem.models import Memory, Transcript
 
 __all__ = ["CassetteInfo", "RecordedSession", "TranscriptFileUse"]
@@ -70,6 +71,7 @@ class RecordedSession:
         update: bool,
         api_key: str | None,
         replaying: bool,
+        emulator: EmulatorServer | None = None,
     ) -> None:
         self.provider = provider
         self.session_id = session_id
@@ -78,6 +80,12 @@ class RecordedSession:
         self.transcript_path = transcript_path
         self.update = update
         self.replaying = replaying
+        self.emulator = emulator
+        """The emulator this test records against, or ``None`` (replaying, or a real service).
+
+        Seed it through ``emulator.control`` only when it is not ``None``: control calls
+        are not part of the cassette, their effects are.
+        """
         self._api_key = api_key
         self._cassette = cassette
         self._client: SessionClient | None = None

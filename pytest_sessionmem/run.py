@@ -140,6 +140,7 @@ class RunState:
             update=settings.update,
             api_key=api_key,
             replaying=not session.is_recording,
+            emulator=self._emulator if will_record and settings.emulator else None,
         )
 
     def close_session(
