@@ -197,6 +197,16 @@ class Exchange:
             return _Decision(retry=False)
         return _Decision(retry=True, delay=self.policy.backoff_delay(attempt))
 
+    def scrub(self, error: ProviderError) -> ProviderError:
+        """Remove secrets from an error an adapter raised (it knows no key values)."""
+        error.args = tuple(self.redactor.text(a) if isinstance(a, str) else a for a in error.args)
+        if error.body is not None:
+            error.body = self.redactor.text(error.body)
+        if error.url is not None:
+            error.url = self.redactor.url(error.url)
+        error.detail = self.redactor.value(error.detail)
+        return error
+
     def unavailable(self, request: httpx.Request, exc: httpx.TransportError) -> ProviderUnavailable:
         cause = self.redactor.text(str(exc) or type(exc).__name__)
         return ProviderUnavailable(
@@ -233,11 +243,15 @@ class Exchange:
             return SessionExpired(f"{what}; the session timed out, create a new one", **kwargs)
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-            return RateLimited(
-                f"{what}; retries exhausted, slow down or raise max_retries",
-                retry_after=retry_after,
-                **kwargs,
-            )
+            if retry_after is not None and retry_after > self.policy.max_backoff:
+                hint = (
+                    f"the server asks to wait {retry_after:g}s, more than max_backoff="
+                    f"{self.policy.max_backoff:g}s, so the client did not wait; retry later "
+                    "or raise max_backoff"
+                )
+            else:
+                hint = "retries exhausted; slow down or raise max_retries"
+            return RateLimited(f"{what}; {hint}", retry_after=retry_after, **kwargs)
         return ProviderError(what, **kwargs)
 
 
@@ -263,6 +277,8 @@ def run_sync(
             request = operation.send(response)  # type: ignore[arg-type]  # first send must be None
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except ProviderError as error:  # a payload that did not fit
+            raise exchange.scrub(error) from error.__cause__
         response = _send_sync(exchange, client, exchange.prepare(request), sleep)
 
 
@@ -304,6 +320,8 @@ async def run_async(
             request = operation.send(response)  # type: ignore[arg-type]
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except ProviderError as error:
+            raise exchange.scrub(error) from error.__cause__
         response = await _send_async(exchange, client, exchange.prepare(request), sleep)
 
 

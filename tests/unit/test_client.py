@@ -144,6 +144,7 @@ def test_retry_after_longer_than_max_backoff_fails_fast(driver: Driver) -> None:
         driver.call("zep", server, "get_session", "s1")
 
     assert info.value.retry_after == 60.0
+    assert "asks to wait 60s, more than max_backoff=8s" in str(info.value)
     assert len(server.requests) == 1
     assert driver.sleeps == []
 
@@ -289,6 +290,17 @@ def test_no_secret_in_any_error(driver: Driver, status: int) -> None:
     seen = " ".join(str(v) for v in (error, error.url, error.body, error.detail, repr(error)))
     assert SECRET not in seen
     assert "[REDACTED]" in seen
+
+
+def test_no_secret_in_a_payload_error(driver: Driver) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        key = request.headers["meibel-api-key"]
+        return json_response(200, {"messages": [{"message": f"echo {key}"}]})
+
+    with pytest.raises(ProviderError, match=r"messages\[0\]\.type: Field required") as info:
+        driver.call("meibel", handler, "get_messages", "s1", client={"api_key": SECRET})
+    assert SECRET not in f"{info.value} {info.value.body} {info.value.url}"
+    assert "echo [REDACTED]" in str(info.value.body)
 
 
 def test_no_secret_when_unreachable(driver: Driver) -> None:
