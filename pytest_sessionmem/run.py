@@ -287,14 +287,19 @@ def _one_shot_transport() -> Any:
     """A real transport that closes each connection after its response.
 
     Recording needs no keep-alive, and a pool left open at the end of a test would leak
-    sockets (a ResourceWarning under ``filterwarnings = error``).
+    sockets (a ResourceWarning under ``filterwarnings = error``). It is a "direct"
+    transport, so an active ``intercept_httpx`` does not record its traffic twice.
     """
     import httpx
 
-    return httpx.HTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
+    from pytest_sessionmem.intercept import DirectHTTPTransport
+
+    return DirectHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
 
 
 def _one_shot_async_transport() -> Any:
     import httpx
 
-    return httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
+    from pytest_sessionmem.intercept import DirectAsyncHTTPTransport
+
+    return DirectAsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))

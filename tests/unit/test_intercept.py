@@ -122,3 +122,22 @@ def test_only_urls_under_the_base_are_intercepted(tmp_path: Path, url: str, cove
     finally:
         httpx.HTTPTransport.handle_request = original  # type: ignore[method-assign]
     assert seen == ([] if covered else [url])
+
+
+def test_a_direct_transport_records_once_while_intercepting(tmp_path: Path) -> None:
+    """Our own client and the SDK share one cassette: the recording side must not be re-caught."""
+    from pytest_sessionmem.intercept import DirectHTTPTransport
+
+    path = tmp_path / "c.json"
+    with loopback_server() as origin:
+        base = f"{origin}/v2"
+        session = CassetteSession(
+            path, mode=RecordMode.ONCE, base_url=base, real_transport=DirectHTTPTransport()
+        )
+        with intercept_httpx(session, base_url=base), httpx.Client(
+            base_url=base, transport=session.transport()
+        ) as ours:
+            assert ours.get("/sessions/s1/messages").status_code == 200
+        report = session.finish(failed=False)
+    assert report.recorded == 1
+    assert len(json.loads(path.read_text())["interactions"]) == 1
