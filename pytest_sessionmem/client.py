@@ -26,7 +26,7 @@ from pytest_sessionmem._http import Exchange, Operation, Redactor, RetryPolicy, 
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.models import Memory, Message, Session, Transcript
 from pytest_sessionmem.providers import make_provider
-from pytest_sessionmem.providers.base import MessageInput, MessagePage, Provider, coerce_messages
+from pytest_sessionmem.providers.base import MessageInput, Provider, coerce_messages
 
 __all__ = ["AsyncSessionClient", "SessionClient"]
 
@@ -185,24 +185,20 @@ class SessionClient(_ClientBase):
         page is read before the first message is yielded.
         """
         _check_page_size(page_size)
-        pages = self._pages(session_id, page_size)
-        if self._adapter.newest_first:
-            newest_first = [m for page in pages for m in page.messages]
-            yield from reversed(newest_first)
-        else:
-            for page in pages:
-                yield from page.messages
-
-    def _pages(self, session_id: str, page_size: int) -> Iterator[MessagePage]:
         cursor: object | None = None
+        buffered: list[Message] = []
         while True:
             page = self._run(
                 self._adapter.messages_page(session_id, page_size=page_size, cursor=cursor)
             )
-            yield page
+            if self._adapter.newest_first:
+                buffered.extend(page.messages)
+            else:
+                yield from page.messages
             if page.next_cursor is None:
-                return
+                break
             cursor = page.next_cursor
+        yield from reversed(buffered)
 
     def get_memory(
         self, session_id: str, *, last_n: int | None = None, min_rating: float | None = None

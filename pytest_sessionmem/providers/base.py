@@ -141,10 +141,18 @@ def decode_json(response: httpx.Response, provider: str) -> Any:
         return json.loads(response.content)
     except (ValueError, UnicodeDecodeError):
         kind = response.headers.get("content-type", "no content type")
-        return_text = response.text.strip()[:80]
+        start = response.text.strip()[:80]
         raise payload_error(
-            response, provider, f"expected JSON, got {kind} starting {return_text!r}"
+            response, provider, f"expected JSON, got {kind} starting {start!r}"
         ) from None
+
+
+def json_object(response: httpx.Response, provider: str) -> dict[str, Any]:
+    """A write call's answer as a dict: ``{}`` for an empty body, ``{"value": x}`` for a non-object."""
+    if not response.content:
+        return {}
+    data = decode_json(response, provider)
+    return data if isinstance(data, dict) else {"value": data}
 
 
 def parse_wire(model: type[M], data: Any, response: httpx.Response, provider: str) -> M:
@@ -176,7 +184,7 @@ def aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def error_info_from_body(response: httpx.Response) -> tuple[Any, str]:
+def json_or_text(response: httpx.Response) -> tuple[Any, str]:
     """``(json_or_None, text)`` of an error body; never raises on a non-JSON body."""
     text = response.text
     try:

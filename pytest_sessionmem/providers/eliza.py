@@ -39,8 +39,9 @@ from pytest_sessionmem.providers.base import (
     WireModel,
     aware,
     decode_json,
-    error_info_from_body,
     join_url,
+    json_object,
+    json_or_text,
     parse_wire,
     payload_error,
     require_id,
@@ -120,7 +121,7 @@ class ElizaProvider:
         return {"X-API-KEY": api_key} if api_key else {}
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo:
-        data, text = error_info_from_body(response)
+        data, text = json_or_text(response)
         if not isinstance(data, dict):
             return ErrorInfo(message=text.strip()[:300] or None, detail=data)
         error = data.get("error")
@@ -229,8 +230,7 @@ class ElizaProvider:
             if message.metadata:
                 body["metadata"] = dict(message.metadata)
             response = yield httpx.Request("POST", self._url(session_id, "messages"), json=body)
-            data = decode_json(response, NAME)
-            answers.append(data if isinstance(data, dict) else {"value": data})
+            answers.append(json_object(response, NAME))
         return answers
 
     def send_message(

@@ -28,9 +28,10 @@ from pytest_sessionmem.providers.base import (
     WireModel,
     aware,
     decode_json,
-    error_info_from_body,
     field_path,
     join_url,
+    json_object,
+    json_or_text,
     parse_wire,
     require_id,
 )
@@ -87,7 +88,7 @@ class MeibelProvider:
         return {"Meibel-API-Key": api_key} if api_key else {}
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo:
-        data, text = error_info_from_body(response)
+        data, text = json_or_text(response)
         if not isinstance(data, dict):
             return ErrorInfo(message=text.strip()[:300] or None, detail=data)
         detail = data.get("detail")
@@ -179,8 +180,7 @@ class MeibelProvider:
         answers: list[dict[str, Any]] = []
         for message in messages:
             response = yield _chat_request(self.base_url, session_id, message.content, {})
-            data = decode_json(response, NAME)
-            answers.append(data if isinstance(data, dict) else {"value": data})
+            answers.append(json_object(response, NAME))
         return answers
 
     def send_message(

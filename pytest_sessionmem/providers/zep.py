@@ -29,8 +29,9 @@ from pytest_sessionmem.providers.base import (
     WireModel,
     aware,
     decode_json,
-    error_info_from_body,
     join_url,
+    json_object,
+    json_or_text,
     parse_wire,
     payload_error,
     require_id,
@@ -101,7 +102,7 @@ class ZepProvider:
         return {"Authorization": f"Api-Key {api_key}"} if api_key else {}
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo:
-        data, text = error_info_from_body(response)
+        data, text = json_or_text(response)
         if isinstance(data, dict) and isinstance(data.get("message"), str):
             return ErrorInfo(message=data["message"], detail=data)
         return ErrorInfo(message=text.strip()[:300] or None, detail=data)
@@ -208,8 +209,7 @@ class ZepProvider:
     def add_user(self, user_id: str, fields: Mapping[str, Any]) -> Operation[dict[str, Any]]:
         body = {"user_id": require_id(user_id, "user_id"), **fields}
         response = yield httpx.Request("POST", join_url(self.base_url, "users"), json=body)
-        data = decode_json(response, NAME)
-        return data if isinstance(data, dict) else {"value": data}
+        return json_object(response, NAME)
 
     def add_messages(
         self, session_id: str, messages: Sequence[Message]
@@ -223,7 +223,7 @@ class ZepProvider:
                 join_url(self.base_url, "sessions", session_id, "memory"),
                 json={"messages": wire[start : start + MAX_MESSAGES_PER_WRITE]},
             )
-            answers.append(_json_object(response))
+            answers.append(json_object(response, NAME))
         return answers
 
     def send_message(
@@ -274,10 +274,3 @@ def _wire_message(message: Message) -> dict[str, Any]:
     if message.metadata:
         wire["metadata"] = dict(message.metadata)
     return wire
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any]:
-    if not response.content:
-        return {}
-    data = decode_json(response, NAME)
-    return data if isinstance(data, dict) else {"value": data}
