@@ -44,7 +44,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ._http import BadRequest, control_error, parse_body, read_json
+from ._http import BadRequest, control_error, parse_body
 from .core import isoformat_z, to_epoch_ms
 from .eliza_js import (
     is_uuid,
@@ -104,6 +104,14 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         """API-key check first (as the server's ``/api`` middleware), then the session errors."""
 
         async def guarded(request: Request) -> Response:
+            # The server parses JSON bodies app-wide, before the /api key check.
+            try:
+                request.state.json_body = await _json_body(request)
+            except _UnparsableBody as exc:
+                return JSONResponse(
+                    {"success": False, "error": {"message": str(exc), "code": 500}},
+                    status_code=500,
+                )
             key = state.api_keys.get("eliza")
             if key is not None and request.headers.get("x-api-key") != key:
                 return JSONResponse(_AUTH_ERROR, status_code=401)
@@ -128,7 +136,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         return JSONResponse(body)
 
     async def create_session(request: Request) -> Response:
-        body = await _json_body(request)
+        body = request.state.json_body
         with state.lock:
             return _create_session(state, body)
 
@@ -165,7 +173,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         )
 
     async def send_message(request: Request) -> Response:
-        body = await _json_body(request)
+        body = request.state.json_body
         with state.lock:
             return _send_message(state, request.path_params["session_id"], body)
 
@@ -209,7 +217,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             return JSONResponse(session_info(session, now))
 
     async def update_timeout(request: Request) -> Response:
-        body = await _json_body(request)
+        body = request.state.json_body
         with state.lock:
             now = state.clock.now()
             session = _live_session(state.eliza, request.path_params["session_id"], now)
@@ -237,11 +245,29 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
 # --- public API helpers -------------------------------------------------------------------------
 
 
+class _UnparsableBody(Exception):
+    """A JSON body the server's body parser rejects; ``str()`` is the parser's complaint."""
+
+
 async def _json_body(request: Request) -> Any:
+    """The body as ``express.json()`` leaves it: None without a JSON content type, ``{}`` when
+    empty, and only objects or arrays at the top level (strict mode)."""
+    if request.method not in ("POST", "PATCH", "PUT", "DELETE"):
+        return None
+    if "json" not in request.headers.get("content-type", ""):
+        return None
+    raw = (await request.body()).decode("utf-8", errors="replace")
+    if not raw.strip():
+        return {}
     try:
-        return await read_json(request, empty={})
-    except BadRequest as exc:
-        raise ElizaApiError.validation(str(exc), "ValidationError") from exc
+        body = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(raw.rstrip()):
+            raise _UnparsableBody("Unexpected end of JSON input") from exc
+        raise _UnparsableBody(f"{exc.msg} in JSON at position {exc.pos}") from exc
+    if not isinstance(body, (dict, list)):
+        raise _UnparsableBody(f"Unexpected token in JSON at position {len(raw) - len(raw.lstrip())}")
+    return body
 
 
 def _uptime(eliza: ElizaState) -> float:
@@ -349,6 +375,15 @@ def _transport(body: dict[str, Any]) -> str:
 
 def _send_message(state: EmulatorState, session_id: str, body: Any) -> Response:
     # The server checks in this order: transport, request shape, session, content, metadata.
+    if body is None:
+        # No JSON body at all: the server's handler reads `body.transport` and crashes.
+        raise ElizaApiError(
+            500,
+            "INTERNAL_SERVER_ERROR",
+            "An unexpected error occurred",
+            "TypeError",
+            "Cannot read properties of undefined (reading 'transport')",
+        )
     if not isinstance(body, dict):
         body = {}
     transport = _transport(body)
@@ -382,7 +417,7 @@ def _send_message(state: EmulatorState, session_id: str, body: Any) -> Response:
         channel_id=session.channel_id,
         author_id=session.user_id,
         content=content,
-        now_ms=to_epoch_ms(now),
+        now_ms=state.clock.now_ms(),  # the store stamps the row after the renewal
         source_type="user",
         raw_message=raw_message,
         metadata={

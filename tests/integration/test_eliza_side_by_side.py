@@ -1,0 +1,592 @@
+"""The ElizaOS emulator against the real ``@elizaos/server`` 1.7.2, request for request.
+
+Every sequence below runs once against the real server and once against the emulator. Both
+transcripts are normalised (ids become ``<id1>``, ``<id2>``... in order of appearance; a
+timestamp equal to a message's ``createdAt`` becomes ``<t:idN>``, any other becomes ``<iso>`` or
+``<ms>``) and must then be equal exchange by exchange: status, content type and the whole body,
+so shapes, values, message order, ``hasMore`` and cursors all count. A mismatch fails with a
+unified diff of the two sides.
+
+Not compared here: expiry (the real server's shortest timeout is one minute; the emulator tests
+drive it with the emulator clock instead).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import httpx
+import pytest
+
+from pytest_sessionmem.emulator.runner import EmulatorServer
+
+pytestmark = pytest.mark.eliza_server
+
+SESSIONS = "/api/messaging/sessions"
+USER_ID = "11111111-2222-4333-8444-555555555555"
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+POST_GAP_S = 0.004  # real messages then get distinct milliseconds, so cursors are unambiguous
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+_LEADING_DIGITS = re.compile(r"(\d{6,})(.*)", re.S)
+
+
+class Peer(Protocol):
+    """What the real-server fixtures of ``conftest.py`` return."""
+
+    base_url: str
+    agent_id: str
+    api_key: str | None
+
+
+@dataclass
+class Exchange:
+    label: str
+    method: str
+    path: str
+    params: list[list[str]]
+    request_json: Any
+    status: int
+    content_type: str
+    body: Any
+
+
+@dataclass
+class Side:
+    """One server under test, recording every request a sequence makes."""
+
+    name: str
+    base_url: str
+    agent_id: str
+    api_key: str | None
+    inject_agent_message: Callable[[Side, dict[str, Any], str], None]
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.http = httpx.Client(base_url=self.base_url, timeout=30)
+
+    def call(
+        self,
+        label: str,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        raw_body: bytes | None = None,
+        params: dict[str, str] | list[tuple[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+    ) -> httpx.Response:
+        sent_headers = dict(headers or {})
+        if auth and self.api_key:
+            sent_headers.setdefault("X-API-KEY", self.api_key)
+        if raw_body is not None:
+            sent_headers["Content-Type"] = "application/json"
+        response = self.http.request(
+            method, path, json=json_body, content=raw_body, params=params, headers=sent_headers
+        )
+        content_type = response.headers.get("content-type", "").split(";")[0]
+        body: Any = response.text
+        if content_type == "application/json":
+            body = response.json()
+        elif content_type == "text/event-stream":
+            body = _sse_events(response.text)
+        self.exchanges.append(
+            Exchange(
+                label,
+                method,
+                path,
+                [list(p) for p in httpx.QueryParams(params).multi_items()],
+                json_body if raw_body is None else raw_body.decode(),
+                response.status_code,
+                content_type,
+                body,
+            )
+        )
+        return response
+
+    def create_session(self, label: str, **extra: Any) -> dict[str, Any]:
+        body = {"agentId": self.agent_id, "userId": USER_ID, **extra}
+        response = self.call(label, "POST", SESSIONS, json_body=body)
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    def post_message(self, session_id: str, content: str, **extra: Any) -> httpx.Response:
+        response = self.call(
+            f"post {content[:20]!r}",
+            "POST",
+            f"{SESSIONS}/{session_id}/messages",
+            json_body={"content": content, **extra},
+        )
+        time.sleep(POST_GAP_S)
+        return response
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _sse_events(text: str) -> list[tuple[str, Any]]:
+    events = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        events.append((fields.get("event", ""), json.loads(fields.get("data", "null"))))
+    return events
+
+
+# --- normalisation ---------------------------------------------------------------------------------
+
+
+class Normaliser:
+    """Turns one side's transcript into a form where only behaviour is left to compare."""
+
+    def __init__(self, exchanges: list[Exchange]) -> None:
+        self.ids: dict[str, str] = {}
+        self.message_times: dict[int, str] = {}
+        for exchange in exchanges:
+            self._collect_message_times(exchange.body)
+
+    def _collect_message_times(self, value: Any) -> None:
+        if isinstance(value, dict):
+            if isinstance(value.get("id"), str):
+                if isinstance(value.get("createdAt"), str) and _ISO.fullmatch(value["createdAt"]):
+                    self.message_times[_iso_ms(value["createdAt"])] = value["id"]
+                if isinstance(value.get("created_at"), int):
+                    self.message_times[value["created_at"]] = value["id"]
+            for item in value.values():
+                self._collect_message_times(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                self._collect_message_times(item)
+
+    def _id(self, raw: str) -> str:
+        key = raw.lower()
+        if key not in self.ids:
+            self.ids[key] = f"<id{len(self.ids) + 1}>"
+        return self.ids[key]
+
+    def _time(self, epoch_ms: int, fallback: str) -> str:
+        owner = self.message_times.get(epoch_ms)
+        return f"<t:{self._id(owner)}>" if owner is not None else fallback
+
+    def text(self, value: str) -> str:
+        value = _UUID.sub(lambda m: self._id(m.group()), value)
+        return _ISO.sub("<iso>", value)
+
+    def message_time(self, value: Any) -> Any:
+        """A message's own timestamp or a cursor: named after the message it belongs to."""
+        if isinstance(value, str) and _ISO.fullmatch(value):
+            return self._time(_iso_ms(value), "<iso>")
+        if isinstance(value, str) and (digits := _LEADING_DIGITS.match(value)):
+            return self._time(int(digits.group(1)), "<ms>") + digits.group(2)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return self._time(value, "<ms>")
+        return self.value(value)
+
+    def value(self, value: Any, key: str | None = None) -> Any:
+        if key == "stack" and isinstance(value, str):
+            return "<stack>"
+        if key in ("uptime", "timeRemaining") and isinstance(value, (int, float)):
+            return f"<{key}>"
+        if isinstance(value, dict):
+            time_keys = {"createdAt", "created_at"} if "id" in value else set()
+            if key == "cursors":
+                time_keys = {"before", "after"}
+            # Sorted so that ids are numbered the same whatever key order a side writes.
+            return {
+                k: self.message_time(value[k]) if k in time_keys else self.value(value[k], k)
+                for k in sorted(value)
+            }
+        if isinstance(value, (list, tuple)):
+            return [self.value(item) for item in value]
+        if isinstance(value, str):
+            return self.text(value)
+        return value
+
+    def exchange(self, exchange: Exchange) -> dict[str, Any]:
+        return {
+            "request": f"{exchange.method} {self.text(exchange.path)}",
+            "params": [
+                [k, self.message_time(v) if k in ("before", "after") else self.value(v)]
+                for k, v in exchange.params
+            ],
+            "json": self.value(exchange.request_json),
+            "status": exchange.status,
+            "content_type": exchange.content_type,
+            "body": self.value(_parser_message_blanked(exchange.body)),
+        }
+
+
+def _parser_message_blanked(body: Any) -> Any:
+    """A body rejected by the JSON parser: the wording is the parser's own (V8 vs Python)."""
+    if (
+        isinstance(body, dict)
+        and body.get("success") is False
+        and isinstance(body.get("error"), dict)
+    ):
+        return {**body, "error": {**body["error"], "message": "<JSON parser message>"}}
+    return body
+
+
+def _iso_ms(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+@dataclass
+class Tally:
+    sequences: int = 0
+    requests: int = 0
+
+
+def compare(real: Side, emulated: Side, tally: Tally) -> None:
+    assert len(real.exchanges) == len(emulated.exchanges), (
+        f"the sequence made {len(real.exchanges)} requests against the real server but "
+        f"{len(emulated.exchanges)} against the emulator"
+    )
+    left, right = Normaliser(real.exchanges), Normaliser(emulated.exchanges)
+    problems = []
+    for index, (one, other) in enumerate(zip(real.exchanges, emulated.exchanges, strict=True)):
+        a, b = left.exchange(one), right.exchange(other)
+        if a != b:
+            diff = difflib.unified_diff(
+                json.dumps(a, indent=1, sort_keys=True).splitlines(),
+                json.dumps(b, indent=1, sort_keys=True).splitlines(),
+                fromfile=f"real server  #{index} {one.label}",
+                tofile=f"emulator     #{index} {other.label}",
+                lineterm="",
+            )
+            problems.append("\n".join(diff))
+    tally.sequences += 1
+    tally.requests += len(real.exchanges)
+    assert not problems, "real server and emulator disagree:\n\n" + "\n\n".join(problems)
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+
+
+def _inject_real(side: Side, session: dict[str, Any], content: str) -> None:
+    # The endpoint the real agent itself posts its replies to.
+    response = side.http.post(
+        "/api/messaging/submit",
+        headers={"X-API-KEY": side.api_key} if side.api_key else {},
+        json={
+            "channel_id": session["channelId"],
+            "message_server_id": "00000000-0000-0000-0000-000000000000",
+            "author_id": side.agent_id,
+            "content": content,
+            "source_type": "agent_response",
+            "raw_message": {"text": content, "thought": "scripted", "actions": ["REPLY"]},
+            "metadata": {"agentName": "Eliza"},
+        },
+    )
+    assert response.status_code == 201, response.text
+    time.sleep(POST_GAP_S)
+
+
+def _inject_emulated(side: Side, session: dict[str, Any], content: str) -> None:
+    root = side.base_url.rsplit("/eliza", 1)[0]
+    response = side.http.post(
+        f"{root}/_emulator/eliza/sessions/{session['sessionId']}/agent-messages",
+        json={
+            "content": content,
+            "thought": "scripted",
+            "actions": ["REPLY"],
+            "metadata": {"agentName": "Eliza"},
+        },
+    )
+    assert response.status_code == 201, response.text
+
+
+@pytest.fixture(scope="module")
+def tally() -> Iterator[Tally]:
+    counts = Tally()
+    yield counts
+    print(
+        f"\nElizaOS side-by-side: {counts.sequences} sequences, "
+        f"{counts.requests} requests compared against the real server"
+    )
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def emulator_with_auth(eliza_server_with_auth: Peer) -> Iterator[EmulatorServer]:
+    with EmulatorServer(api_keys={"eliza": eliza_server_with_auth.api_key}) as server:
+        yield server
+
+
+def _pair(peer: Peer, server: EmulatorServer) -> tuple[Side, Side]:
+    real = Side("real", peer.base_url, peer.agent_id, peer.api_key, _inject_real)
+    key = server.state.api_keys.get("eliza")
+    emulated = Side("emulator", server.base_url("eliza"), peer.agent_id, key, _inject_emulated)
+    return real, emulated
+
+
+@pytest.fixture
+def sides(eliza_server: Peer, emulator: EmulatorServer) -> Iterator[tuple[Side, Side]]:
+    real, emulated = _pair(eliza_server, emulator)
+    yield real, emulated
+    real.close()
+    emulated.close()
+
+
+@pytest.fixture
+def auth_sides(
+    eliza_server_with_auth: Peer, emulator_with_auth: EmulatorServer
+) -> Iterator[tuple[Side, Side]]:
+    real, emulated = _pair(eliza_server_with_auth, emulator_with_auth)
+    yield real, emulated
+    real.close()
+    emulated.close()
+
+
+Sequence = Callable[[Side], None]
+
+
+def run_both(sides: tuple[Side, Side], sequence: Sequence, tally: Tally) -> None:
+    real, emulated = sides
+    sequence(real)
+    sequence(emulated)
+    compare(real, emulated, tally)
+
+
+# --- sequences -----------------------------------------------------------------------------------
+
+MESSAGE_COUNT = 7
+
+
+def _filled_session(side: Side) -> dict[str, Any]:
+    session = side.create_session("create", metadata={"purpose": "side-by-side"})
+    for n in range(1, MESSAGE_COUNT + 1):
+        side.post_message(session["sessionId"], f"hello number {n}", metadata={"seq": n})
+    return session
+
+
+def _walk(side: Side, session_id: str, limit: int, direction: str) -> None:
+    """Page with one cursor until an empty page (cursor absent) ends the walk."""
+    params = {"limit": str(limit)}
+    if direction == "after":
+        params["after"] = "1"  # 1 ms after the epoch: every message is newer
+    for _ in range(MESSAGE_COUNT + 2):
+        page = side.call(
+            f"{direction} limit={limit}", "GET", f"{SESSIONS}/{session_id}/messages", params=params
+        ).json()
+        if "cursors" not in page:
+            return
+        params[direction] = str(page["cursors"][direction])
+    raise AssertionError(f"{side.name}: paging with {direction} did not end")
+
+
+def paging_by_before(side: Side) -> None:
+    session_id = _filled_session(side)["sessionId"]
+    side.call("default page", "GET", f"{SESSIONS}/{session_id}/messages")
+    for limit in range(1, 8):
+        _walk(side, session_id, limit, "before")
+
+
+def paging_by_after(side: Side) -> None:
+    session_id = _filled_session(side)["sessionId"]
+    for limit in range(1, 8):
+        _walk(side, session_id, limit, "after")
+
+
+def paging_window_and_odd_params(side: Side) -> None:
+    session_id = _filled_session(side)["sessionId"]
+    path = f"{SESSIONS}/{session_id}/messages"
+    newest_first = side.call("all", "GET", path, params={"limit": "100"}).json()["messages"]
+    stamps = [_iso_ms(m["createdAt"]) for m in newest_first]
+    # before and after together: strictly between, newest first.
+    side.call("window", "GET", path, params={"before": str(stamps[1]), "after": str(stamps[5])})
+    side.call(
+        "window limit 2",
+        "GET",
+        path,
+        params={"limit": "2", "before": str(stamps[0]), "after": str(stamps[6])},
+    )
+    for label, params in [
+        ("limit 0", {"limit": "0"}),
+        ("limit 1000", {"limit": "1000"}),
+        ("limit -3", {"limit": "-3"}),
+        ("limit abc", {"limit": "abc"}),
+        ("limit 2.9", {"limit": "2.9"}),
+        ("before abc", {"before": "abc"}),
+        ("after abc", {"after": "abc"}),
+        ("before ISO", {"before": "2030-01-01T00:00:00Z"}),
+        ("after ISO", {"after": "2030-01-01T00:00:00Z", "limit": "3"}),
+        ("before huge", {"before": "99999999999999999999"}),
+        ("before 12abc", {"before": f"{stamps[2]}abc", "limit": "2"}),
+        ("empty before", {"before": ""}),
+    ]:
+        side.call(label, "GET", path, params=params)
+
+
+def agent_messages(side: Side) -> None:
+    session = side.create_session("create")
+    session_id = session["sessionId"]
+    side.post_message(session_id, "hi there")
+    side.inject_agent_message(side, session, "Hello! How can I help?")
+    side.post_message(session_id, "what did I say?", metadata={"thought": "dropped on read"})
+    side.call("mixed page", "GET", f"{SESSIONS}/{session_id}/messages", params={"limit": "5"})
+
+
+def session_errors(side: Side) -> None:
+    for label, path in [
+        ("unknown messages", f"{SESSIONS}/{UNKNOWN_ID}/messages"),
+        ("non-uuid messages", f"{SESSIONS}/not-a-session/messages"),
+        ("unknown session", f"{SESSIONS}/{UNKNOWN_ID}"),
+    ]:
+        side.call(label, "GET", path)
+    side.call("delete unknown", "DELETE", f"{SESSIONS}/{UNKNOWN_ID}")
+    side.call(
+        "post unknown", "POST", f"{SESSIONS}/{UNKNOWN_ID}/messages", json_body={"content": "hello"}
+    )
+    for label, body in [
+        ("missing userId", {"agentId": side.agent_id}),
+        ("bad agentId", {"agentId": "agent-1", "userId": USER_ID}),
+        ("bad userId", {"agentId": side.agent_id, "userId": "someone"}),
+        ("unknown agent", {"agentId": UNKNOWN_ID, "userId": USER_ID}),
+        (
+            "metadata too big",
+            {"agentId": side.agent_id, "userId": USER_ID, "metadata": {"blob": "x" * 10_300}},
+        ),
+    ]:
+        side.call(label, "POST", SESSIONS, json_body=body)
+
+
+def timeout_config(side: Side) -> None:
+    for config in [
+        {"timeoutMinutes": 1, "autoRenew": False},
+        {"timeoutMinutes": 99_999, "maxDurationMinutes": 1},
+        {"timeoutMinutes": "abc", "warningThresholdMinutes": 0},
+        {"timeoutMinutes": "45", "maxDurationMinutes": 100_000},
+        {"timeoutMinutes": 7.5},
+    ]:
+        session = side.create_session(f"create {config}", timeoutConfig=config)
+        one = f"{SESSIONS}/{session['sessionId']}"
+        side.call("get", "GET", one)
+    side.call("renew", "POST", one + "/renew")
+    side.call("heartbeat", "POST", one + "/heartbeat")
+    for body in [{"timeoutMinutes": 2}, {"autoRenew": "yes"}, {"timeoutMinutes": 10}]:
+        side.call(f"patch {body}", "PATCH", one + "/timeout", json_body=body)
+
+
+def message_validation(side: Side) -> None:
+    session_id = side.create_session("create", metadata={"tag": "v"})["sessionId"]
+    path = f"{SESSIONS}/{session_id}/messages"
+    for label, body in [
+        ("empty content", {"content": ""}),
+        ("content too long", {"content": "x" * 4001}),
+        ("content not a string", {"content": 42}),
+        ("no content", {"metadata": {"a": 1}}),
+        ("bad transport", {"content": "hi", "transport": "carrier-pigeon"}),
+        ("numeric transport", {"content": "hi", "transport": 5}),
+        ("bad mode", {"content": "hi", "mode": "later"}),
+        ("metadata too big", {"content": "hi", "metadata": {"blob": "y" * 10_300}}),
+    ]:
+        side.call(label, "POST", path, json_body=body)
+    side.post_message(session_id, "z" * 4000)
+    side.post_message(session_id, "legacy mode", mode="websocket", metadata={"sessionId": "mine"})
+    side.post_message(session_id, "over http", transport="http")
+    side.call("after validation", "GET", path)
+
+
+def delete_then_gone(side: Side) -> None:
+    session_id = side.create_session("create")["sessionId"]
+    one = f"{SESSIONS}/{session_id}"
+    side.post_message(session_id, "soon gone")
+    side.call("delete", "DELETE", one)
+    side.call("get deleted", "GET", one)
+    side.call("messages of deleted", "GET", one + "/messages")
+    side.call("delete again", "DELETE", one)
+
+
+def odd_requests(side: Side) -> None:
+    side.call("create, invalid JSON", "POST", SESSIONS, raw_body=b'{"agentId": ')
+    session = side.create_session("create, metadata string", metadata="ab")
+    session_id = session["sessionId"]
+    path = f"{SESSIONS}/{session_id}/messages"
+    side.call("post, invalid JSON", "POST", path, raw_body=b"{nope")
+    side.call("post, JSON string", "POST", path, raw_body=b'"hello"')
+    side.call("post, no body", "POST", path)
+    side.call("post, JSON array", "POST", path, json_body=["hello"])
+    side.post_message(session_id, "\U0001f600" * 2000)  # 4000 UTF-16 units: accepted
+    side.call("emoji too long", "POST", path, json_body={"content": "\U0001f600" * 2000 + "x"})
+    side.post_message(
+        session_id,
+        "with attachment",
+        attachments=[{"type": "image", "url": "https://example.invalid/a.png"}],
+    )
+    side.post_message(session_id, "streamed", transport="sse")
+    side.call("repeated limit", "GET", path, params=[("limit", "1"), ("limit", "3")])
+    side.call("session", "GET", f"{SESSIONS}/{session_id}")
+
+
+def auth_off_ignores_keys(side: Side) -> None:
+    side.call("health", "GET", f"{SESSIONS}/health")
+    session_id = side.create_session("create")["sessionId"]
+    side.call(
+        "stray key", "GET", f"{SESSIONS}/{session_id}/messages", headers={"X-API-KEY": "anything"}
+    )
+
+
+def auth_on(side: Side) -> None:
+    path = SESSIONS
+    body = {"agentId": side.agent_id, "userId": USER_ID}
+    side.call("create, no key", "POST", path, json_body=body, auth=False)
+    side.call("create, wrong key", "POST", path, json_body=body, headers={"X-API-KEY": "wrong"})
+    side.call("health, no key", "GET", f"{SESSIONS}/health", auth=False)
+    session_id = side.create_session("create, right key")["sessionId"]
+    side.post_message(session_id, "authorised")
+    messages = f"{SESSIONS}/{session_id}/messages"
+    side.call("read, no key", "GET", messages, auth=False)
+    side.call(
+        "read, lower-case key header",
+        "GET",
+        messages,
+        auth=False,
+        headers={"x-api-key": side.api_key or ""},
+    )
+    side.call("read, right key", "GET", messages)
+
+
+# --- tests ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sequence",
+    [
+        paging_by_before,
+        paging_by_after,
+        paging_window_and_odd_params,
+        agent_messages,
+        session_errors,
+        timeout_config,
+        message_validation,
+        delete_then_gone,
+        odd_requests,
+        auth_off_ignores_keys,
+    ],
+    ids=lambda sequence: sequence.__name__,
+)
+def test_emulator_matches_real_server(
+    sides: tuple[Side, Side], sequence: Sequence, tally: Tally
+) -> None:
+    run_both(sides, sequence, tally)
+
+
+def test_emulator_matches_real_server_with_api_key(
+    auth_sides: tuple[Side, Side], tally: Tally
+) -> None:
+    run_both(auth_sides, auth_on, tally)
