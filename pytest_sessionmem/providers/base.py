@@ -24,6 +24,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pytest_sessionmem._http import ErrorInfo, Operation, Redactor
+from pytest_sessionmem.cassette.capture import DECODED_JSON_EXTENSION
 from pytest_sessionmem.errors import ConfigError, ProviderError
 from pytest_sessionmem.models import Memory, Message, Role, Session
 
@@ -137,6 +138,9 @@ def payload_error(response: httpx.Response, provider: str, problem: str) -> Prov
 
 def decode_json(response: httpx.Response, provider: str) -> Any:
     """The JSON body, or a ProviderError saying what came instead (an HTML error page, say)."""
+    # A cassette replay hands over the body it already decoded (see cassette.capture).
+    if (decoded := response.extensions.get(DECODED_JSON_EXTENSION)) is not None:
+        return decoded
     try:
         return json.loads(response.content)
     except (ValueError, UnicodeDecodeError):
