@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_sessionmem.errors import ConfigError
+from pytest_sessionmem.errors import CassetteError, ConfigError
 from pytest_sessionmem.run import RunState
 from pytest_sessionmem.settings import PROVIDERS, RECORD_MODES, UNUSED_POLICIES
 
@@ -203,7 +203,7 @@ def recorded_session(request: pytest.FixtureRequest) -> Iterator[RecordedSession
         recorded = state.open_session(
             settings, test_path=node.path, test_name=_test_name(node), nodeid=node.nodeid
         )
-    except ConfigError as exc:
+    except (ConfigError, CassetteError) as exc:  # a corrupt cassette: its text says it all
         pytest.fail(str(exc), pytrace=False)
     from pytest_sessionmem.polling import virtual_time
 

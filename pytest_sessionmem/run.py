@@ -155,7 +155,9 @@ class RunState:
             mode=recorded.cassette.mode,
             played=report.played,
             recorded=report.recorded,
-            unused=report.unused,
+            # A failed test stopped early: what it did not replay says nothing about the
+            # cassette, and a warning on top of the failure would only hide it.
+            unused=0 if failed else report.unused,
             written=report.written,
             discarded=report.discarded,
         )
