@@ -101,7 +101,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     """Public ElizaOS routes, mounted under ``/eliza``."""
 
     def api(handler: Handler) -> Handler:
-        """API-key check first (as the server's ``/api`` middleware), then the session errors."""
+        """Body parsing, the ``/api`` key check, then the handler; session errors become bodies."""
 
         async def guarded(request: Request) -> Response:
             # The server parses JSON bodies app-wide, before the /api key check.
