@@ -266,7 +266,9 @@ async def _json_body(request: Request) -> Any:
             raise _UnparsableBody("Unexpected end of JSON input") from exc
         raise _UnparsableBody(f"{exc.msg} in JSON at position {exc.pos}") from exc
     if not isinstance(body, (dict, list)):
-        raise _UnparsableBody(f"Unexpected token in JSON at position {len(raw) - len(raw.lstrip())}")
+        raise _UnparsableBody(
+            f"Unexpected token in JSON at position {len(raw) - len(raw.lstrip())}"
+        )
     return body
 
 

@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 import httpx
@@ -536,6 +536,7 @@ def odd_requests(side: Side) -> None:
 def auth_off_ignores_keys(side: Side) -> None:
     side.call("health", "GET", f"{SESSIONS}/health")
     session_id = side.create_session("create")["sessionId"]
+    side.call("list", "GET", SESSIONS)  # every session the module created so far, in order
     side.call(
         "stray key", "GET", f"{SESSIONS}/{session_id}/messages", headers={"X-API-KEY": "anything"}
     )
@@ -590,3 +591,56 @@ def test_emulator_matches_real_server_with_api_key(
     auth_sides: tuple[Side, Side], tally: Tally
 ) -> None:
     run_both(auth_sides, auth_on, tally)
+
+
+# --- the comparison itself must be able to fail -----------------------------------------------------
+
+
+def _page_exchange(ids: list[str], stamps: list[int], has_more: bool) -> Exchange:
+    messages = [
+        {
+            "id": message_id,
+            "content": f"m{index}",
+            "createdAt": datetime.fromtimestamp(stamp / 1000, tz=timezone.utc)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+        }
+        for index, (message_id, stamp) in enumerate(zip(ids, stamps, strict=True))
+    ]
+    body = {
+        "messages": messages,
+        "hasMore": has_more,
+        "cursors": {"before": stamps[-1], "after": stamps[0]},
+    }
+    return Exchange(
+        "page", "GET", "/x", [["before", str(stamps[0] + 5)]], None, 200, "application/json", body
+    )
+
+
+def _normalised(exchange: Exchange) -> dict[str, Any]:
+    return Normaliser([exchange]).exchange(exchange)
+
+
+ONE, TWO = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+THREE, FOUR = "33333333-3333-4333-8333-333333333333", "44444444-4444-4444-8444-444444444444"
+
+
+def test_normalising_hides_ids_and_clock_but_keeps_cursor_links() -> None:
+    real = _normalised(_page_exchange([ONE, TWO], [1_700_000_000_500, 1_700_000_000_100], True))
+    emulated = _normalised(
+        _page_exchange([THREE, FOUR], [1_800_000_000_009, 1_800_000_000_001], True)
+    )
+    assert real == emulated
+    assert real["body"]["cursors"] == {"before": "<t:<id2>>", "after": "<t:<id1>>"}
+
+
+@pytest.mark.parametrize("change", ["hasMore", "order", "cursor"])
+def test_normalised_pages_still_differ_on_behaviour(change: str) -> None:
+    stamps = [1_700_000_000_500, 1_700_000_000_100]
+    real = _page_exchange([ONE, TWO], stamps, True)
+    emulated = _page_exchange([THREE, FOUR], stamps, change != "hasMore")
+    if change == "order":
+        emulated.body["messages"].reverse()
+    if change == "cursor":
+        emulated.body["cursors"]["before"] = stamps[0]
+    assert _normalised(real) != _normalised(emulated)
