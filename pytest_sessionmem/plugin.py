@@ -125,6 +125,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[RUN_STATE] = RunState(cli=cli, ini=ini, rootdir=config.rootpath)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    config.stash[RUN_STATE].note_selection(list(config.args))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -140,6 +141,11 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_itemcollected(item: pytest.Item) -> None:
     config_state = item.config.stash[RUN_STATE]
     config_state.note_collected(item.path, _test_name(item))
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        items[0].config.stash[RUN_STATE].note_deselected()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -63,6 +63,9 @@ class RunState:
         # transcript folder of a collected module -> safe names of its collected tests
         self.collected: dict[str, set[str]] = {}
         self.ran: set[str] = set()  # "<transcript folder>::<safe test name>" of tests that ran
+        # A run that selected some tests only (-k, -m, node ids, --lf) cannot tell a stale
+        # transcript file from one whose test it left out, so it reports none.
+        self.partial = False
         self._emulator: EmulatorServer | None = None
 
     # -- settings and sessions -----------------------------------------------------------
@@ -79,6 +82,14 @@ class RunState:
 
     def note_ran(self, test_path: Path, test_name: str) -> None:
         self.ran.add(f"{self.transcript_folder(test_path)}::{safe_name(test_name)}")
+
+    def note_selection(self, args: list[str]) -> None:
+        """Node ids on the command line (``file.py::test``) collect part of a module only."""
+        if any("::" in arg for arg in args):
+            self.partial = True
+
+    def note_deselected(self) -> None:
+        self.partial = True
 
     def open_session(
         self,
@@ -208,6 +219,7 @@ class RunState:
             "transcripts_written": sorted(self.transcripts_written),
             "collected": {k: sorted(v) for k, v in self.collected.items()},
             "ran": sorted(self.ran),
+            "partial": self.partial,
         }
 
     def merge(self, data: Mapping[str, Any]) -> None:
@@ -217,6 +229,7 @@ class RunState:
         for folder, names in data.get("collected", {}).items():
             self.collected.setdefault(folder, set()).update(names)
         self.ran.update(data.get("ran", ()))
+        self.partial = self.partial or bool(data.get("partial", False))
 
     # -- the report --------------------------------------------------------------------------
 
@@ -224,10 +237,13 @@ class RunState:
         """Expected-transcript files no test used, in folders of modules this run collected.
 
         A file counts as unused when its test no longer exists, or when its test ran and
-        did not read it. Deselected and skipped tests never make a file look unused, so a
-        partial run (``-k``, one file, one xdist shard) reports nothing wrong.
+        did not read it. Only folders of collected modules are looked at, and a run that
+        selected part of the tests (``-k``, ``-m``, node ids) reports nothing, so a partial
+        run never calls a file unused.
         """
         unused: list[Path] = []
+        if self.partial:
+            return unused
         for folder, names in self.collected.items():
             directory = Path(folder)
             if not directory.is_dir():

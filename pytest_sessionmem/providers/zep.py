@@ -259,7 +259,8 @@ def _message(wire: ZepMessage, raw: dict[str, Any]) -> Message:
         id=wire.uuid,
         role=Role.parse(wire.role_type),
         content=wire.content,
-        name=wire.role,
+        # Zep answers "role": "" for a message written without a name: that is no name.
+        name=wire.role or None,
         kind=wire.role_type,
         created_at=aware(wire.created_at),
         metadata=wire.metadata or {},

@@ -8,12 +8,16 @@ whose conftest refuses every socket connection and every emulator start, which i
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+import pytest_sessionmem
 
 # Imported once here so every in-process inner run reuses them (pytester restores
 # sys.modules after each run; modules imported before the run survive). The SDKs emit
@@ -22,6 +26,12 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import meibel  # noqa: F401
     import zep_cloud.client  # noqa: F401
+
+# The same for our own modules: a module imported afresh by one inner run would hold new
+# classes while the package's lazy exports still hand out the old ones, and isinstance()
+# checks would fail for reasons no user ever meets.
+for _module in pkgutil.walk_packages(pytest_sessionmem.__path__, "pytest_sessionmem."):
+    importlib.import_module(_module.name)
 
 # Inner runs are strict like the project: warnings are errors (a leaked socket fails),
 # async tests run in pytest-asyncio's auto mode.
