@@ -13,4 +13,3 @@ def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Inner:
     for name in ("ZEP_API_KEY", "MEIBEL_API_KEY", "ELIZA_SERVER_AUTH_TOKEN", "ZEP_API_URL"):
         monkeypatch.delenv(name, raising=False)
     return Inner(pytester)
-

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +47,7 @@ filterwarnings =
 
 # The conftest of an offline replay run: any connect() fails loudly, and so does any
 # attempt to create the emulator (a replay must not need one).
-OFFLINE_CONFTEST = '''
+OFFLINE_CONFTEST = """
 import socket
 
 import pytest
@@ -73,7 +72,7 @@ def _offline(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", _refuse)
     monkeypatch.setattr(EmulatorServer, "__init__", _no_emulator)
-'''
+"""
 
 RECORD_ARGS = ("--sessionmem-record-mode=once", "--sessionmem-emulator")
 
@@ -112,7 +111,6 @@ class Inner:
 
     def cassettes(self) -> list[Path]:
         return sorted(p.relative_to(self.path) for p in self.path.glob("**/cassettes/**/*.json"))
-
 
 
 def outcomes(result: pytest.RunResult) -> dict[str, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from plugin_harness import Inner
 
-EQUALITY = '''
+EQUALITY = """
 import pytest
 
 @pytest.mark.sessionmem(provider="zep", session_id="s1")
@@ -17,7 +17,7 @@ def test_equality(recorded_session, session_client):
     )
     transcript = recorded_session.transcript()
     assert transcript == [("user", "My name is Ann"), ("assistant", "Hello Bob"), ("user", "Bye")]
-'''
+"""
 
 
 def test_transcript_equality_shows_the_turn_level_review(inner: Inner) -> None:
@@ -40,7 +40,7 @@ def test_transcript_equality_shows_the_turn_level_review(inner: Inner) -> None:
     assert "At index 1 diff" not in output
 
 
-POLLING = '''
+POLLING = """
 import time
 
 import pytest
@@ -65,9 +65,9 @@ def test_facts_appear(recorded_session, session_client, request):
     memory = recorded_session.wait_until(fetch, lambda m: len(m.facts) == 1, interval=0.05)
     assert [f.content for f in memory.facts] == ["Ann likes tea"]
     print(f"ATTEMPTS={len(ATTEMPTS)}")
-'''
+"""
 
-NO_SLEEP = '''
+NO_SLEEP = """
 
 import time as _time
 
@@ -79,7 +79,7 @@ def _no_real_sleep(seconds):
 @pytest.fixture(autouse=True)
 def _no_sleep(monkeypatch):
     monkeypatch.setattr(_time, "sleep", _no_real_sleep)
-'''
+"""
 
 
 def test_wait_until_replays_every_poll_without_sleeping(inner: Inner) -> None:
@@ -92,12 +92,16 @@ def test_wait_until_replays_every_poll_without_sleeping(inner: Inner) -> None:
     replayed.assert_outcomes(passed=1)
     # the same polls, answered in recorded order, with time.sleep forbidden
     replayed.stdout.fnmatch_lines(["*ATTEMPTS=4*"])
-    replayed.stdout.fnmatch_lines(["1 cassettes replayed, 0 recorded (0 interactions added), 0 unused*"])
+    replayed.stdout.fnmatch_lines(
+        ["1 cassettes replayed, 0 recorded (0 interactions added), 0 unused*"]
+    )
 
 
 def test_the_no_sleep_guard_catches_a_real_sleep(inner: Inner) -> None:
     """The guard above is real: a replayed test that sleeps fails."""
-    inner.pytester.makepyfile(test_sleep="import time\n\ndef test_sleep():\n    time.sleep(0.001)\n")
+    inner.pytester.makepyfile(
+        test_sleep="import time\n\ndef test_sleep():\n    time.sleep(0.001)\n"
+    )
     inner.offline(NO_SLEEP)
     result = inner.run()
     result.assert_outcomes(failed=1)

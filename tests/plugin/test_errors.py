@@ -8,14 +8,14 @@ import json
 import pytest
 from plugin_harness import Inner
 
-READER = '''
+READER = """
 import pytest
 
 @pytest.mark.sessionmem(provider="zep")
 def test_read(session_client):
     print("BODY RAN")
     assert session_client.get_messages("{session}").contents == ["hi"]
-'''
+"""
 
 
 def _reader(inner: Inner, session: str = "s1") -> None:
@@ -24,7 +24,7 @@ def _reader(inner: Inner, session: str = "s1") -> None:
 
 def _record_reader(inner: Inner) -> None:
     inner.pytester.makepyfile(
-        test_read='''
+        test_read="""
 import pytest
 
 @pytest.mark.sessionmem(provider="zep")
@@ -33,7 +33,7 @@ def test_read(session_client):
     session_client.create_session(session_id="s1", user_id="u1")
     session_client.add_messages("s1", [("user", "hi")])
     assert session_client.get_messages("s1").contents == ["hi"]
-'''
+"""
     )
     inner.record().assert_outcomes(passed=1)
 
@@ -91,13 +91,13 @@ def test_foreign_version_names_file_and_version(inner: Inner) -> None:
 
 def test_unknown_marker_key_fails_before_the_test_body(inner: Inner) -> None:
     inner.pytester.makepyfile(
-        test_marker='''
+        test_marker="""
 import pytest
 
 @pytest.mark.sessionmem(provider="zep", recordmode="all")
 def test_typo(recorded_session):
     print("BODY RAN")
-'''
+"""
     )
     result = inner.replay_offline("-s")
     result.assert_outcomes(errors=1)
@@ -112,7 +112,10 @@ def test_bad_record_mode_is_a_usage_error_listing_the_values(inner: Inner) -> No
     result = inner.run("--sessionmem-record-mode=sometimes")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["*'sometimes' is not a valid sessionmem record_mode. Valid values: none, once, new_episodes, all.*"]
+        [
+            "*'sometimes' is not a valid sessionmem record_mode. "
+            "Valid values: none, once, new_episodes, all.*"
+        ]
     )
 
 
@@ -122,4 +125,6 @@ def test_a_failed_replay_reports_its_failure_not_unused_interactions(inner: Inne
     result = inner.replay_offline()
     result.assert_outcomes(failed=1)
     result.stdout.no_fnmatch_line("*UnusedInteractionsWarning*")
-    result.stdout.fnmatch_lines(["0 cassettes replayed, 0 recorded (0 interactions added), 0 unused*"])
+    result.stdout.fnmatch_lines(
+        ["0 cassettes replayed, 0 recorded (0 interactions added), 0 unused*"]
+    )

@@ -9,7 +9,7 @@ from plugin_harness import Inner
 
 SHOW_UNUSED_AS_WARNING = ("-W", "default::pytest_sessionmem.plugin.UnusedInteractionsWarning")
 
-CHAT = '''
+CHAT = """
 import pytest
 
 @pytest.mark.sessionmem(provider="zep", session_id="s1")
@@ -18,7 +18,7 @@ def test_chat(recorded_session, session_client):
     session_client.create_session(session_id="s1", user_id="u1")
     session_client.add_messages("s1", [("user", "My name is Ann"), ("assistant", "Hello Ann")])
     {check}
-'''
+"""
 
 
 def _chat(inner: Inner, check: str = "pass", name: str = "test_chat") -> None:
@@ -136,7 +136,9 @@ def test_missing_transcript_file_names_the_update_flag(inner: Inner) -> None:
     result = inner.record()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*No expected-transcript file at *test_chat.txt. Run the test once with --sessionmem-update*"]
+        [
+            "*No expected-transcript file at *test_chat.txt. Run the test once with --sessionmem-update*"
+        ]
     )
     assert not (inner.path / TRANSCRIPT).exists()
 
@@ -163,7 +165,9 @@ def test_hand_written_matcher_survives_an_update(inner: Inner) -> None:
     inner.record("--sessionmem-update").assert_outcomes(passed=1)
     path = inner.path / TRANSCRIPT
     written = path.read_text(encoding="utf-8")
-    edited = written.replace("--- assistant\nHello Ann", "--- assistant match=regex\n^Hello [A-Z][a-z]+$")
+    edited = written.replace(
+        "--- assistant\nHello Ann", "--- assistant match=regex\n^Hello [A-Z][a-z]+$"
+    )
     assert edited != written
     path.write_text(edited, encoding="utf-8")
     result = inner.replay_offline("--sessionmem-update")
@@ -201,9 +205,7 @@ def test_a_test_that_stopped_using_its_file_makes_it_unused(inner: Inner) -> Non
     _chat(inner, "pass")
     result = inner.replay_offline(*SHOW_UNUSED_AS_WARNING)
     result.assert_outcomes(passed=1, warnings=1)  # it no longer reads the messages either
-    result.stdout.fnmatch_lines(
-        ["1 expected-transcript file(s) no test used:", f"  {TRANSCRIPT}"]
-    )
+    result.stdout.fnmatch_lines(["1 expected-transcript file(s) no test used:", f"  {TRANSCRIPT}"])
 
 
 def test_update_rewrites_a_file_that_no_longer_matches(inner: Inner) -> None:

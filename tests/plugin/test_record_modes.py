@@ -11,7 +11,7 @@ from plugin_harness import Inner
 CASSETTE = Path("cassettes/test_chat/test_chat.json")
 
 # Read, write, read again: two identical GETs with different answers.
-READ_WRITE_READ = '''
+READ_WRITE_READ = """
 import pytest
 
 @pytest.mark.sessionmem(provider="zep", session_id="s1")
@@ -22,7 +22,7 @@ def test_chat(session_client):
     session_client.add_messages("s1", [("user", "first")])
     assert session_client.get_messages("s1").contents == ["first"]
     {extra}
-'''
+"""
 
 SECOND_WRITE = """session_client.add_messages("s1", [("user", "second")])
     assert session_client.get_messages("s1").contents == ["first", "second"]"""
@@ -97,7 +97,9 @@ def test_replaying_more_identical_requests_than_recorded_fails(inner: Inner) -> 
     _write(inner, 'session_client.get_messages("s1")')  # a third identical read
     result = inner.replay_offline()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*UnmatchedRequest*GET*/sessions/s1/messages*", "*already played 1 times*"])
+    result.stdout.fnmatch_lines(
+        ["*UnmatchedRequest*GET*/sessions/s1/messages*", "*already played 1 times*"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -107,7 +109,7 @@ def test_replaying_more_identical_requests_than_recorded_fails(inner: Inner) -> 
 )
 def test_cassette_replays_under_any_base_url(inner: Inner, base_url_args: tuple[str, ...]) -> None:
     inner.pytester.makepyfile(
-        test_chat='''
+        test_chat="""
 import pytest
 
 @pytest.mark.sessionmem(provider="zep", session_id="s1")
@@ -117,7 +119,7 @@ def test_chat(recorded_session, session_client):
     session_client.add_messages("s1", [("user", "hi")])
     assert recorded_session.transcript().contents == ["hi"]
     print("BASE", recorded_session.base_url)
-'''
+"""
     )
     recorded = inner.record("-s")
     recorded.assert_outcomes(passed=1)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from plugin_harness import Inner
 
-ZEP_TESTS = '''
+ZEP_TESTS = """
 import pytest
 from zep_cloud.client import AsyncZep, Zep
 from zep_cloud.types import Message as ZepMessage
@@ -94,9 +94,9 @@ async def test_sdk_async(recorded_session, monkeypatch):
     await zep.memory.add("s1", messages=[ZepMessage(role_type=r, content=c) for r, c in TURNS])
     page = await zep.memory.get_session_messages("s1")
     assert [m.content for m in page.messages] == [c for _, c in TURNS]
-'''
+"""
 
-MEIBEL_TESTS = '''
+MEIBEL_TESTS = """
 import pytest
 import meibel
 from meibel.models import ChatMessageRequest
@@ -149,9 +149,9 @@ def test_sdk_context_manager(recorded_session):
             client.close()
     assert history.agent_id == "agent-2"
     assert history.messages == []
-'''
+"""
 
-ELIZA_TESTS = '''
+ELIZA_TESTS = """
 import pytest
 from pytest_sessionmem.emulator.eliza_rules import string_to_uuid
 
@@ -182,7 +182,7 @@ async def test_client_async(async_session_client):
     await async_session_client.send_message(session.id, "only me")
     transcript = await async_session_client.get_messages(session.id)
     assert transcript.contents == ["only me"]
-'''
+"""
 
 
 def _round_trip(inner: Inner, module: str, source: str, count: int) -> None:
@@ -194,7 +194,9 @@ def _round_trip(inner: Inner, module: str, source: str, count: int) -> None:
     assert all(p.parent == Path("cassettes", module) for p in cassettes)
     replayed = inner.replay_offline()
     replayed.assert_outcomes(passed=count)
-    replayed.stdout.fnmatch_lines([f"{count} cassettes replayed, 0 recorded (0 interactions added)*"])
+    replayed.stdout.fnmatch_lines(
+        [f"{count} cassettes replayed, 0 recorded (0 interactions added)*"]
+    )
 
 
 def test_zep_round_trip_client_and_sdks(inner: Inner) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from plugin_harness import OFFLINE_CONFTEST, RECORD_ARGS, Inner
 
-MANY = '''
+MANY = """
 import pytest
 
 @pytest.mark.sessionmem(provider="zep")
@@ -15,7 +15,7 @@ def test_many(recorded_session, session_client, n):
     session_client.create_session(session_id=f"s{n}", user_id=f"u{n}")
     session_client.add_messages(f"s{n}", [("user", f"hello {n}"), ("assistant", f"hi {n}")])
     recorded_session.assert_transcript(actual=session_client.get_messages(f"s{n}"))
-'''
+"""
 
 
 def test_record_and_replay_twenty_tests_on_two_workers(inner: Inner) -> None:
