@@ -50,3 +50,10 @@ def test_record_and_replay_twenty_tests_on_two_workers(inner: Inner) -> None:
     # the 20 used files are not reported, and the stale one only once (not once per worker)
     assert replayed.stdout.str().count("test_removed.txt") == 1
     replayed.stdout.no_fnmatch_line("  transcripts/test_many/test_many*")
+
+    # A partial run on two workers (each worker deselects) reports no unused file.
+    partial = inner.pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", "-k", "test_many and 1"
+    )
+    partial.assert_outcomes(passed=11)  # 1 and 10-19
+    partial.stdout.no_fnmatch_line("*no test used*")
