@@ -7,8 +7,8 @@ import pytest
 
 from pytest_sessionmem import (
     ANY,
-    Regex,
     RecordedSession,
+    Regex,
     SessionClient,
     SessionExpired,
     SessionNotFound,

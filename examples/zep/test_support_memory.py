@@ -10,8 +10,8 @@ from zep_cloud.types import Message as ZepMessage
 from pytest_sessionmem import (
     Contains,
     Memory,
-    Regex,
     RecordedSession,
+    Regex,
     Role,
     assert_memory,
     assert_transcript,
@@ -21,10 +21,18 @@ SESSION_ID = "support-4711"
 USER_ID = "alice-4711"
 
 CONVERSATION = [
-    ZepMessage(role="Alice", role_type="user", content="Hi, I'm Alice. I moved to Lisbon last month."),
-    ZepMessage(role="Ava", role_type="assistant", content="Welcome to Lisbon, Alice! How can I help?"),
-    ZepMessage(role="Alice", role_type="user", content="My order #5521 never arrived.\nIt was a blue kettle."),
-    ZepMessage(role="Ava", role_type="assistant", content="Sorry about that. I've re-sent order #5521 today."),
+    ZepMessage(
+        role="Alice", role_type="user", content="Hi, I'm Alice. I moved to Lisbon last month."
+    ),
+    ZepMessage(
+        role="Ava", role_type="assistant", content="Welcome to Lisbon, Alice! How can I help?"
+    ),
+    ZepMessage(
+        role="Alice", role_type="user", content="My order #5521 never arrived.\nIt was a blue kettle."
+    ),
+    ZepMessage(
+        role="Ava", role_type="assistant", content="Sorry about that. I've re-sent order #5521 today."
+    ),
 ]
 
 pytestmark = pytest.mark.sessionmem(provider="zep", session_id=SESSION_ID)
