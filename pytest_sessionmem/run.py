@@ -132,8 +132,10 @@ class RunState:
             base_url=base_url,
             scrub=scrub,
             record_command=record_command,
-            real_transport=_one_shot_transport(),
-            real_async_transport=_one_shot_async_transport(),
+            # Only a recording test needs the network side; building one costs an SSL
+            # context, which replay-only runs skip.
+            real_transport=_one_shot_transport() if will_record else None,
+            real_async_transport=_one_shot_async_transport() if will_record else None,
         )
         api_key = os.environ.get(API_KEY_ENV[settings.provider]) if settings.provider else None
         transcript_path = test_file_path(
