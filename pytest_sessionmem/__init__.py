@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "SessionmemError": "errors",
     "UnmatchedRequest": "errors",
     "UnsupportedOperation": "errors",
+    "UnusedInteractionsWarning": "errors",
     "AsyncSessionClient": "client",
     "SessionClient": "client",
     "assert_memory": "assertions",
@@ -88,6 +89,7 @@ __all__ = [
     "TranscriptFileError",
     "UnmatchedRequest",
     "UnsupportedOperation",
+    "UnusedInteractionsWarning",
     "WaitTimeout",
     "__version__",
     "assert_memory",
@@ -142,6 +144,7 @@ if TYPE_CHECKING:
         SessionNotFound,
         UnmatchedRequest,
         UnsupportedOperation,
+        UnusedInteractionsWarning,
     )
     from pytest_sessionmem.matchers import (
         ANY,

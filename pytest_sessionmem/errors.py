@@ -16,7 +16,8 @@
         ├── CassetteCorrupt        the file is not a cassette this version can read
         └── UnmatchedRequest       a request the cassette holds no answer for
 
-Each message says what happened, to which request (method and URL, with secrets
+``UnusedInteractionsWarning`` (a ``UserWarning``) reports cassette traffic a test no longer
+makes. Each message says what happened, to which request (method and URL, with secrets
 removed) and how to fix it.
 """
 
@@ -38,6 +39,7 @@ __all__ = [
     "SessionmemError",
     "UnmatchedRequest",
     "UnsupportedOperation",
+    "UnusedInteractionsWarning",
 ]
 
 
@@ -124,3 +126,10 @@ class CassetteCorrupt(CassetteError):
 
 class UnmatchedRequest(CassetteError):
     """The cassette has no (unplayed) interaction for a request and recording is off."""
+
+
+class UnusedInteractionsWarning(UserWarning):
+    """Recorded interactions a test did not play: the cassette holds traffic it no longer makes.
+
+    A warning, not an error, by default; ``--sessionmem-unused=error`` makes it fail the test.
+    """

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_sessionmem.errors import CassetteError, ConfigError
+from pytest_sessionmem.errors import CassetteError, ConfigError, UnusedInteractionsWarning
 from pytest_sessionmem.run import RunState
 from pytest_sessionmem.settings import PROVIDERS, RECORD_MODES, UNUSED_POLICIES
 
@@ -88,10 +88,6 @@ _OPTIONS: tuple[tuple[str, str, str, str], ...] = (
         "regex scrubbed anywhere in recordings (repeatable).",
     ),
 )
-
-
-class UnusedInteractionsWarning(UserWarning):
-    """Recorded interactions a test did not play: the cassette holds traffic it no longer makes."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

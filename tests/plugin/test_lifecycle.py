@@ -7,7 +7,7 @@ from pathlib import Path
 
 from plugin_harness import Inner
 
-SHOW_UNUSED_AS_WARNING = ("-W", "default::pytest_sessionmem.plugin.UnusedInteractionsWarning")
+SHOW_UNUSED_AS_WARNING = ("-W", "default::pytest_sessionmem.UnusedInteractionsWarning")
 
 CHAT = """
 import pytest
