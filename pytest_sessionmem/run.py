@@ -67,6 +67,7 @@ class RunState:
         # transcript file from one whose test it left out, so it reports none.
         self.partial = False
         self._emulator: EmulatorServer | None = None
+        self._folders: dict[Path, str] = {}
 
     # -- settings and sessions -----------------------------------------------------------
 
@@ -77,7 +78,10 @@ class RunState:
         return test_path.parent / self.base.transcript_dir / test_path.stem
 
     def note_collected(self, test_path: Path, test_name: str) -> None:
-        folder = str(self.transcript_folder(test_path))
+        # Called for every collected item: one folder computation per module, not per test.
+        folder = self._folders.get(test_path)
+        if folder is None:
+            folder = self._folders[test_path] = str(self.transcript_folder(test_path))
         self.collected.setdefault(folder, set()).add(safe_name(test_name))
 
     def note_ran(self, test_path: Path, test_name: str) -> None:
