@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import httpx
 
+from pytest_sessionmem._http import DECODED_JSON_EXTENSION
 from pytest_sessionmem.cassette.schema import Body, RecordedRequest, RecordedResponse
 
 __all__ = ["capture_request", "capture_response", "relative_path", "to_httpx_response"]
@@ -55,10 +56,6 @@ def capture_response(status: int, headers: httpx.Headers, decoded: bytes) -> Rec
     )
 
 
-# A replayed JSON response also carries its already-decoded body under this extension, so
-# our own clients skip parsing the bytes again (a third of replay time on large sessions).
-# Other clients just read the bytes. Consumers must treat the structure as read-only.
-DECODED_JSON_EXTENSION = "sessionmem.decoded_json"
 
 
 def to_httpx_response(recorded: RecordedResponse, request: httpx.Request) -> httpx.Response:

@@ -23,9 +23,8 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from pytest_sessionmem._http import ErrorInfo, Operation, Redactor
-from pytest_sessionmem.cassette.capture import DECODED_JSON_EXTENSION
-from pytest_sessionmem.errors import ConfigError, ProviderError
+from pytest_sessionmem._http import DECODED_JSON_EXTENSION, ErrorInfo, Operation, Redactor
+from pytest_sessionmem.errors import ConfigError, ProviderError, UnsupportedOperation
 from pytest_sessionmem.models import Memory, Message, Role, Session
 
 __all__ = [
@@ -226,3 +225,11 @@ def _coerce_one(index: int, item: object) -> Message:
         f"messages[{index}] must be a Message, a dict or a (role, content) tuple, "
         f"got {type(item).__name__}"
     )
+
+
+def no_memory(provider: str) -> Operation[Memory]:
+    """``get_memory`` of a provider that has no memory endpoint (Meibel, ElizaOS)."""
+    raise UnsupportedOperation(
+        f"{provider} has no memory endpoint; read the session with get_messages(session_id)"
+    )
+    yield  # pragma: no cover  # makes this a generator like every other operation

@@ -42,6 +42,7 @@ from pytest_sessionmem.providers.base import (
     join_url,
     json_object,
     json_or_text,
+    no_memory,
     parse_wire,
     payload_error,
     require_id,
@@ -178,10 +179,7 @@ class ElizaProvider:
     def get_memory(
         self, session_id: str, *, last_n: int | None, min_rating: float | None
     ) -> Operation[Memory]:
-        raise UnsupportedOperation(
-            "eliza has no memory endpoint; read the session with get_messages(session_id)"
-        )
-        yield  # pragma: no cover  # makes this a generator like every other operation
+        return no_memory(NAME)
 
     # -- writes ---------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from pytest_sessionmem.providers.base import (
     join_url,
     json_object,
     json_or_text,
+    no_memory,
     parse_wire,
     require_id,
 )
@@ -134,10 +135,7 @@ class MeibelProvider:
     def get_memory(
         self, session_id: str, *, last_n: int | None, min_rating: float | None
     ) -> Operation[Memory]:
-        raise UnsupportedOperation(
-            "meibel has no memory endpoint; read the session with get_messages(session_id)"
-        )
-        yield  # pragma: no cover  # makes this a generator like every other operation
+        return no_memory(NAME)
 
     # -- writes ---------------------------------------------------------------------------
 
