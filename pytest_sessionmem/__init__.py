@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from pytest_sessionmem.version import __version__
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
@@ -41,17 +41,17 @@ _EXPORTS: dict[str, str] = {
     "ANY": "matchers",
     "Contains": "matchers",
     "Regex": "matchers",
-    "WaitTimeout": "polling",
-    "async_wait_until": "polling",
-    "wait_until": "polling",
+    "WaitTimeout": "assertions.polling",
+    "async_wait_until": "assertions.polling",
+    "wait_until": "assertions.polling",
     "CassetteSession": "cassette",
     "FinishReport": "cassette",
     "RecordMode": "cassette",
     "ScrubConfig": "cassette",
-    "RecordingTransport": "transport",
-    "ReplayTransport": "transport",
-    "TranscriptFileError": "transcript_file",
-    "RecordedSession": "recorded",
+    "RecordingTransport": "cassette.transports",
+    "ReplayTransport": "cassette.transports",
+    "TranscriptFileError": "assertions.transcript_file",
+    "RecordedSession": "plugin.context",
     "EmulatorServer": "emulator.runner",
 }
 
@@ -117,11 +117,23 @@ if TYPE_CHECKING:
         assert_memory,
         assert_transcript,
     )
+    from pytest_sessionmem.assertions.polling import (
+        WaitTimeout,
+        async_wait_until,
+        wait_until,
+    )
+    from pytest_sessionmem.assertions.transcript_file import (
+        TranscriptFileError,
+    )
     from pytest_sessionmem.cassette import (
         CassetteSession,
         FinishReport,
         RecordMode,
         ScrubConfig,
+    )
+    from pytest_sessionmem.cassette.transports import (
+        RecordingTransport,
+        ReplayTransport,
     )
     from pytest_sessionmem.client import (
         AsyncSessionClient,
@@ -159,18 +171,6 @@ if TYPE_CHECKING:
         Session,
         Transcript,
     )
-    from pytest_sessionmem.polling import (
-        WaitTimeout,
-        async_wait_until,
-        wait_until,
-    )
-    from pytest_sessionmem.recorded import (
+    from pytest_sessionmem.plugin.context import (
         RecordedSession,
-    )
-    from pytest_sessionmem.transcript_file import (
-        TranscriptFileError,
-    )
-    from pytest_sessionmem.transport import (
-        RecordingTransport,
-        ReplayTransport,
     )

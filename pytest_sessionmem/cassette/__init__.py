@@ -14,9 +14,9 @@ identity and miss explanations), ``redact`` (scrubbing), ``capture`` (httpx conv
 
 from __future__ import annotations
 
-from pytest_sessionmem.cassette.redact import ScrubConfig
+from pytest_sessionmem.cassette.recorder import CassetteSession, FinishReport, RecordMode
 from pytest_sessionmem.cassette.schema import Interaction, RecordedRequest, RecordedResponse
-from pytest_sessionmem.cassette.session import CassetteSession, FinishReport, RecordMode
+from pytest_sessionmem.cassette.scrub import ScrubConfig
 
 __all__ = [
     "CassetteSession",

@@ -1,6 +1,6 @@
 """Conversion between httpx objects and the stored request/response form.
 
-Capturing keeps every header; :class:`~pytest_sessionmem.cassette.redact.Redactor` decides
+Capturing keeps every header; :class:`~pytest_sessionmem.cassette.scrub.Redactor` decides
 what survives. Paths are made relative to the base URL here, so host, scheme and port
 never reach the cassette or the matcher.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import httpx
 
-from pytest_sessionmem._http import DECODED_JSON_EXTENSION
 from pytest_sessionmem.cassette.schema import Body, RecordedRequest, RecordedResponse
+from pytest_sessionmem.providers.operation import DECODED_JSON_EXTENSION
 
 __all__ = ["capture_request", "capture_response", "relative_path", "to_httpx_response"]
 

@@ -2,7 +2,7 @@
 
 An adapter is *sans-IO*: each operation is a generator that yields ``httpx.Request``
 objects and is sent the matching ``httpx.Response`` (always 2xx: the driver in
-:mod:`pytest_sessionmem._http` retries and raises for the rest). It returns a neutral
+:mod:`pytest_sessionmem.client.exchange` retries and raises for the rest). It returns a neutral
 model from :mod:`pytest_sessionmem.models`. Because no operation touches a socket, the
 sync and the async client share every line of provider logic.
 
@@ -23,9 +23,10 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from pytest_sessionmem._http import DECODED_JSON_EXTENSION, ErrorInfo, Operation, Redactor
 from pytest_sessionmem.errors import ConfigError, ProviderError, UnsupportedOperation
 from pytest_sessionmem.models import Memory, Message, Role, Session
+from pytest_sessionmem.providers.operation import DECODED_JSON_EXTENSION, ErrorInfo, Operation
+from pytest_sessionmem.redaction import Redactor
 
 __all__ = [
     "ErrorInfo",

@@ -31,7 +31,6 @@ from typing import Any
 import httpx
 from pydantic import Field
 
-from pytest_sessionmem._http import ErrorInfo, Operation
 from pytest_sessionmem.errors import ConfigError, UnsupportedOperation
 from pytest_sessionmem.models import Memory, Message, Role, Session
 from pytest_sessionmem.providers.base import (
@@ -47,6 +46,7 @@ from pytest_sessionmem.providers.base import (
     payload_error,
     require_id,
 )
+from pytest_sessionmem.providers.operation import ErrorInfo, Operation
 
 NAME = "eliza"
 MAX_PAGE_SIZE = 100

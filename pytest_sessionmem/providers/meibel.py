@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 
-from pytest_sessionmem._http import ErrorInfo, Operation
 from pytest_sessionmem.errors import ConfigError, UnsupportedOperation
 from pytest_sessionmem.models import Memory, Message, Role, Session
 from pytest_sessionmem.providers.base import (
@@ -36,6 +35,7 @@ from pytest_sessionmem.providers.base import (
     parse_wire,
     require_id,
 )
+from pytest_sessionmem.providers.operation import ErrorInfo, Operation
 
 NAME = "meibel"
 

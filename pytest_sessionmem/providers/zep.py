@@ -21,7 +21,6 @@ from typing import Any
 
 import httpx
 
-from pytest_sessionmem._http import ErrorInfo, Operation
 from pytest_sessionmem.errors import ConfigError, UnsupportedOperation
 from pytest_sessionmem.models import Fact, Memory, Message, Role, Session, Transcript
 from pytest_sessionmem.providers.base import (
@@ -36,6 +35,7 @@ from pytest_sessionmem.providers.base import (
     payload_error,
     require_id,
 )
+from pytest_sessionmem.providers.operation import ErrorInfo, Operation
 
 NAME = "zep"
 MAX_MESSAGES_PER_WRITE = 30  # the server rejects larger batches

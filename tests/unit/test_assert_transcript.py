@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from dirty_equals import IsStr
 
-from pytest_sessionmem.assertions import assert_transcript, explain_transcript_equality
-from pytest_sessionmem.compare import DEFAULT_IGNORE
+from pytest_sessionmem.assertions import assert_transcript
+from pytest_sessionmem.assertions.render import explain_transcript_equality
+from pytest_sessionmem.assertions.transcript_compare import DEFAULT_IGNORE
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.matchers import ANY, Contains, Regex
 from pytest_sessionmem.models import Message, Role, Transcript

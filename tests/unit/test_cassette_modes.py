@@ -16,8 +16,8 @@ from helpers_cassette import (
 )
 
 from pytest_sessionmem.cassette import CassetteSession, RecordMode
+from pytest_sessionmem.cassette.transports import RecordingTransport, ReplayTransport
 from pytest_sessionmem.errors import ConfigError, UnmatchedRequest
-from pytest_sessionmem.transport import RecordingTransport, ReplayTransport
 
 
 def record(path: Path, mode: str = "once", upstream: FakeUpstream | None = None) -> list[object]:

@@ -6,8 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pytest_sessionmem._http import Redactor, RetryPolicy, parse_retry_after
+from pytest_sessionmem.client.exchange import RetryPolicy, parse_retry_after
 from pytest_sessionmem.providers.base import field_path
+from pytest_sessionmem.redaction import Redactor
 
 NOW = datetime(2025, 1, 15, 10, 0, 0, tzinfo=timezone.utc)
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from pytest_sessionmem.diff import display_width, escape, quote, render_value, text_difference
+from pytest_sessionmem.assertions.render import (
+    display_width,
+    escape,
+    quote,
+    render_value,
+    text_difference,
+)
 from pytest_sessionmem.matchers import Regex
 from pytest_sessionmem.models import Role
 

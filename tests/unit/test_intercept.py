@@ -12,8 +12,8 @@ from helpers_cassette import loopback_server
 from test_transport_network import forbid_network
 
 from pytest_sessionmem.cassette import CassetteSession, RecordMode, ScrubConfig
+from pytest_sessionmem.cassette.intercept import intercept_httpx
 from pytest_sessionmem.errors import CassetteNotFound, ConfigError, UnmatchedRequest
-from pytest_sessionmem.intercept import intercept_httpx
 
 MEIBEL_CLOUD = "https://api.meibel.ai/v2"
 KEY = "meibel-canary-5521"
@@ -126,7 +126,7 @@ def test_only_urls_under_the_base_are_intercepted(tmp_path: Path, url: str, cove
 
 def test_a_direct_transport_records_once_while_intercepting(tmp_path: Path) -> None:
     """Our own client and the SDK share one cassette: the recording side must not be re-caught."""
-    from pytest_sessionmem.intercept import DirectHTTPTransport
+    from pytest_sessionmem.cassette.intercept import DirectHTTPTransport
 
     path = tmp_path / "c.json"
     with loopback_server() as origin:

@@ -7,8 +7,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from pytest_sessionmem.assertions.polling import (
+    WaitTimeout,
+    async_wait_until,
+    virtual_time,
+    wait_until,
+)
 from pytest_sessionmem.errors import ConfigError
-from pytest_sessionmem.polling import WaitTimeout, async_wait_until, virtual_time, wait_until
 
 
 class FakeTime:

@@ -10,8 +10,8 @@ import pytest
 from helpers_cassette import CANARY, REPLAY_BASE, make_session
 
 from pytest_sessionmem.cassette import CassetteSession, RecordMode, ScrubConfig
-from pytest_sessionmem.cassette.redact import ALWAYS_DROPPED_HEADERS, Redactor
 from pytest_sessionmem.cassette.schema import Body, RecordedRequest
+from pytest_sessionmem.cassette.scrub import ALWAYS_DROPPED_HEADERS, Redactor
 from pytest_sessionmem.errors import ConfigError
 
 

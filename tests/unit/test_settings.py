@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_sessionmem.errors import ConfigError
-from pytest_sessionmem.settings import MARKER_KEYS, Settings, resolve_settings
+from pytest_sessionmem.plugin.settings import MARKER_KEYS, Settings, resolve_settings
 
 # (cli, marker, ini) -> expected record_mode
 PRECEDENCE = [

@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_sessionmem.assertions import assert_transcript
-from pytest_sessionmem.matchers import ANY, Contains, Regex
-from pytest_sessionmem.models import Message, Role, Transcript
-from pytest_sessionmem.transcript_file import (
+from pytest_sessionmem.assertions.transcript_file import (
     VERSION_LINE,
     TranscriptFileError,
     parse_transcript,
@@ -18,6 +16,8 @@ from pytest_sessionmem.transcript_file import (
     render_transcript_file,
     write_transcript_file,
 )
+from pytest_sessionmem.matchers import ANY, Contains, Regex
+from pytest_sessionmem.models import Message, Role, Transcript
 
 AWKWARD_CONTENTS = [
     "plain",

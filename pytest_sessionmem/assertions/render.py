@@ -22,7 +22,7 @@ from difflib import SequenceMatcher
 from enum import Enum
 from typing import Any, Final
 
-from pytest_sessionmem.compare import (
+from pytest_sessionmem.assertions.transcript_compare import (
     ExpectedTurn,
     ExtraTurn,
     FieldMismatch,

@@ -1,6 +1,6 @@
 """The transcript comparison engine: expected turns in, a list of problems out.
 
-Pure and pytest-free. :mod:`pytest_sessionmem.diff` renders what this module finds;
+Pure and pytest-free. :mod:`pytest_sessionmem.assertions.render` renders what this module finds;
 :mod:`pytest_sessionmem.assertions` turns a non-empty result into an ``AssertionError``.
 
 Three ideas carry the design:
@@ -143,7 +143,7 @@ class ExpectedTurn:
 def to_expected_turns(expected: object, *, ignore: frozenset[str]) -> list[ExpectedTurn]:
     """Normalise every accepted form of ``expected`` into a list of :class:`ExpectedTurn`."""
     if isinstance(expected, (str, os.PathLike)):
-        from pytest_sessionmem.transcript_file import read_transcript_file
+        from pytest_sessionmem.assertions.transcript_file import read_transcript_file
 
         return read_transcript_file(expected)
     if isinstance(expected, Transcript):

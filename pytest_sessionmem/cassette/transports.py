@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 import httpx
 
 if TYPE_CHECKING:
+    from pytest_sessionmem.cassette.recorder import CassetteSession
     from pytest_sessionmem.cassette.schema import RecordedRequest
-    from pytest_sessionmem.cassette.session import CassetteSession
 
 __all__ = ["RecordingTransport", "ReplayTransport"]
 

@@ -157,7 +157,7 @@ class RecordedSession:
         Opt-in: it patches httpx's transport classes for requests under :attr:`base_url`
         while the block runs. Prefer :meth:`httpx_client` when the SDK accepts one.
         """
-        from pytest_sessionmem.intercept import intercept_httpx
+        from pytest_sessionmem.cassette.intercept import intercept_httpx
 
         with intercept_httpx(self._cassette, base_url=self.base_url):
             yield
@@ -194,7 +194,8 @@ class RecordedSession:
         ``--sessionmem-update`` that file is written (or updated, keeping matchers that
         still hold) from the actual transcript first.
         """
-        from pytest_sessionmem import assertions, transcript_file
+        from pytest_sessionmem import assertions
+        from pytest_sessionmem.assertions import transcript_file
 
         __tracebackhide__ = True
         transcript = actual if actual is not None else self.transcript()
@@ -231,7 +232,7 @@ class RecordedSession:
         **options: Any,
     ) -> T:
         """Poll ``fetch`` until ``predicate`` holds; instant under replay (see ``wait_until``)."""
-        from pytest_sessionmem.polling import wait_until
+        from pytest_sessionmem.assertions.polling import wait_until
 
         return wait_until(fetch, predicate, **options)
 

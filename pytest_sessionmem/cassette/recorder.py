@@ -28,13 +28,13 @@ import httpx
 
 from pytest_sessionmem.cassette.capture import capture_request, capture_response, to_httpx_response
 from pytest_sessionmem.cassette.matching import explain_miss, match_key
-from pytest_sessionmem.cassette.redact import Redactor, ScrubConfig
 from pytest_sessionmem.cassette.schema import Cassette, Interaction, RecordedRequest
+from pytest_sessionmem.cassette.scrub import Redactor, ScrubConfig
 from pytest_sessionmem.cassette.store import dump_cassette, load_cassette, write_atomic
 from pytest_sessionmem.errors import CassetteNotFound, ConfigError, UnmatchedRequest
 
 if TYPE_CHECKING:
-    from pytest_sessionmem.transport import RecordingTransport, ReplayTransport
+    from pytest_sessionmem.cassette.transports import RecordingTransport, ReplayTransport
 
 __all__ = ["CassetteSession", "FinishReport", "RecordMode"]
 
@@ -162,7 +162,7 @@ class CassetteSession:
         real_async: Callable[[], httpx.AsyncBaseTransport],
     ) -> ReplayTransport | RecordingTransport:
         """A transport over this session; ``real()`` is called only when a request must go out."""
-        from pytest_sessionmem.transport import RecordingTransport, ReplayTransport
+        from pytest_sessionmem.cassette.transports import RecordingTransport, ReplayTransport
 
         if self.is_recording:
             return RecordingTransport(self, real=real, real_async=real_async)

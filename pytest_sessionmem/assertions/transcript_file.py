@@ -51,7 +51,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from pytest_sessionmem.compare import DEFAULT_IGNORE, ExpectedTurn
+from pytest_sessionmem.assertions.transcript_compare import DEFAULT_IGNORE, ExpectedTurn
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.matchers import ANY, Contains, Regex
 from pytest_sessionmem.models import Message, Role, Transcript

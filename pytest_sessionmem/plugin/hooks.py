@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_sessionmem.errors import CassetteError, ConfigError, UnusedInteractionsWarning
-from pytest_sessionmem.run import RunState
-from pytest_sessionmem.settings import PROVIDERS, RECORD_MODES, UNUSED_POLICIES
+from pytest_sessionmem.plugin.run_state import RunState
+from pytest_sessionmem.plugin.settings import PROVIDERS, RECORD_MODES, UNUSED_POLICIES
 
 if TYPE_CHECKING:
     from pytest_sessionmem.client import AsyncSessionClient, SessionClient
     from pytest_sessionmem.emulator.runner import EmulatorServer
-    from pytest_sessionmem.recorded import RecordedSession
+    from pytest_sessionmem.plugin.context import RecordedSession
 
 RUN_STATE = pytest.StashKey[RunState]()
 CALL_FAILED = pytest.StashKey[bool]()
@@ -157,7 +157,7 @@ def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str]
     # Nothing of ours can be compared before our models were imported: stay free otherwise.
     if op != "==" or "pytest_sessionmem.models" not in sys.modules:
         return None
-    from pytest_sessionmem.diff import explain_transcript_equality
+    from pytest_sessionmem.assertions.render import explain_transcript_equality
 
     return explain_transcript_equality(left, right)
 
@@ -207,7 +207,7 @@ def recorded_session(request: pytest.FixtureRequest) -> Iterator[RecordedSession
         )
     except (ConfigError, CassetteError) as exc:  # a corrupt cassette: its text says it all
         pytest.fail(str(exc), pytrace=False)
-    from pytest_sessionmem.polling import virtual_time
+    from pytest_sessionmem.assertions.polling import virtual_time
 
     with contextlib.ExitStack() as stack:
         if recorded.replaying:

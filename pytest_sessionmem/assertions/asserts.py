@@ -1,7 +1,7 @@
 """Assertion helpers: thin wrappers that raise ``AssertionError`` with a review-style message.
 
-The comparing happens in :mod:`~pytest_sessionmem.compare` and
-:mod:`~pytest_sessionmem.memory_compare`, the wording in :mod:`~pytest_sessionmem.diff`.
+The comparing happens in :mod:`.transcript_compare` and :mod:`.memory_compare`, the
+wording in :mod:`.render`.
 Each helper sets ``__tracebackhide__`` so pytest shows the test's line, not ours; pytest
 itself is not imported (the variable alone is what pytest looks for).
 """
@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pytest_sessionmem.compare import (
+from pytest_sessionmem.assertions.memory_compare import check_memory
+from pytest_sessionmem.assertions.render import explain_transcript_equality, render_report
+from pytest_sessionmem.assertions.transcript_compare import (
     ContentMode,
     compare_transcripts,
     ignored_paths,
     to_actual_messages,
     to_expected_turns,
 )
-from pytest_sessionmem.diff import explain_transcript_equality, render_report
-from pytest_sessionmem.memory_compare import check_memory
 from pytest_sessionmem.models import Memory, Message, Transcript
 
 __all__ = ["assert_memory", "assert_transcript", "explain_transcript_equality"]

@@ -1,7 +1,7 @@
 """``SessionClient`` and ``AsyncSessionClient``: one API over Zep, Meibel and ElizaOS.
 
 Both clients hold a provider adapter (:mod:`pytest_sessionmem.providers`) and an httpx
-client, and run every call through :mod:`pytest_sessionmem._http`, so retries, error
+client, and run every call through :mod:`pytest_sessionmem.client.exchange`, so retries, error
 mapping and secret redaction are the same for both. Record/replay plugs in through
 ``transport=``: any ``httpx.BaseTransport`` (async: ``AsyncBaseTransport``) is used as is.
 
@@ -22,11 +22,13 @@ from typing import Any, TypeVar
 
 import httpx
 
-from pytest_sessionmem._http import Exchange, Operation, Redactor, RetryPolicy, run_async, run_sync
+from pytest_sessionmem.client.exchange import Exchange, RetryPolicy, run_async, run_sync
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.models import Memory, Message, Session, Transcript
 from pytest_sessionmem.providers import make_provider
 from pytest_sessionmem.providers.base import MessageInput, Provider, coerce_messages
+from pytest_sessionmem.providers.operation import Operation
+from pytest_sessionmem.redaction import Redactor
 
 __all__ = ["AsyncSessionClient", "SessionClient"]
 
@@ -37,7 +39,7 @@ DEFAULT_PAGE_SIZE = 100
 
 
 def _user_agent() -> str:
-    from pytest_sessionmem import __version__
+    from pytest_sessionmem.version import __version__
 
     return f"pytest-sessionmem/{__version__}"
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from difflib import SequenceMatcher
 from typing import Any, Final
 
-from pytest_sessionmem.diff import escape, quote, render_value
+from pytest_sessionmem.assertions.render import escape, quote, render_value
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.matchers import describe, is_matcher
 from pytest_sessionmem.models import Fact, Memory

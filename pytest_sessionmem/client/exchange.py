@@ -23,13 +23,11 @@ Retry policy, and why:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable, Generator, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -42,32 +40,12 @@ from pytest_sessionmem.errors import (
     SessionmemError,
     SessionNotFound,
 )
+from pytest_sessionmem.providers.operation import ErrorInfo, Operation
+from pytest_sessionmem.redaction import Redactor
 
 T = TypeVar("T")
 
-Operation = Generator[httpx.Request, httpx.Response, T]
-"""A sans-IO provider call: yields requests, is sent their (2xx) responses, returns a model."""
-
-# A replayed JSON response also carries its already-decoded body under this extension, so
-# our own clients skip parsing the bytes again (a third of replay time on large sessions).
-# Other clients just read the bytes. Consumers must treat the structure as read-only.
-DECODED_JSON_EXTENSION = "sessionmem.decoded_json"
-
-REDACTED = "[REDACTED]"
-
-# Query parameters that carry credentials in some APIs; none of ours do, but a user
-# may paste such a URL as base_url and it must not leak into an error message.
-_SECRET_QUERY = re.compile(r"(key|token|secret|password|auth|signature)", re.IGNORECASE)
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-
-
-@dataclass(frozen=True)
-class ErrorInfo:
-    """What a provider's error body says, in neutral form (from ``Provider.describe_error``)."""
-
-    message: str | None = None
-    detail: Any = None
-    code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,41 +59,6 @@ class RetryPolicy:
     def backoff_delay(self, attempt: int) -> float:
         """Wait before retry number ``attempt + 1`` (0-based), without a server hint."""
         return float(min(self.max_backoff, self.backoff * (2**attempt)))
-
-
-class Redactor:
-    """Removes secret values from URLs and text before they reach an error message."""
-
-    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        # Longest first, so a secret containing another is replaced whole.
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-
-    def text(self, value: str) -> str:
-        for secret in self._secrets:
-            value = value.replace(secret, REDACTED)
-        return value
-
-    def value(self, value: Any) -> Any:
-        """``value`` with secrets removed from every string inside it (for error ``detail``)."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, dict):
-            return {self.value(k): self.value(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return type(value)(self.value(v) for v in value)
-        return value
-
-    def url(self, url: httpx.URL | str) -> str:
-        parts = urlsplit(str(url))
-        netloc = parts.netloc.rpartition("@")[2]  # drop user:password@
-        query = urlencode(
-            [
-                (k, REDACTED if _SECRET_QUERY.search(k) else v)
-                for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            ],
-            safe="[]",
-        )
-        return self.text(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

@@ -28,7 +28,7 @@ import httpx
 from pytest_sessionmem.errors import ConfigError
 
 if TYPE_CHECKING:
-    from pytest_sessionmem.cassette.session import CassetteSession
+    from pytest_sessionmem.cassette.recorder import CassetteSession
 
 __all__ = ["DirectAsyncHTTPTransport", "DirectHTTPTransport", "intercept_httpx"]
 

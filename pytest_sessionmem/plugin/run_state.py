@@ -18,12 +18,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_sessionmem.paths import CASSETTE_SUFFIX, TRANSCRIPT_SUFFIX, safe_name, test_file_path
-from pytest_sessionmem.settings import Settings, resolve_settings
+from pytest_sessionmem.plugin.paths import (
+    CASSETTE_SUFFIX,
+    TRANSCRIPT_SUFFIX,
+    safe_name,
+    test_file_path,
+)
+from pytest_sessionmem.plugin.settings import Settings, resolve_settings
 
 if TYPE_CHECKING:
     from pytest_sessionmem.emulator.runner import EmulatorServer
-    from pytest_sessionmem.recorded import RecordedSession
+    from pytest_sessionmem.plugin.context import RecordedSession
 
 __all__ = ["API_KEY_ENV", "CassetteOutcome", "RunState"]
 
@@ -105,7 +110,7 @@ class RunState:
     ) -> RecordedSession:
         """Build the ``recorded_session`` of one test."""
         from pytest_sessionmem.cassette import CassetteSession, RecordMode, ScrubConfig
-        from pytest_sessionmem.recorded import RecordedSession
+        from pytest_sessionmem.plugin.context import RecordedSession
 
         cassette_path = test_file_path(
             test_path,
@@ -316,7 +321,7 @@ def _one_shot_transport() -> Any:
     """
     import httpx
 
-    from pytest_sessionmem.intercept import DirectHTTPTransport
+    from pytest_sessionmem.cassette.intercept import DirectHTTPTransport
 
     return DirectHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
 
@@ -324,6 +329,6 @@ def _one_shot_transport() -> Any:
 def _one_shot_async_transport() -> Any:
     import httpx
 
-    from pytest_sessionmem.intercept import DirectAsyncHTTPTransport
+    from pytest_sessionmem.cassette.intercept import DirectAsyncHTTPTransport
 
     return DirectAsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
