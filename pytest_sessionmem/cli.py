@@ -16,6 +16,7 @@ import threading
 from collections.abc import Sequence
 
 from .errors import ConfigError
+from .providers.registry import PROVIDERS
 
 __all__ = ["build_parser", "main"]
 
@@ -35,9 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--seed", type=int, default=None, help="deterministic ids and timestamps from this seed"
     )
-    for provider in ("zep", "meibel", "eliza"):
+    for provider in PROVIDERS:
         serve.add_argument(
-            f"--{provider}-key", metavar="KEY", default=None, help=f"API key {provider} requires"
+            f"--{provider}-key",
+            metavar="KEY",
+            dest=_key_dest(provider),
+            default=None,
+            help=f"API key {provider} requires",
         )
     serve.set_defaults(handler=_cmd_serve)
     return parser
@@ -50,12 +55,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         seed=args.seed,
-        api_keys={"zep": args.zep_key, "meibel": args.meibel_key, "eliza": args.eliza_key},
+        api_keys={provider: getattr(args, _key_dest(provider)) for provider in PROVIDERS},
     )
     server.start()
     try:
         print(f"sessionmem emulator on {server.url} (Ctrl-C stops)")
-        for provider in ("zep", "meibel", "eliza"):
+        for provider in PROVIDERS:
             print(f"  {provider:<7} {server.base_url(provider)}")
         print(f"  control {server.url}/_emulator")
         sys.stdout.flush()
@@ -65,6 +70,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     finally:
         server.stop()
     return 0
+
+
+def _key_dest(provider: str) -> str:
+    return f"{provider.replace('-', '_')}_key"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

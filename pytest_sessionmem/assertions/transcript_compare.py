@@ -27,6 +27,7 @@ from typing import Any, Final, Literal
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.matchers import is_matcher
 from pytest_sessionmem.models import Message, Role, Transcript
+from pytest_sessionmem.providers.registry import PROVIDERS
 
 __all__ = [
     "COMPARED_FIELDS",
@@ -73,25 +74,8 @@ COMPARED_FIELDS: Final[tuple[str, ...]] = (
 DEFAULT_IGNORE: dict[str, tuple[str, ...]] = {
     # Server-assigned on every write: never the same twice across recordings.
     "*": ("id", "created_at"),
-    # Zep: per-message token accounting and the asynchronous-processing flag.
-    "zep": ("metadata.token_count", "metadata.processed", "metadata.uuid"),
-    # ElizaOS: ``name`` is the author's UUID, and the server merges the session's channel
-    # metadata into every user message and routing metadata into every agent reply.
-    "eliza": (
-        "name",
-        "metadata.sessionId",
-        "metadata.channelId",
-        "metadata.serverId",
-        "metadata.agentId",
-        "metadata.agent_id",
-        "metadata.userId",
-        "metadata.timeoutConfig",
-        "metadata.channelType",
-        "metadata.isDm",
-        "metadata.expiresAt",
-    ),
-    # Meibel: one signal id per exchange, new on every run.
-    "meibel": ("metadata.signal_id", "metadata.timestamp"),
+    # Per provider: the fields its registry entry names as different on every recording.
+    **{name: spec.volatile_fields for name, spec in PROVIDERS.items()},
 }
 
 

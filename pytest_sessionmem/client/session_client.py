@@ -25,7 +25,7 @@ import httpx
 from pytest_sessionmem.client.exchange import Exchange, RetryPolicy, run_async, run_sync
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.models import Memory, Message, Session, Transcript
-from pytest_sessionmem.providers import make_provider
+from pytest_sessionmem.providers import make_provider, provider_spec
 from pytest_sessionmem.providers.base import MessageInput, Provider, coerce_messages
 from pytest_sessionmem.providers.operation import Operation
 from pytest_sessionmem.redaction import Redactor
@@ -61,9 +61,10 @@ class _ClientBase:
     ) -> None:
         _check_retry_settings(timeout, max_retries, backoff, max_backoff)
         self._adapter: Provider = make_provider(provider, base_url)
-        key = api_key if api_key is not None else os.environ.get(self._adapter.api_key_env)
+        spec = provider_spec(provider)
+        key = api_key if api_key is not None else os.environ.get(spec.api_key_env)
         all_headers = {"User-Agent": _user_agent(), **dict(headers or {})}
-        all_headers.update(self._adapter.auth_headers(key or None))
+        all_headers.update(spec.auth_headers(key or None))
         self._timeout = timeout
         self._exchange = Exchange(
             provider=self._adapter.name,

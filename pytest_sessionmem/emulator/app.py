@@ -21,16 +21,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
+from ..providers.registry import PROVIDERS
 from . import control, eliza, meibel, zep
 from .core import EmulatorState, Fault
 
 __all__ = ["PROVIDER_PREFIXES", "EmulatorApp", "create_app", "split_provider_path"]
 
-PROVIDER_PREFIXES: dict[str, str] = {
-    "zep": "/zep/api/v2",
-    "meibel": "/meibel/v2",
-    "eliza": "/eliza",
-}
+PROVIDER_PREFIXES: dict[str, str] = {name: spec.emulator_prefix for name, spec in PROVIDERS.items()}
 
 
 def split_provider_path(path: str) -> tuple[str, str] | None:

@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from ..providers.registry import PROVIDERS as _REGISTRY
+
 if TYPE_CHECKING:
     from .eliza import ElizaState
     from .meibel import MeibelState
@@ -60,7 +62,7 @@ __all__ = [
     "to_epoch_ms",
 ]
 
-PROVIDERS: tuple[str, ...] = ("zep", "meibel", "eliza")
+PROVIDERS: tuple[str, ...] = tuple(_REGISTRY)
 
 DETERMINISTIC_START = datetime(2025, 1, 1, tzinfo=timezone.utc)
 DETERMINISTIC_TICK = timedelta(milliseconds=1)

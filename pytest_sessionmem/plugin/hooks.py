@@ -180,7 +180,9 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return
-    lines = config.stash[RUN_STATE].summary_lines()
+    from pytest_sessionmem.plugin.report import summary_lines
+
+    lines = summary_lines(config.stash[RUN_STATE])
     if lines:
         terminalreporter.section("sessionmem")
         for line in lines:
@@ -248,7 +250,7 @@ def async_session_client(recorded_session: RecordedSession) -> AsyncSessionClien
 def sessionmem_emulator(pytestconfig: pytest.Config) -> EmulatorServer:
     """The embedded emulator, on a loopback port, shared by the run (needs the emulator extra)."""
     try:
-        return pytestconfig.stash[RUN_STATE].emulator()
+        return pytestconfig.stash[RUN_STATE].upstream.emulator()
     except ConfigError as exc:
         pytest.fail(str(exc), pytrace=False)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from pytest_sessionmem.errors import ConfigError
+from pytest_sessionmem.providers.registry import PROVIDERS as _REGISTRY
 
 __all__ = [
     "MARKER_KEYS",
@@ -30,7 +31,7 @@ __all__ = [
     "resolve_settings",
 ]
 
-PROVIDERS = ("zep", "meibel", "eliza")
+PROVIDERS = tuple(_REGISTRY)
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 UNUSED_POLICIES = ("warn", "error", "ignore")
 

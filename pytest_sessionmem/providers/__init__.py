@@ -1,40 +1,27 @@
-"""One adapter per provider API; see :mod:`pytest_sessionmem.providers.base`.
+"""Provider adapters, one module per API, and the registry that names them.
 
-The registry is an explicit dict: adding a provider means adding a line here.
+:mod:`.registry` says what each provider key means; :func:`make_provider` builds the
+adapter for a key. The adapters are imported only when a client is built.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pytest_sessionmem.errors import ConfigError
-from pytest_sessionmem.providers.base import Provider
-from pytest_sessionmem.providers.eliza import ElizaProvider
-from pytest_sessionmem.providers.meibel import MeibelProvider
-from pytest_sessionmem.providers.zep import ZepProvider
+from pytest_sessionmem.providers.registry import PROVIDERS, ProviderSpec, provider_spec
 
-__all__ = ["PROVIDERS", "Provider", "make_provider", "provider_class"]
+if TYPE_CHECKING:
+    from pytest_sessionmem.providers.base import Provider
 
-PROVIDERS: dict[str, type[Provider]] = {
-    "zep": ZepProvider,
-    "meibel": MeibelProvider,
-    "eliza": ElizaProvider,
-}
-
-
-def provider_class(name: str) -> type[Provider]:
-    """The adapter factory for ``name``, or a ConfigError listing the valid names."""
-    try:
-        return PROVIDERS[name]
-    except (KeyError, TypeError):
-        valid = ", ".join(repr(p) for p in PROVIDERS)
-        raise ConfigError(f"unknown provider {name!r}; choose one of {valid}") from None
+__all__ = ["PROVIDERS", "ProviderSpec", "make_provider", "provider_spec"]
 
 
 def make_provider(name: str, base_url: str | None = None) -> Provider:
-    """An adapter bound to ``base_url`` (the provider's default when None)."""
-    factory = provider_class(name)
-    return factory(_checked_base_url(base_url) if base_url else factory.default_base_url)
+    """The adapter for ``name`` bound to ``base_url`` (the provider's default when None)."""
+    spec = provider_spec(name)
+    return spec.adapter_class()(_checked_base_url(base_url) if base_url else spec.default_base_url)
 
 
 def _checked_base_url(base_url: str) -> str:

@@ -65,15 +65,12 @@ class Provider(Protocol):
     """One session API. Instances are bound to a base URL; see the module docstring."""
 
     name: str
-    default_base_url: str
-    api_key_env: str
     newest_first: bool
     """True when pages come newest first, so the client must read every page before yielding."""
     base_url: str
 
     def __init__(self, base_url: str) -> None: ...
 
-    def auth_headers(self, api_key: str | None) -> dict[str, str]: ...
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo: ...
 

@@ -108,8 +108,6 @@ class ElizaProvider:
     """Adapter for the ElizaOS server. Auth: ``X-API-KEY``, only when a token is set."""
 
     name = NAME
-    default_base_url = "http://localhost:3000"
-    api_key_env = "ELIZA_SERVER_AUTH_TOKEN"
     newest_first = True
 
     def __init__(self, base_url: str) -> None:
@@ -117,9 +115,6 @@ class ElizaProvider:
 
     def _url(self, *segments: str) -> str:
         return join_url(self.base_url, "api", "messaging", "sessions", *segments)
-
-    def auth_headers(self, api_key: str | None) -> dict[str, str]:
-        return {"X-API-KEY": api_key} if api_key else {}
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo:
         data, text = json_or_text(response)

@@ -78,15 +78,10 @@ class MeibelProvider:
     """Adapter for Meibel v2. Auth: ``Meibel-API-Key: <key>`` (``MEIBEL_API_KEY``)."""
 
     name = NAME
-    default_base_url = "https://api.meibel.ai/v2"
-    api_key_env = "MEIBEL_API_KEY"
     newest_first = False
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
-
-    def auth_headers(self, api_key: str | None) -> dict[str, str]:
-        return {"Meibel-API-Key": api_key} if api_key else {}
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo:
         data, text = json_or_text(response)

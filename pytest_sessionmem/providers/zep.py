@@ -91,15 +91,10 @@ class ZepProvider:
     """Adapter for Zep Cloud v2. Auth: ``Authorization: Api-Key <key>`` (``ZEP_API_KEY``)."""
 
     name = NAME
-    default_base_url = "https://api.getzep.com/api/v2"
-    api_key_env = "ZEP_API_KEY"
     newest_first = False
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
-
-    def auth_headers(self, api_key: str | None) -> dict[str, str]:
-        return {"Authorization": f"Api-Key {api_key}"} if api_key else {}
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo:
         data, text = json_or_text(response)

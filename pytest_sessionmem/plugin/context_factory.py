@@ -1,0 +1,116 @@
+"""Building each test's ``recorded_session`` from its settings, and closing it.
+
+Opening picks the cassette and transcript paths, the scrub rules, the base URL and the
+record mode; closing writes the cassette (or discards it) and says what happened.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pytest_sessionmem.plugin.paths import (
+    CASSETTE_SUFFIX,
+    TRANSCRIPT_SUFFIX,
+    test_file_path,
+)
+from pytest_sessionmem.plugin.report import CassetteOutcome
+from pytest_sessionmem.plugin.upstream import one_shot_async_transport, one_shot_transport
+from pytest_sessionmem.providers.registry import provider_spec, secret_env_names
+
+if TYPE_CHECKING:
+    from pytest_sessionmem.plugin.context import RecordedSession
+    from pytest_sessionmem.plugin.settings import Settings
+    from pytest_sessionmem.plugin.upstream import Upstream
+
+__all__ = ["close_context", "open_context"]
+
+
+def open_context(
+settings: Settings,
+upstream: Upstream,
+    *,
+    test_path: Path,
+    test_name: str,
+    nodeid: str,
+) -> RecordedSession:
+    """Build the ``recorded_session`` of one test."""
+    from pytest_sessionmem.cassette import CassetteSession, RecordMode, ScrubConfig
+    from pytest_sessionmem.plugin.context import RecordedSession
+
+    cassette_path = test_file_path(
+        test_path,
+        folder=settings.cassette_dir,
+        test_name=test_name,
+        suffix=CASSETTE_SUFFIX,
+        override=settings.cassette,
+    )
+    mode = RecordMode(settings.record_mode)
+    secrets = {env: value for env in secret_env_names() if (value := os.environ.get(env))}
+    scrub = ScrubConfig(
+        headers=settings.scrub_headers,
+        query_params=settings.scrub_query_params,
+        json_paths=settings.scrub_json_paths,
+        patterns=settings.scrub_patterns,
+        secrets=secrets,
+    )
+    will_record = (
+        mode is RecordMode.ALL
+        or mode is RecordMode.NEW_EPISODES
+        or (mode is RecordMode.ONCE and not cassette_path.exists())
+    )
+    base_url = upstream.base_url(settings, recording=will_record, nodeid=nodeid)
+    record_command = f"pytest '{nodeid}' --sessionmem-record-mode=once"
+    session = CassetteSession(
+        cassette_path,
+        mode=mode,
+        base_url=base_url,
+        scrub=scrub,
+        record_command=record_command,
+        # Only a recording test needs the network side; building one costs an SSL
+        # context, which replay-only runs skip.
+        real_transport=one_shot_transport() if will_record else None,
+        real_async_transport=one_shot_async_transport() if will_record else None,
+    )
+    api_key = (
+        os.environ.get(provider_spec(settings.provider).api_key_env) if settings.provider else None
+    )
+    transcript_path = test_file_path(
+        test_path,
+        folder=settings.transcript_dir,
+        test_name=test_name,
+        suffix=TRANSCRIPT_SUFFIX,
+    )
+    return RecordedSession(
+        provider=settings.provider,
+        session_id=settings.session_id,
+        base_url=base_url,
+        cassette=session,
+        transcript_path=transcript_path,
+        update=settings.update,
+        api_key=api_key,
+        replaying=not session.is_recording,
+        emulator=upstream.running_emulator if will_record and settings.emulator else None,
+    )
+
+
+def close_context(
+recorded: RecordedSession, *, nodeid: str, failed: bool, keep_failed: bool
+) -> CassetteOutcome:
+    """Close the clients and write the cassette if it should be; returns what happened."""
+    recorded.close()
+    report = recorded.cassette.session.finish(failed=failed, keep_on_failure=keep_failed)
+    outcome = CassetteOutcome(
+        nodeid=nodeid,
+        path=str(report.path),
+        mode=recorded.cassette.mode,
+        played=report.played,
+        recorded=report.recorded,
+        # A failed test stopped early: what it did not replay says nothing about the
+        # cassette, and a warning on top of the failure would only hide it.
+        unused=0 if failed else report.unused,
+        written=report.written,
+        discarded=report.discarded,
+    )
+    return outcome

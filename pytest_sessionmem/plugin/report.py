@@ -1,0 +1,93 @@
+"""The end-of-run report: what happened to each cassette and which files no test used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pytest_sessionmem.plugin.paths import TRANSCRIPT_SUFFIX
+
+if TYPE_CHECKING:
+    from pytest_sessionmem.plugin.run_state import RunState
+
+__all__ = ["CassetteOutcome", "summary_lines", "unused_transcript_files"]
+
+
+@dataclass(frozen=True)
+class CassetteOutcome:
+    """What happened to one test's cassette."""
+
+    nodeid: str
+    path: str
+    mode: str
+    played: int
+    recorded: int
+    unused: int
+    written: bool
+    discarded: bool
+
+
+def unused_transcript_files(state: RunState) -> list[Path]:
+    """Expected-transcript files no test used, in folders of modules this run collected.
+
+    A file counts as unused when its test no longer exists, or when its test ran and
+    did not read it. Only folders of collected modules are looked at, and a run that
+    selected part of the tests (``-k``, ``-m``, node ids) reports nothing, so a partial
+    run never calls a file unused.
+    """
+    unused: list[Path] = []
+    if state.partial:
+        return unused
+    for folder, names in state.collected.items():
+        directory = Path(folder)
+        if not directory.is_dir():
+            continue
+        for file in sorted(directory.glob(f"*{TRANSCRIPT_SUFFIX}")):
+            stem = file.name[: -len(TRANSCRIPT_SUFFIX)]
+            gone = stem not in names
+            ran_without_use = (
+                f"{folder}::{stem}" in state.ran and str(file) not in state.transcripts_used
+            )
+            if gone or ran_without_use:
+                unused.append(file)
+    return unused
+
+def summary_lines(state: RunState) -> list[str]:
+    if not state.outcomes and not state.transcripts_written and not state.collected:
+        return []
+    replayed = [o for o in state.outcomes if o.played and not o.recorded]
+    written = [o for o in state.outcomes if o.written]
+    discarded = [o for o in state.outcomes if o.discarded]
+    added = sum(o.recorded for o in state.outcomes)
+    unused = sum(o.unused for o in state.outcomes)
+    lines: list[str] = []
+    if state.outcomes:
+        lines.append(
+            f"{len(replayed)} cassettes replayed, {len(written)} recorded "
+            f"({added} interactions added), {unused} unused interactions"
+        )
+    for o in state.outcomes:
+        if o.unused:
+            lines.append(
+                f"  unused: {o.unused} interaction(s) in {_rel(state.rootdir, o.path)} ({o.nodeid})"
+            )
+    for o in discarded:
+        lines.append(
+            f"  discarded: {_rel(state.rootdir, o.path)} was not written because {o.nodeid} failed "
+            "(--sessionmem-keep-failed keeps it)"
+        )
+    for path in sorted(state.transcripts_written):
+        lines.append(f"  transcript written: {_rel(state.rootdir, path)}")
+    stale = unused_transcript_files(state)
+    if stale:
+        lines.append(f"{len(stale)} expected-transcript file(s) no test used:")
+        lines.extend(f"  {_rel(state.rootdir, str(p))}" for p in stale)
+    return lines
+
+
+def _rel(rootdir: Path, path: str) -> str:
+    try:
+        return str(Path(path).relative_to(rootdir))
+    except ValueError:
+        return path

@@ -1,0 +1,85 @@
+"""Where a test's requests go: the real service, a configured URL, or the shared emulator.
+
+One :class:`Upstream` lives in each pytest process. It starts the embedded emulator on
+first use and stops it at the end of the run, and builds the network transports a
+recording test needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from pytest_sessionmem.providers.registry import provider_spec
+
+if TYPE_CHECKING:
+    from pytest_sessionmem.emulator.runner import EmulatorServer
+    from pytest_sessionmem.plugin.settings import Settings
+
+__all__ = ["Upstream", "one_shot_async_transport", "one_shot_transport"]
+
+# What a test without a provider records against: a name that can never resolve.
+NO_PROVIDER_URL = "http://sessionmem.invalid"
+
+
+class Upstream:
+    """The base URL for each test, and the emulator shared by the process."""
+
+    def __init__(self) -> None:
+        self._emulator: EmulatorServer | None = None
+
+    @property
+    def running_emulator(self) -> EmulatorServer | None:
+        return self._emulator
+
+    def emulator(self) -> EmulatorServer:
+        """The emulator shared by this process, started on first use."""
+        if self._emulator is None:
+            from pytest_sessionmem.emulator.runner import EmulatorServer
+
+            self._emulator = EmulatorServer(seed=0).start()
+        return self._emulator
+
+    def base_url(self, settings: Settings, *, recording: bool, nodeid: str) -> str:
+        if settings.base_url:
+            return settings.base_url
+        if settings.emulator and recording and settings.provider:
+            server = self.emulator()
+            # A fresh, seeded emulator per recording test: the same test records the
+            # same bytes every time, whatever ran before it.
+            server.control.reset(seed=_seed_for(nodeid))
+            return server.base_url(settings.provider)
+        if settings.provider:
+            return provider_spec(settings.provider).default_base_url
+        return NO_PROVIDER_URL
+
+    def stop(self) -> None:
+        if self._emulator is not None:
+            self._emulator.stop()
+            self._emulator = None
+
+
+def _seed_for(nodeid: str) -> int:
+    return int.from_bytes(hashlib.sha256(nodeid.encode("utf-8")).digest()[:4], "big")
+
+
+def one_shot_transport() -> Any:
+    """A real transport that closes each connection after its response.
+
+    Recording needs no keep-alive, and a pool left open at the end of a test would leak
+    sockets (a ResourceWarning under ``filterwarnings = error``). It is a "direct"
+    transport, so an active ``intercept_httpx`` does not record its traffic twice.
+    """
+    import httpx
+
+    from pytest_sessionmem.cassette.intercept import DirectHTTPTransport
+
+    return DirectHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
+
+
+def one_shot_async_transport() -> Any:
+    import httpx
+
+    from pytest_sessionmem.cassette.intercept import DirectAsyncHTTPTransport
+
+    return DirectAsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
