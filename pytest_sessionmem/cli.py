@@ -5,7 +5,18 @@
     sessionmem serve [--host 127.0.0.1] [--port 8765] [--seed N]
                      [--zep-key K] [--meibel-key K] [--eliza-key K]
 
+``sessionmem show PATH...`` prints each cassette (or every cassette under a folder) as the
+conversation it holds, then one line per HTTP exchange; ``--json`` prints the same as data::
+
+    sessionmem show tests/cassettes/test_chat/ [--json] [--provider zep|meibel|eliza]
+
+``sessionmem lint PATH...`` reports secrets (and, with ``--pii``, e-mail addresses and phone
+numbers) in cassettes and transcript files as ``file:line: what`` and exits 1 on findings::
+
+    sessionmem lint tests/ [--pii]
+
 Each subcommand is a ``_cmd_<name>(args) -> int`` registered in :func:`build_parser`.
+Exit codes: 0 success, 1 findings (lint), 2 bad input.
 """
 
 from __future__ import annotations
@@ -45,6 +56,36 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"API key {provider} requires",
         )
     serve.set_defaults(handler=_cmd_serve)
+
+    show = commands.add_parser(
+        "show",
+        help="print a cassette as the conversation it holds",
+        description="Print each cassette, or every cassette under a folder, as the conversation "
+        "it holds: the sessions, their turns (role, speaker, content, time), the facts, context "
+        "and summary where the provider has them, then one line per HTTP exchange.",
+    )
+    show.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or folder")
+    show.add_argument("--json", action="store_true", help="print the same as JSON")
+    show.add_argument(
+        "--provider",
+        choices=tuple(PROVIDERS),
+        default=None,
+        help="read the cassettes as this provider's (default: from the base URL and paths)",
+    )
+    show.set_defaults(handler=_cmd_show)
+
+    lint = commands.add_parser(
+        "lint",
+        help="find secrets and personal data in cassettes and transcript files",
+        description="Report API keys, tokens and unscrubbed credential headers (and, with --pii, "
+        "e-mail addresses and phone numbers) in cassettes and transcript files, one "
+        "'file:line: what' per finding. Exits 1 when anything is found.",
+    )
+    lint.add_argument("paths", nargs="+", metavar="PATH", help="file or folder to check")
+    lint.add_argument(
+        "--pii", action="store_true", help="also report e-mail addresses and phone numbers"
+    )
+    lint.set_defaults(handler=_cmd_lint)
     return parser
 
 
@@ -74,6 +115,61 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _key_dest(provider: str) -> str:
     return f"{provider.replace('-', '_')}_key"
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    import json
+
+    from .cassette.conversation import conversation_from_cassette, render_conversation
+    from .cassette.store import load_cassette
+    from .errors import CassetteCorrupt
+    from .lint import find_files
+
+    files = find_files(args.paths, suffixes=(".json",))
+    named = {str(p) for p in args.paths}
+    if not files:
+        raise ConfigError(
+            f"no cassette under {', '.join(args.paths)}; cassettes are the .json files in the "
+            "cassettes/ folder beside each test file."
+        )
+    conversations = []
+    failed = False
+    for file in files:
+        try:
+            cassette = load_cassette(file)
+        except CassetteCorrupt as exc:
+            if str(file) not in named:
+                continue  # some other JSON file found while walking a folder
+            print(f"sessionmem: error: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        conversations.append(
+            conversation_from_cassette(cassette, path=str(file), provider=args.provider)
+        )
+    if args.json:
+        data = [c.to_data() for c in conversations]
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print("\n\n".join(render_conversation(c) for c in conversations))
+    return 2 if failed else 0
+
+
+def _cmd_lint(args: argparse.Namespace) -> int:
+    from .lint import lint_paths
+
+    findings, checked = lint_paths(args.paths, pii=args.pii)
+    for finding in findings:
+        print(finding)
+    files = len({f.path for f in findings})
+    if findings:
+        print(
+            f"sessionmem lint: {len(findings)} finding(s) in {files} of {checked} file(s)",
+            file=sys.stderr,
+        )
+        return 1
+    what = "secrets or personal data" if args.pii else "secrets"
+    print(f"sessionmem lint: {checked} file(s) checked, no {what} found", file=sys.stderr)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,467 @@
+"""A cassette read back as the conversation it holds (behind ``sessionmem show``).
+
+Each recorded read is handed to the provider's own adapter, exactly as a live answer
+would be, so a turn shown here is the turn a test reads:
+
+* session reads and creations give each session's user, agent, creation time and status;
+* message reads (every page, every repeated read) give the turns, each turn once, oldest
+  first;
+* Zep memory reads give the facts with their ratings, the context and the summary (the
+  last read wins: memory tests poll until the service has processed the conversation).
+
+Below the conversation every HTTP exchange is listed, one line each. Nothing here
+touches the network; the provider is taken from the base URL the cassette was recorded
+against, or from the shape of its paths.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from pytest_sessionmem.cassette.schema import Cassette, Interaction
+from pytest_sessionmem.errors import SessionmemError
+from pytest_sessionmem.models import Fact, Memory, Message, Session
+from pytest_sessionmem.providers import make_provider
+from pytest_sessionmem.providers.base import MessagePage, Provider
+from pytest_sessionmem.providers.registry import PROVIDERS
+
+__all__ = [
+    "Conversation",
+    "Exchange",
+    "SessionView",
+    "conversation_from_cassette",
+    "detect_provider",
+    "render_conversation",
+]
+
+_SEGMENT = r"(?P<sid>[^/]+)"
+# (method, path pattern, what the exchange is) per provider; paths are base-relative.
+_ROUTES: dict[str, tuple[tuple[str, re.Pattern[str], str], ...]] = {
+    "zep": (
+        ("GET", re.compile(rf"^/sessions/{_SEGMENT}/messages$"), "messages"),
+        ("GET", re.compile(rf"^/sessions/{_SEGMENT}/memory$"), "memory"),
+        ("GET", re.compile(rf"^/sessions/{_SEGMENT}$"), "session"),
+        ("POST", re.compile(r"^/sessions$"), "create"),
+        ("POST", re.compile(rf"^/sessions/{_SEGMENT}/memory$"), "write"),
+    ),
+    "meibel": (
+        ("GET", re.compile(rf"^/sessions/{_SEGMENT}/messages$"), "messages"),
+        ("GET", re.compile(rf"^/sessions/{_SEGMENT}$"), "session"),
+        ("POST", re.compile(r"^/agents/(?P<agent>[^/]+)/sessions$"), "create"),
+        ("POST", re.compile(rf"^/sessions/{_SEGMENT}/chat$"), "write"),
+    ),
+    "eliza": (
+        ("GET", re.compile(rf"^/api/messaging/sessions/{_SEGMENT}/messages$"), "messages"),
+        ("GET", re.compile(rf"^/api/messaging/sessions/{_SEGMENT}$"), "session"),
+        ("POST", re.compile(r"^/api/messaging/sessions$"), "create"),
+        ("POST", re.compile(rf"^/api/messaging/sessions/{_SEGMENT}/messages$"), "write"),
+    ),
+}
+PROVIDER_NAMES = tuple(_ROUTES)
+
+
+@dataclass
+class SessionView:
+    """What the cassette shows of one session."""
+
+    id: str
+    user_id: str | None = None
+    agent_id: str | None = None
+    created_at: str | None = None
+    status: str | None = None
+    turns: list[Message] = field(default_factory=list)
+    facts: tuple[Fact, ...] = ()
+    context: str | None = None
+    summary: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "agent_id": self.agent_id,
+            "created_at": self.created_at,
+            "status": self.status,
+            "turns": [_turn_data(m) for m in self.turns],
+            "facts": [
+                {"content": f.content, "rating": f.rating, "name": f.name} for f in self.facts
+            ],
+            "context": self.context,
+            "summary": self.summary,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One line of the HTTP listing."""
+
+    index: int
+    method: str
+    target: str
+    status: int
+    content_type: str
+    what: str
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "method": self.method,
+            "target": self.target,
+            "status": self.status,
+            "content_type": self.content_type,
+            "what": self.what,
+        }
+
+
+@dataclass
+class Conversation:
+    """A whole cassette as sessions plus the exchange listing."""
+
+    path: str
+    provider: str | None
+    base_url: str
+    sessions: list[SessionView]
+    exchanges: list[Exchange]
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "provider": self.provider,
+            "base_url": self.base_url,
+            "sessions": [s.to_data() for s in self.sessions],
+            "exchanges": [e.to_data() for e in self.exchanges],
+        }
+
+
+def _turn_data(message: Message) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "role": message.role.value,
+        "name": message.name,
+        "content": message.content,
+        "created_at": _when(message.created_at),
+        "kind": message.kind,
+    }
+    for key in ("tool_id", "tool_name", "arguments", "result"):
+        value = getattr(message, key)
+        if value is not None:
+            data[key] = value
+    return data
+
+
+def _when(value: datetime | None) -> str | None:
+    """``2025-01-01T00:00:00.003Z``: UTC, milliseconds, as the services write it."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# -- provider detection ------------------------------------------------------------------------
+
+
+def detect_provider(cassette: Cassette) -> str | None:
+    """The provider key from the base URL (emulator mount or service host), else from the paths.
+
+    ``None`` when the cassette does not say.
+    """
+    parts = urlsplit(cassette.base_url)
+    path = parts.path.rstrip("/")
+    host = (parts.hostname or "").lower()
+    for name, spec in PROVIDERS.items():
+        if name not in _ROUTES:
+            continue
+        default = urlsplit(spec.default_base_url)
+        if path and path.endswith(spec.emulator_prefix.rstrip("/")):
+            return name
+        if host and host == (default.hostname or "").lower() and host != "localhost":
+            return name
+    scores = {name: 0 for name in _ROUTES}
+    for interaction in cassette.interactions:
+        for name, kind in _classify_all(interaction):
+            scores[name] += 1 if kind != "session" else 0
+    best = max(scores.values(), default=0)
+    winners = [name for name, score in scores.items() if score == best]
+    return winners[0] if best and len(winners) == 1 else None
+
+
+def _classify_all(interaction: Interaction) -> Iterable[tuple[str, str]]:
+    for name in _ROUTES:
+        kind, _ = _classify(name, interaction)
+        if kind:
+            yield name, kind
+
+
+def _classify(provider: str, interaction: Interaction) -> tuple[str, dict[str, str]]:
+    request = interaction.request
+    for method, pattern, kind in _ROUTES.get(provider, ()):
+        if request.method.upper() != method:
+            continue
+        found = pattern.match(request.path)
+        if found:
+            return kind, {k: unquote(v) for k, v in found.groupdict().items()}
+    return "", {}
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def conversation_from_cassette(
+    cassette: Cassette, *, path: str, provider: str | None = None
+) -> Conversation:
+    """Read ``cassette`` through the provider's adapter (``provider`` overrides detection)."""
+    name = provider or detect_provider(cassette)
+    adapter = make_provider(name, "http://cassette.invalid") if name else None
+    sessions: dict[str, SessionView] = {}
+    seen: dict[str, set[tuple[Any, ...]]] = {}
+    exchanges: list[Exchange] = []
+
+    def view(session_id: str) -> SessionView:
+        if session_id not in sessions:
+            sessions[session_id] = SessionView(id=session_id)
+            seen[session_id] = set()
+        return sessions[session_id]
+
+    for index, interaction in enumerate(cassette.interactions, start=1):
+        kind, ids = _classify(name, interaction) if name else ("", {})
+        what = ""
+        if adapter is not None and kind:
+            what = _read_one(adapter, kind, ids, interaction, view, seen)
+        exchanges.append(_exchange(index, interaction, what))
+    for session in sessions.values():
+        if session.turns and all(m.created_at is not None for m in session.turns):
+            session.turns.sort(key=lambda m: m.created_at)  # type: ignore[arg-type, return-value]
+    return Conversation(
+        path=path,
+        provider=name,
+        base_url=cassette.base_url,
+        sessions=list(sessions.values()),
+        exchanges=exchanges,
+    )
+
+
+def _exchange(index: int, interaction: Interaction, what: str) -> Exchange:
+    response = interaction.response
+    content_type = dict(response.headers).get("content-type", "").split(";", 1)[0]
+    return Exchange(
+        index=index,
+        method=interaction.request.method,
+        target=interaction.request.describe().split(" ", 1)[1],
+        status=response.status,
+        content_type=content_type,
+        what=what,
+    )
+
+
+def _run(operation: Generator[httpx.Request, httpx.Response, Any], interaction: Interaction) -> Any:
+    """Drive a sans-IO operation with the recorded response instead of the network."""
+    request = next(operation)
+    recorded = interaction.response
+    response = httpx.Response(
+        recorded.status,
+        headers=list(recorded.headers),
+        content=recorded.body.to_bytes(),
+        request=request,
+    )
+    try:
+        operation.send(response)
+    except StopIteration as stop:
+        return stop.value
+    operation.close()
+    return None  # the operation wanted a second request: not one a single exchange answers
+
+
+def _read_one(
+    adapter: Provider,
+    kind: str,
+    ids: dict[str, str],
+    interaction: Interaction,
+    view: Any,
+    seen: dict[str, set[tuple[Any, ...]]],
+) -> str:
+    status = interaction.response.status
+    session_id = ids.get("sid")
+    if not 200 <= status < 300:
+        if session_id:
+            response = httpx.Response(status, content=interaction.response.body.to_bytes())
+            message = adapter.describe_error(response).message or ""
+            view(session_id).notes.append(
+                f"{interaction.request.method} {kind} answered {status}"
+                + (f": {message}" if message else "")
+            )
+        return f"error {status}"
+    try:
+        if kind == "messages" and session_id:
+            page = _run(adapter.messages_page(session_id, page_size=100, cursor=None), interaction)
+            if isinstance(page, MessagePage):
+                session = view(session_id)
+                added = _add_turns(session, seen[session_id], page.messages)
+                return f"{len(page.messages)} message(s), {added} new"
+        elif kind == "memory" and session_id:
+            memory = _run(adapter.get_memory(session_id, last_n=None, min_rating=None), interaction)
+            if isinstance(memory, Memory):
+                session = view(session_id)
+                session.facts = memory.facts
+                session.context = memory.context or session.context
+                session.summary = memory.summary or session.summary
+                _add_turns(session, seen[session_id], memory.messages.messages)
+                return f"memory: {len(memory.facts)} fact(s)"
+        elif kind == "session" and session_id:
+            found = _run(adapter.get_session(session_id), interaction)
+            if isinstance(found, Session):
+                _note_session(view(found.id), found)
+                return "session"
+        elif kind == "create":
+            created = _run(_create(adapter, ids, interaction), interaction)
+            if isinstance(created, Session):
+                _note_session(view(created.id), created)
+                return f"created session {created.id}"
+        elif kind == "write":
+            body = interaction.request.body
+            written = body.value.get("messages") if isinstance(body.value, dict) else None
+            if isinstance(written, list):
+                return f"wrote {len(written)} message(s)"
+            return "wrote a message"
+    except SessionmemError as exc:
+        return f"unreadable: {str(exc).splitlines()[0][:80]}"
+    return ""
+
+
+def _create(
+    adapter: Provider, ids: dict[str, str], interaction: Interaction
+) -> Generator[httpx.Request, httpx.Response, Session]:
+    body = interaction.request.body.value if interaction.request.body.kind == "json" else {}
+    body = body if isinstance(body, dict) else {}
+    if adapter.name == "zep":
+        return adapter.create_session(
+            session_id=str(body.get("session_id") or "session"),
+            user_id=str(body.get("user_id") or "user"),
+            agent_id=None,
+            metadata=None,
+            fields={},
+        )
+    if adapter.name == "meibel":
+        return adapter.create_session(
+            session_id=None, user_id=None, agent_id=ids.get("agent"), metadata=None, fields={}
+        )
+    return adapter.create_session(
+        session_id=None,
+        user_id=str(body.get("userId") or "user"),
+        agent_id=str(body.get("agentId") or "agent"),
+        metadata=None,
+        fields={},
+    )
+
+
+def _note_session(target: SessionView, found: Session) -> None:
+    target.user_id = found.user_id or target.user_id
+    target.agent_id = found.agent_id or target.agent_id
+    if found.created_at is not None:
+        target.created_at = _when(found.created_at)
+    target.status = found.status or target.status
+
+
+def _add_turns(
+    session: SessionView, seen: set[tuple[Any, ...]], messages: Iterable[Message]
+) -> int:
+    added = 0
+    for message in messages:
+        key: tuple[Any, ...] = (
+            ("id", message.id)
+            if message.id
+            else (message.role, message.kind, message.content, message.created_at)
+        )
+        if key in seen:
+            continue
+        seen.add(key)
+        session.turns.append(message)
+        added += 1
+    return added
+
+
+# -- text ------------------------------------------------------------------------------------
+
+_CONTENT_WIDTH = 100
+
+
+def render_conversation(conversation: Conversation) -> str:
+    """The text ``sessionmem show`` prints for one cassette."""
+    provider = conversation.provider or "unknown provider (use --provider)"
+    lines = [
+        conversation.path,
+        f"  {provider}, recorded against {conversation.base_url or '(no base URL)'}, "
+        f"{len(conversation.exchanges)} HTTP exchange(s)",
+    ]
+    if not conversation.sessions:
+        lines.append("  no session read in this cassette")
+    for session in conversation.sessions:
+        lines.append("")
+        details = [
+            f"{label} {value}"
+            for label, value in (
+                ("user", session.user_id),
+                ("agent", session.agent_id),
+                ("created", session.created_at),
+                ("status", session.status),
+            )
+            if value
+        ]
+        lines.append(f"  session {session.id}" + (f" ({', '.join(details)})" if details else ""))
+        if not session.turns:
+            lines.append("    no turns read")
+        for number, turn in enumerate(session.turns, start=1):
+            lines.extend(_turn_lines(number, turn))
+        if session.facts:
+            lines.append("    facts:")
+            for fact in session.facts:
+                rating = f"{fact.rating:.2f}" if fact.rating is not None else "  - "
+                lines.append(f"      [{rating}] {fact.content}")
+        if session.context:
+            lines.append("    context:")
+            lines.extend(f"      {line}" for line in session.context.splitlines())
+        if session.summary:
+            lines.append(f"    summary: {session.summary}")
+        for note in session.notes:
+            lines.append(f"    note: {note}")
+    lines.append("")
+    lines.append("  HTTP exchanges:")
+    width = max((len(f"{e.method} {e.target}") for e in conversation.exchanges), default=0)
+    width = min(width, 72)
+    for exchange in conversation.exchanges:
+        request = f"{exchange.method} {exchange.target}"
+        tail = f"  {exchange.what}" if exchange.what else ""
+        shown_type = f" {exchange.content_type}" if exchange.content_type else ""
+        lines.append(
+            f"    {exchange.index:>3}  {request:<{width}}  {exchange.status}{shown_type}{tail}"
+        )
+    return "\n".join(lines)
+
+
+def _turn_lines(number: int, turn: Message) -> list[str]:
+    who = turn.role.value + (f" ({turn.name})" if turn.name else "")
+    if turn.kind and turn.kind not in (turn.role.value, "user", "agent"):
+        who += f" [{turn.kind}]"
+    when = _when(turn.created_at) or ""
+    extra = []
+    if turn.tool_name:
+        extra.append(f"tool {turn.tool_name}")
+    if turn.arguments:
+        extra.append(f"arguments {turn.arguments}")
+    if turn.result is not None:
+        extra.append(f"result {turn.result!r}")
+    content_lines = turn.content.splitlines() or [""]
+    first = content_lines[0]
+    if len(first) > _CONTENT_WIDTH:
+        first = first[: _CONTENT_WIDTH - 3] + "..."
+    head = f"    {number:>3}. {who}" + (f"  {when}" if when else "")
+    out = [head, f"         {first}" if first else "         (no content)"]
+    out.extend(f"         {line}" for line in content_lines[1:])
+    if extra:
+        out.append(f"         {'; '.join(extra)}")
+    return out

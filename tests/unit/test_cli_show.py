@@ -1,0 +1,201 @@
+"""``sessionmem show``: a cassette read back as its conversation, through the real command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from pytest_sessionmem.cassette.conversation import conversation_from_cassette, detect_provider
+from pytest_sessionmem.cassette.schema import cassette_from_data
+
+ROOT = Path(__file__).resolve().parents[2]
+ZEP_FACTS = (
+    ROOT
+    / "examples/zep/cassettes/test_support_memory/test_zep_extracts_facts_after_processing.json"
+)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_sessionmem.cli", *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        check=False,
+    )
+
+
+def interaction(method: str, path: str, status: int, body: Any, query: Any = None) -> Any:
+    request: dict[str, Any] = {"method": method, "path": path, "headers": {}}
+    if query:
+        request["query"] = query
+    return {
+        "request": request,
+        "response": {
+            "status": status,
+            "headers": {"content-type": "application/json"},
+            "json": body,
+        },
+    }
+
+
+def eliza_message(n: int) -> dict[str, Any]:
+    return {
+        "id": f"m{n}",
+        "content": f"message {n}",
+        "authorId": "u1",
+        "isAgent": n % 2 == 0,
+        "createdAt": 1735689600000 + n,
+        "metadata": {},
+    }
+
+
+def eliza_page(numbers: list[int], has_more: bool) -> dict[str, Any]:
+    messages = [eliza_message(n) for n in numbers]
+    return {
+        "messages": messages,
+        "hasMore": has_more,
+        "cursors": {"before": messages[-1]["createdAt"], "after": messages[0]["createdAt"]},
+    }
+
+
+def write(path: Path, data: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2))
+    return path
+
+
+def test_show_prints_turns_facts_and_one_line_per_exchange() -> None:
+    result = run_cli("show", str(ZEP_FACTS))
+
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.splitlines()[1] == (
+        "  zep, recorded against http://127.0.0.1/zep/api/v2, 6 HTTP exchange(s)"
+    )
+    assert "  session support-4711 (user alice-4711, created 2025-01-01T00:00:00.002Z)" in out
+    turns = [
+        line.strip() for line in out.splitlines() if line.strip()[:2] in ("1.", "2.", "3.", "4.")
+    ]
+    assert turns[:4] == [
+        "1. user (Alice)  2025-01-01T00:00:00.003Z",
+        "2. assistant (Ava)  2025-01-01T00:00:00.004Z",
+        "3. user (Alice)  2025-01-01T00:00:00.005Z",
+        "4. assistant (Ava)  2025-01-01T00:00:00.006Z",
+    ]
+    assert "         My order #5521 never arrived.\n         It was a blue kettle." in out
+    assert "      [0.90] Alice lives in Lisbon\n      [0.70] Order #5521 was a blue kettle" in out
+    exchanges = out.split("  HTTP exchanges:\n", 1)[1].splitlines()
+    assert len(exchanges) == 6
+    assert exchanges[0].split() == ["1", "POST", "/users", "200", "application/json"]
+    assert exchanges[5].endswith("memory: 3 fact(s)")
+
+
+def test_show_json_gives_the_same_as_data() -> None:
+    result = run_cli("show", "--json", str(ZEP_FACTS))
+
+    assert result.returncode == 0, result.stderr
+    [data] = json.loads(result.stdout)
+    [session] = data["sessions"]
+    assert data["provider"] == "zep"
+    assert [(t["role"], t["name"]) for t in session["turns"]] == [
+        ("user", "Alice"),
+        ("assistant", "Ava"),
+        ("user", "Alice"),
+        ("assistant", "Ava"),
+    ]
+    assert [(f["content"], f["rating"]) for f in session["facts"]] == [
+        ("Alice lives in Lisbon", 0.9),
+        ("Order #5521 was a blue kettle", 0.7),
+        ("Alice likes tea", 0.2),
+    ]
+    assert [e["status"] for e in data["exchanges"]] == [200, 201, 200, 200, 200, 200]
+
+
+def test_paged_and_repeated_reads_give_each_turn_once_oldest_first(tmp_path: Path) -> None:
+    sid = "s-1"
+    base = f"/api/messaging/sessions/{sid}/messages"
+    data = {
+        "version": 1,
+        "recorded_with": "pytest-sessionmem",
+        "base_url": "http://127.0.0.1/eliza",
+        "interactions": [
+            interaction("GET", base, 200, eliza_page([5, 4, 3], True), {"limit": "3"}),
+            interaction("GET", base, 200, eliza_page([3, 2, 1], False), {"limit": "3"}),
+            # A later read of the newest page again: nothing new.
+            interaction("GET", base, 200, eliza_page([5, 4, 3], True), {"limit": "3"}),
+        ],
+    }
+    cassette = cassette_from_data(data, path="c.json")
+
+    conversation = conversation_from_cassette(cassette, path="c.json")
+
+    [session] = conversation.sessions
+    assert [t.content for t in session.turns] == [f"message {n}" for n in (1, 2, 3, 4, 5)]
+    assert [t.role.value for t in session.turns][:2] == ["user", "assistant"]
+    assert [e.what for e in conversation.exchanges] == [
+        "3 message(s), 3 new",
+        "3 message(s), 2 new",
+        "3 message(s), 0 new",
+    ]
+
+
+def test_the_provider_comes_from_the_base_url_or_the_paths() -> None:
+    def cassette(base_url: str, path: str) -> Any:
+        return cassette_from_data(
+            {
+                "version": 1,
+                "base_url": base_url,
+                "interactions": [interaction("POST", path, 200, {})],
+            },
+            path="c.json",
+        )
+
+    assert detect_provider(cassette("http://127.0.0.1/meibel/v2", "/x")) == "meibel"
+    assert detect_provider(cassette("https://api.getzep.com/api/v2", "/x")) == "zep"
+    assert detect_provider(cassette("http://10.0.0.5:3000", "/api/messaging/sessions")) == "eliza"
+    assert detect_provider(cassette("http://10.0.0.5:3000", "/unknown")) is None
+
+
+def test_a_folder_shows_every_cassette_and_skips_other_json(tmp_path: Path) -> None:
+    write(tmp_path / "package.json", {"name": "not a cassette"})
+    for name in ("test_a", "test_b"):
+        write(
+            tmp_path / "cassettes" / "test_mod" / f"{name}.json",
+            {
+                "version": 1,
+                "recorded_with": "pytest-sessionmem",
+                "base_url": "",
+                "interactions": [],
+            },
+        )
+
+    result = run_cli("show", str(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    shown = [line for line in result.stdout.splitlines() if line.endswith(".json")]
+    assert shown == [
+        str(tmp_path / "cassettes" / "test_mod" / "test_a.json"),
+        str(tmp_path / "cassettes" / "test_mod" / "test_b.json"),
+    ]
+
+
+def test_a_corrupt_named_cassette_says_what_is_wrong(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"version": 1, "interactions": [')
+
+    result = run_cli("show", str(broken))
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"sessionmem: error: Cassette {broken} is not valid JSON")
+
+
+def test_show_without_cassettes_explains_where_they_live(tmp_path: Path) -> None:
+    result = run_cli("show", str(tmp_path))
+
+    assert result.returncode == 2
+    assert "cassettes are the .json files in the cassettes/ folder" in result.stderr
