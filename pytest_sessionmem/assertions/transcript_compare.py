@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from enum import Enum
+from functools import lru_cache
 from typing import Any, Final, Literal
 
 from pytest_sessionmem.errors import ConfigError
@@ -318,6 +321,61 @@ class _TurnComparer:
                 found.append(FieldMismatch(name, want, got, matcher=is_matcher(want)))
         return found
 
+    # Keys for the diff that cuts a large differing middle (see ``_keyed_blocks``). Equal
+    # keys mean "very likely a match"; the comparer above still has the last word.
+
+    def expected_key(self, turn: ExpectedTurn, names: tuple[str, ...]) -> Hashable:
+        """A hashable stand-in for ``turn``; a unique one when no key can be faithful."""
+        if tuple(turn.fields) != names:
+            return object()
+        parts: list[Hashable] = []
+        try:
+            for name, want in turn.fields.items():
+                if isinstance(want, dict) and not turn.strict:
+                    return object()  # a subset dict matches many values
+                if name == "content" and self.normaliser is not None and isinstance(want, str):
+                    want = self.normaliser(want)
+                parts.append(_value_key(want))
+        except _Unkeyable:
+            return object()  # a matcher decides for itself
+        return tuple(parts)
+
+    def actual_key(self, message: Message, names: tuple[str, ...]) -> Hashable:
+        """The key of ``message`` over the fields ``names``, ignored sub-paths left out."""
+        parts: list[Hashable] = []
+        for name in names:
+            got = getattr(message, name, None)
+            if name == "content" and self.normaliser is not None and isinstance(got, str):
+                got = self.normaliser(got)
+            elif isinstance(got, dict) and self._sub_ignore.get(name):
+                got = _strip(got, self._sub_ignore[name])
+            try:
+                parts.append(_value_key(got))
+            except _Unkeyable:
+                parts.append(object())
+        return tuple(parts)
+
+
+class _Unkeyable(Exception):
+    """Internal: a value holds a matcher, so no key can stand for it."""
+
+
+def _value_key(value: Any) -> Hashable:
+    """An order-free hashable form of a JSON-like value; :class:`_Unkeyable` for a matcher."""
+    if value is None or isinstance(value, (str, int, float, Enum)):
+        return value
+    if isinstance(value, dict):
+        return ("dict", frozenset((key, _value_key(item)) for key, item in value.items()))
+    if isinstance(value, (list, tuple)):
+        return ("list", tuple(_value_key(item) for item in value))
+    if is_matcher(value):
+        raise _Unkeyable
+    try:
+        hash(value)
+    except TypeError:
+        return ("repr", repr(value))
+    return value  # type: ignore[no-any-return]
+
 
 def _equal(want: Any, got: Any) -> bool:
     try:
@@ -347,9 +405,11 @@ def _dict_mismatches(
     return found
 
 
-def _sub_paths(ignore: frozenset[str], field_name: str) -> list[tuple[str, ...]]:
+@lru_cache(maxsize=256)
+def _sub_paths(ignore: frozenset[str], field_name: str) -> tuple[tuple[str, ...], ...]:
+    # Cached: building the expectation of a 100,000-message transcript asks 100,000 times.
     prefix = field_name + "."
-    return [tuple(p[len(prefix) :].split(".")) for p in ignore if p.startswith(prefix)]
+    return tuple(sorted(tuple(p[len(prefix) :].split(".")) for p in ignore if p.startswith(prefix)))
 
 
 def _strip(value: dict[str, Any], paths: Sequence[tuple[str, ...]]) -> dict[str, Any]:
@@ -436,18 +496,87 @@ def _compare_exact(
         tail += 1
     mid_exp = range(head, n_exp - tail)
     mid_act = range(head, n_act - tail)
-    if len(mid_exp) * len(mid_act) <= _ALIGNMENT_CELL_LIMIT:
-        report.problems.extend(_edit_alignment(comparer, act, exp, mid_act, mid_exp))
-        return
-    # Too big to align: pair by position, then list what is left over.
-    for e, a in zip(mid_exp, mid_act, strict=False):
+    report.problems.extend(_align(comparer, act, exp, mid_act, mid_exp))
+
+
+def _align(
+    comparer: _TurnComparer,
+    act: Sequence[Message],
+    exp: Sequence[ExpectedTurn],
+    rows: range,
+    cols: range,
+) -> list[Problem]:
+    """The problems of a differing middle: an edit alignment, split first when it is large.
+
+    A middle up to :data:`_ALIGNMENT_CELL_LIMIT` cells gets the edit-distance alignment
+    directly. A larger one is first cut by :func:`_keyed_blocks` (a linear-ish diff of
+    per-turn keys) into runs of equal turns and small differing blocks; each block is then
+    aligned the same way, and every pair of an equal run is still checked by the comparer.
+    """
+    if len(rows) * len(cols) <= _ALIGNMENT_CELL_LIMIT:
+        return _edit_alignment(comparer, act, exp, rows, cols)
+    problems: list[Problem] = []
+    for tag, e1, e2, a1, a2 in _keyed_blocks(comparer, act, exp, rows, cols):
+        if tag == "equal":
+            for e, a in zip(range(e1, e2), range(a1, a2), strict=True):
+                problem = _mismatch(comparer, exp, act, e, a)
+                if problem:
+                    problems.append(problem)
+        elif (e2 - e1) * (a2 - a1) <= _ALIGNMENT_CELL_LIMIT:
+            problems.extend(_edit_alignment(comparer, act, exp, range(a1, a2), range(e1, e2)))
+        else:  # one huge block with no common turn at all: pair by position
+            problems.extend(_positional(comparer, act, exp, range(a1, a2), range(e1, e2)))
+    return problems
+
+
+def _positional(
+    comparer: _TurnComparer,
+    act: Sequence[Message],
+    exp: Sequence[ExpectedTurn],
+    rows: range,
+    cols: range,
+) -> list[Problem]:
+    problems: list[Problem] = []
+    for e, a in zip(cols, rows, strict=False):
         problem = _mismatch(comparer, exp, act, e, a)
         if problem:
-            report.problems.append(problem)
-    for e in mid_exp[len(mid_act) :]:
-        report.problems.append(MissingTurn(e, exp[e]))
-    for a in mid_act[len(mid_exp) :]:
-        report.problems.append(ExtraTurn(a, act[a]))
+            problems.append(problem)
+    problems.extend(MissingTurn(e, exp[e]) for e in cols[len(rows) :])
+    problems.extend(ExtraTurn(a, act[a]) for a in rows[len(cols) :])
+    return problems
+
+
+# A diff of keys compares every turn with every other turn that has the same key; past this
+# many such pairs (a transcript of one turn repeated thousands of times) frequent keys are
+# left out of the search for matching runs, as difflib's own ``autojunk`` does.
+_KEY_PAIR_LIMIT: Final = 2_000_000
+
+
+def _keyed_blocks(
+    comparer: _TurnComparer,
+    act: Sequence[Message],
+    exp: Sequence[ExpectedTurn],
+    rows: range,
+    cols: range,
+) -> list[tuple[str, int, int, int, int]]:
+    """``(tag, e1, e2, a1, a2)`` blocks of the middle, from a diff of hashed per-turn keys.
+
+    Two turns with equal keys are (nearly always) a match; a turn whose expectation holds a
+    matcher, or a subset dict, gets a key of its own, so it lands in a differing block and
+    the edit alignment decides with the real comparer.
+    """
+    names = tuple(exp[cols[0]].fields) if cols else ()
+    exp_keys = [comparer.expected_key(exp[e], names) for e in cols]
+    act_keys = [comparer.actual_key(act[a], names) for a in rows]
+    counts: dict[Hashable, int] = {}
+    for key in act_keys:
+        counts[key] = counts.get(key, 0) + 1
+    pairs = sum(counts.get(key, 0) for key in exp_keys)
+    matcher = SequenceMatcher(None, exp_keys, act_keys, autojunk=pairs > _KEY_PAIR_LIMIT)
+    e0, a0 = cols.start, rows.start
+    return [
+        (tag, e0 + e1, e0 + e2, a0 + a1, a0 + a2) for tag, e1, e2, a1, a2 in matcher.get_opcodes()
+    ]
 
 
 def _edit_alignment(
