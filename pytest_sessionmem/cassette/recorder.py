@@ -18,6 +18,7 @@ test: new recordings are written atomically, or discarded when the test failed.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from pytest_sessionmem.cassette.capture import capture_request, capture_response, to_httpx_response
-from pytest_sessionmem.cassette.matching import explain_miss, match_key
+from pytest_sessionmem.cassette.matching import MatchKey, explain_miss, match_key
 from pytest_sessionmem.cassette.schema import Cassette, Interaction, RecordedRequest
 from pytest_sessionmem.cassette.scrub import Redactor, ScrubConfig
 from pytest_sessionmem.cassette.store import dump_cassette, load_cassette, write_atomic
@@ -101,6 +102,9 @@ class CassetteSession:
             loaded, self._recorded_base_url = cassette.interactions, cassette.base_url
         self._loaded = loaded
         self._play_counts = [0] * len(loaded)
+        # match key -> indices of loaded interactions not played yet, in recorded order;
+        # built on the first replay, so a request costs one lookup, not a scan of the file.
+        self._unplayed: dict[MatchKey, deque[int]] | None = None
         self._new: list[Interaction] = []
         self._transport: ReplayTransport | RecordingTransport | None = None
 
@@ -203,11 +207,16 @@ class CassetteSession:
             raise CassetteNotFound(self._not_found_message(recorded), path=str(self.path))
         key = match_key(recorded)
         with self._lock:
-            for index, interaction in enumerate(self._loaded):
-                if self._play_counts[index] == 0 and match_key(interaction.request) == key:
-                    self._play_counts[index] += 1
-                    return to_httpx_response(interaction.response, request)
-        return None
+            if self._unplayed is None:
+                self._unplayed = {}
+                for number, interaction in enumerate(self._loaded):
+                    self._unplayed.setdefault(match_key(interaction.request), deque()).append(number)
+            waiting = self._unplayed.get(key)
+            if not waiting:
+                return None
+            index = waiting.popleft()
+            self._play_counts[index] += 1
+        return to_httpx_response(self._loaded[index].response, request)
 
     def replay(self, request: httpx.Request) -> httpx.Response:
         """Answer from the cassette, or raise ``UnmatchedRequest`` / ``CassetteNotFound``."""

@@ -98,7 +98,7 @@ class ElizaPostedMessage(WireModel):
 
 @dataclass(frozen=True)
 class ElizaCursor:
-    """Where the next page starts: ``before`` in epoch ms, plus ids already yielded."""
+    """Where the next page starts: ``before`` in epoch ms, plus the ids of the page just read."""
 
     before: int
     seen: frozenset[str]
@@ -168,7 +168,11 @@ class ElizaProvider:
             before = oldest  # no progress with the overlap: step past the tie instead
             if before >= previous.before:
                 return MessagePage(messages=fresh, next_cursor=None)
-        seen = seen | {m.id for m in fresh if m.id is not None}
+        # Only this page's messages can come back on the next one: the next request asks for
+        # ``createdAt <= oldest`` (or ``< oldest``), and every earlier page is strictly newer
+        # than this page's oldest message. So the set stays one page long, however many
+        # pages the session has.
+        seen = frozenset(m.id for m in wire.messages)
         return MessagePage(messages=fresh, next_cursor=ElizaCursor(before=before, seen=seen))
 
     def get_memory(
