@@ -13,12 +13,21 @@ flag that records the request.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from pytest_sessionmem.cassette.schema import Interaction, RecordedRequest
+from pytest_sessionmem.cassette.schema import Body, Interaction, RecordedRequest
 
-__all__ = ["MatchKey", "differences", "explain_miss", "match_key"]
+__all__ = [
+    "MatchKey",
+    "differences",
+    "explain_miss",
+    "ignoring",
+    "match_key",
+    "pii_blind_key",
+]
 
 MatchKey = tuple[str, str, tuple[tuple[str, str], ...], tuple[str, str]]
 
@@ -34,6 +43,64 @@ def match_key(request: RecordedRequest) -> MatchKey:
         tuple(sorted(request.query)),
         request.body.canonical(),
     )
+
+
+_PII_NUMBER = re.compile(r"<(EMAIL|PHONE)_\d+>")
+
+
+def pii_blind_key(request: RecordedRequest) -> MatchKey:
+    """:func:`match_key` with ``<EMAIL_3>`` read as ``<EMAIL>`` (and phones alike).
+
+    Personal-data placeholders are numbered by first appearance in a test's traffic, and a
+    replay scrubs only requests (the recording also numbered values first seen in
+    responses), so the numbers may differ while the request is the same.
+    """
+    method, path, query, (kind, body) = match_key(request)
+    blind = _PII_NUMBER.sub(r"<\1>", body)
+    return (
+        method,
+        _PII_NUMBER.sub(r"<\1>", path),
+        tuple((_PII_NUMBER.sub(r"<\1>", k), _PII_NUMBER.sub(r"<\1>", v)) for k, v in query),
+        (kind, blind),
+    )
+
+
+def ignoring(request: RecordedRequest, names: Sequence[str]) -> RecordedRequest:
+    """``request`` without what ``match_ignore`` names: query parameters of those names and
+    JSON body values at those dotted paths (``*`` for any key or list item).
+
+    Header names are accepted too; headers never take part in matching.
+    """
+    if not names:
+        return request
+    wanted = frozenset(names)
+    query = tuple((key, value) for key, value in request.query if key not in wanted)
+    body = request.body
+    if body.kind == "json":
+        value = body.value
+        for name in names:
+            value = _drop_path(value, tuple(name.split(".")))
+        body = Body("json", value)
+    return replace(request, query=query, body=body)
+
+
+def _drop_path(value: Any, path: tuple[str, ...]) -> Any:
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if head in ("*", key):
+                if rest:
+                    out[key] = _drop_path(item, rest)
+            else:
+                out[key] = item
+        return out
+    if isinstance(value, list) and rest:
+        return [
+            _drop_path(item, rest) if head in ("*", str(index)) else item
+            for index, item in enumerate(value)
+        ]
+    return value
 
 
 def _short(value: Any) -> str:

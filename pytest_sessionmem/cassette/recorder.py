@@ -23,13 +23,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 
 from pytest_sessionmem.cassette.capture import capture_request, capture_response, to_httpx_response
-from pytest_sessionmem.cassette.matching import MatchKey, explain_miss, match_key
-from pytest_sessionmem.cassette.schema import Cassette, Interaction, RecordedRequest
+from pytest_sessionmem.cassette.matching import (
+    MatchKey,
+    explain_miss,
+    ignoring,
+    match_key,
+    pii_blind_key,
+)
+from pytest_sessionmem.cassette.schema import (
+    Cassette,
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+)
 from pytest_sessionmem.cassette.scrub import Redactor, ScrubConfig
 from pytest_sessionmem.cassette.store import dump_cassette, load_cassette, write_atomic
 from pytest_sessionmem.errors import CassetteNotFound, ConfigError, UnmatchedRequest
@@ -41,6 +52,18 @@ __all__ = ["CassetteSession", "FinishReport", "RecordMode"]
 
 
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+_T = TypeVar("_T")
+
+
+def _checked(value: object, kind: type[_T], hook: str) -> _T:
+    """A ``before_record_*`` hook's answer, or a ConfigError saying what it must return."""
+    if not isinstance(value, kind):
+        raise ConfigError(
+            f"{hook} returned {type(value).__name__}; it must return the {kind.__name__} it "
+            f"was given, changed with dataclasses.replace(...) if needed."
+        )
+    return value
 
 
 class RecordMode(str, Enum):
@@ -77,6 +100,9 @@ class CassetteSession:
         record_command: str = "",
         real_transport: httpx.BaseTransport | None = None,
         real_async_transport: httpx.AsyncBaseTransport | None = None,
+        match_ignore: Sequence[str] = (),
+        before_record_request: Callable[[RecordedRequest], RecordedRequest] | None = None,
+        before_record_response: Callable[[RecordedResponse], RecordedResponse] | None = None,
     ) -> None:
         try:
             self.mode = RecordMode(mode)
@@ -87,6 +113,10 @@ class CassetteSession:
         self.base_url = base_url
         self._base = httpx.URL(base_url)
         self._redactor = Redactor(scrub)
+        self._match_ignore = tuple(match_ignore)
+        self._pii_blind = scrub.pii
+        self._before_request = before_record_request
+        self._before_response = before_record_response
         self._record_command = record_command
         self._real = real_transport
         self._real_async = real_async_transport
@@ -197,7 +227,18 @@ class CassetteSession:
 
     def capture(self, request: httpx.Request) -> RecordedRequest:
         """The scrubbed, base-relative form of a request (body already read)."""
-        return self._redactor.request(capture_request(request, self._base))
+        captured = capture_request(request, self._base)
+        if self._before_request is not None:
+            captured = _checked(
+                self._before_request(captured), RecordedRequest, "before_record_request"
+            )
+        return self._redactor.request(captured)
+
+    def _key(self, request: RecordedRequest) -> MatchKey:
+        """What replay compares: :func:`match_key`, minus ``match_ignore``, PII-number blind."""
+        if self._match_ignore:
+            request = ignoring(request, self._match_ignore)
+        return pii_blind_key(request) if self._pii_blind else match_key(request)
 
     def try_replay(
         self, request: httpx.Request, recorded: RecordedRequest
@@ -205,12 +246,14 @@ class CassetteSession:
         """The next unplayed recorded response for this request, or ``None``."""
         if not self._file_existed and not self.is_recording:
             raise CassetteNotFound(self._not_found_message(recorded), path=str(self.path))
-        key = match_key(recorded)
+        key = self._key(recorded)
         with self._lock:
             if self._unplayed is None:
                 self._unplayed = {}
                 for number, interaction in enumerate(self._loaded):
-                    self._unplayed.setdefault(match_key(interaction.request), deque()).append(number)
+                    self._unplayed.setdefault(self._key(interaction.request), deque()).append(
+                        number
+                    )
             waiting = self._unplayed.get(key)
             if not waiting:
                 return None
@@ -225,17 +268,27 @@ class CassetteSession:
         if response is None:
             with self._lock:
                 counts = list(self._play_counts)
+            loaded: Sequence[Interaction] = self._loaded
+            if self._match_ignore:  # explain what is compared, not what is ignored
+                recorded = ignoring(recorded, self._match_ignore)
+                loaded = [
+                    Interaction(ignoring(item.request, self._match_ignore), item.response)
+                    for item in loaded
+                ]
             message = explain_miss(
-                recorded, self._loaded, counts, cassette=str(self.path), mode=self.mode.value
+                recorded, loaded, counts, cassette=str(self.path), mode=self.mode.value
             )
             raise UnmatchedRequest(message, path=str(self.path))
         return response
 
     def record(self, recorded: RecordedRequest, response: httpx.Response, decoded: bytes) -> None:
         """Store the scrubbed copy of a live exchange (the test keeps the real response)."""
-        stored = self._redactor.response(
-            capture_response(response.status_code, response.headers, decoded)
-        )
+        captured = capture_response(response.status_code, response.headers, decoded)
+        if self._before_response is not None:
+            captured = _checked(
+                self._before_response(captured), RecordedResponse, "before_record_response"
+            )
+        stored = self._redactor.response(captured)
         with self._lock:
             self._new.append(Interaction(recorded, stored))
 

@@ -18,6 +18,9 @@ What happens, in order:
    occurrence of a configured secret becomes ``<NAME>``, also in its percent-encoded and
    JSON-escaped forms, and every match of a configured regex becomes ``<REDACTED>``.
    Binary bodies get the secret replacement only.
+5. With ``pii=True``: every e-mail address becomes ``<EMAIL_n>`` and every phone number
+   ``<PHONE_n>``, numbered by first appearance. One :class:`Redactor` serves one cassette,
+   so the same value gets the same placeholder everywhere in that cassette.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from urllib.parse import quote
 
 from pytest_sessionmem.cassette.schema import Body, Pairs, RecordedRequest, RecordedResponse
 from pytest_sessionmem.errors import ConfigError
+from pytest_sessionmem.patterns import EMAIL, PHONE
 
 __all__ = [
     "ALWAYS_DROPPED_HEADERS",
@@ -75,6 +79,7 @@ class ScrubConfig:
     ``patterns``: regexes replaced by ``<REDACTED>`` anywhere in URLs, headers and bodies.
     ``secrets``: placeholder name -> secret value; every occurrence becomes ``<NAME>``.
     ``keep_headers``: extra header names to keep in the file (never a credential header).
+    ``pii``: replace e-mail addresses and phone numbers with stable placeholders.
     """
 
     headers: tuple[str, ...] = ()
@@ -83,6 +88,7 @@ class ScrubConfig:
     patterns: tuple[str, ...] = ()
     secrets: Mapping[str, str] = field(default_factory=dict)
     keep_headers: tuple[str, ...] = ()
+    pii: bool = False
 
     def __post_init__(self) -> None:
         for name in self.secrets:
@@ -135,6 +141,9 @@ class Redactor:
             placeholder = f"<{name}>"
             for form in dict.fromkeys((value, quote(value, safe=""), json.dumps(value)[1:-1])):
                 self._replacements.append((form, placeholder))
+        self._pii = config.pii
+        self._pii_placeholders: dict[tuple[str, str], str] = {}
+        self._pii_counts: dict[str, int] = {}
 
     def text(self, value: str) -> str:
         """Secrets to placeholders, then regex matches to ``<REDACTED>``."""
@@ -142,7 +151,18 @@ class Redactor:
             value = value.replace(secret, placeholder)
         for pattern in self._patterns:
             value = pattern.sub(REDACTED, value)
+        if self._pii:
+            value = EMAIL.sub(lambda m: self._pii_placeholder("EMAIL", m.group()), value)
+            value = PHONE.sub(lambda m: self._pii_placeholder("PHONE", m.group()), value)
         return value
+
+    def _pii_placeholder(self, kind: str, found: str) -> str:
+        key = (kind, found.lower() if kind == "EMAIL" else re.sub(r"\D", "", found))
+        placeholder = self._pii_placeholders.get(key)
+        if placeholder is None:
+            number = self._pii_counts[kind] = self._pii_counts.get(kind, 0) + 1
+            placeholder = self._pii_placeholders[key] = f"<{kind}_{number}>"
+        return placeholder
 
     def request(self, request: RecordedRequest) -> RecordedRequest:
         """The stored (and matched) form of a request."""

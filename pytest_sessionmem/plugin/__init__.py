@@ -21,6 +21,7 @@ from pytest_sessionmem.plugin.hooks import (
     pytest_unconfigure,
     recorded_session,
     session_client,
+    sessionmem_config,
     sessionmem_emulator,
 )
 
@@ -39,5 +40,6 @@ __all__ = [
     "pytest_unconfigure",
     "recorded_session",
     "session_client",
+    "sessionmem_config",
     "sessionmem_emulator",
 ]

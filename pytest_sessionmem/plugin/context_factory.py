@@ -54,6 +54,7 @@ upstream: Upstream,
         json_paths=settings.scrub_json_paths,
         patterns=settings.scrub_patterns,
         secrets=secrets,
+        pii=settings.scrub_pii,
     )
     will_record = (
         mode is RecordMode.ALL
@@ -72,6 +73,9 @@ upstream: Upstream,
         # context, which replay-only runs skip.
         real_transport=one_shot_transport() if will_record else None,
         real_async_transport=one_shot_async_transport() if will_record else None,
+        match_ignore=settings.match_ignore,
+        before_record_request=settings.before_record_request,
+        before_record_response=settings.before_record_response,
     )
     api_key = (
         os.environ.get(provider_spec(settings.provider).api_key_env) if settings.provider else None

@@ -89,10 +89,41 @@ _OPTIONS: tuple[tuple[str, str, str, str], ...] = (
     ),
 )
 
+# The review tools' options (scrubbing personal data, matching, prune, report, drift check).
+_TOOL_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "scrub_pii",
+        "--sessionmem-scrub-pii",
+        "bool",
+        "replace e-mail addresses and phone numbers in recordings with stable placeholders.",
+    ),
+    (
+        "match_ignore",
+        "--sessionmem-match-ignore",
+        "list",
+        "query parameter, header or dotted JSON path left out of request matching (repeatable).",
+    ),
+    (
+        "prune",
+        "--sessionmem-prune",
+        "bool",
+        "delete cassette and transcript files no collected test uses (full runs only).",
+    ),
+    ("html", "--sessionmem-html", "str", "write a self-contained HTML report to this path."),
+    (
+        "verify",
+        "--sessionmem-verify",
+        "bool",
+        "run against the live service (or --sessionmem-emulator) and fail on drift from the "
+        "cassettes; writes nothing.",
+    ),
+)
+_ALL_OPTIONS = _OPTIONS + _TOOL_OPTIONS
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sessionmem", "record and replay agent memory sessions")
-    for name, flag, kind, help_text in _OPTIONS:
+    for name, flag, kind, help_text in _ALL_OPTIONS:
         if kind == "bool":
             group.addoption(
                 flag, action="store_true", default=None, dest=f"sessionmem_{name}", help=help_text
@@ -113,10 +144,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "sessionmem(provider=, session_id=, cassette=, record_mode=, base_url=, unused=, "
         "keep_failed=, intercept_httpx=, scrub_headers=, scrub_query_params=, "
-        "scrub_json_paths=, scrub_patterns=): record/replay settings for one test.",
+        "scrub_json_paths=, scrub_patterns=, scrub_pii=, match_ignore=, before_record_request=, "
+        "before_record_response=): record/replay settings for one test.",
     )
-    cli = {name: config.getoption(f"sessionmem_{name}") for name, *_ in _OPTIONS}
-    ini = {name: _ini(config, f"sessionmem_{name}") for name, *_ in _OPTIONS}
+    cli = {name: config.getoption(f"sessionmem_{name}") for name, *_ in _ALL_OPTIONS}
+    ini = {name: _ini(config, f"sessionmem_{name}") for name, *_ in _ALL_OPTIONS}
     try:
         config.stash[RUN_STATE] = RunState(cli=cli, ini=ini, rootdir=config.rootpath)
     except ConfigError as exc:
@@ -193,7 +225,18 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 @pytest.fixture
-def recorded_session(request: pytest.FixtureRequest) -> Iterator[RecordedSession]:
+def sessionmem_config() -> dict[str, Any]:
+    """Marker keys for every test in scope; override it in a ``conftest.py``.
+
+    Precedence: command line > marker > this fixture > ini > default.
+    """
+    return {}
+
+
+@pytest.fixture
+def recorded_session(
+    request: pytest.FixtureRequest, sessionmem_config: Any
+) -> Iterator[RecordedSession]:
     """The test's record/replay context: cassette, clients, transcript file."""
     state = request.config.stash[RUN_STATE]
     node = request.node
@@ -203,7 +246,7 @@ def recorded_session(request: pytest.FixtureRequest) -> Iterator[RecordedSession
             pytest.fail("@pytest.mark.sessionmem takes keyword arguments only.", pytrace=False)
         marker.update(mark.kwargs)
     try:
-        settings = state.settings_for(marker)
+        settings = state.settings_for(marker, sessionmem_config)
         recorded = state.open_session(
             settings, test_path=node.path, test_name=_test_name(node), nodeid=node.nodeid
         )

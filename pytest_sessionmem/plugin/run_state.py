@@ -50,8 +50,8 @@ class RunState:
 
     # -- what the run collected and ran ----------------------------------------------------
 
-    def settings_for(self, marker: Mapping[str, Any]) -> Settings:
-        return resolve_settings(cli=self.cli, marker=marker, ini=self.ini)
+    def settings_for(self, marker: Mapping[str, Any], config: Any = None) -> Settings:
+        return resolve_settings(cli=self.cli, marker=marker, config=config, ini=self.ini)
 
     def transcript_folder(self, test_path: Path) -> Path:
         return test_path.parent / self.base.transcript_dir / test_path.stem

@@ -2,11 +2,12 @@
 
 Precedence, the same for every scalar key::
 
-    command line  >  @pytest.mark.sessionmem(...)  >  ini file  >  default
+    command line  >  @pytest.mark.sessionmem(...)  >  sessionmem_config fixture  >  ini file
+                  >  default
 
-List keys (the ``scrub_*`` options) are different on purpose: they are *merged* across
-all sources, because scrubbing more is never unsafe and a marker should not be able to
-silently drop a header the ini file scrubs.
+List keys (the ``scrub_*`` options and ``match_ignore``) are different on purpose: they are
+*merged* across all sources, because scrubbing more is never unsafe and a marker should not
+be able to silently drop a header the ini file scrubs.
 
 This module knows nothing of pytest: the plugin hands it plain mappings in which an
 unset value is ``None``.
@@ -15,7 +16,7 @@ unset value is ``None``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -23,6 +24,7 @@ from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.providers.registry import PROVIDERS as _REGISTRY
 
 __all__ = [
+    "CONFIG_KEYS",
     "MARKER_KEYS",
     "PROVIDERS",
     "RECORD_MODES",
@@ -35,7 +37,14 @@ PROVIDERS = tuple(_REGISTRY)
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 UNUSED_POLICIES = ("warn", "error", "ignore")
 
-_LIST_KEYS = ("scrub_headers", "scrub_query_params", "scrub_json_paths", "scrub_patterns")
+_LIST_KEYS = (
+    "scrub_headers",
+    "scrub_query_params",
+    "scrub_json_paths",
+    "scrub_patterns",
+    "match_ignore",
+)
+_CALLABLE_KEYS = ("before_record_request", "before_record_response")
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,14 @@ class Settings:
     scrub_query_params: tuple[str, ...] = ()
     scrub_json_paths: tuple[str, ...] = ()
     scrub_patterns: tuple[str, ...] = ()
+    scrub_pii: bool = False
+    match_ignore: tuple[str, ...] = ()
+    before_record_request: Callable[[Any], Any] | None = None
+    before_record_response: Callable[[Any], Any] | None = None
+    # Run-wide tools: command line and ini only.
+    prune: bool = False
+    html: str | None = None
+    verify: bool = False
 
     def describe(self) -> str:
         """One line for the report header."""
@@ -73,6 +90,10 @@ class Settings:
         if self.emulator:
             parts.append("emulator=on")
         parts.append(f"unused={self.unused}")
+        if self.scrub_pii:
+            parts.append("scrub_pii=on")
+        if self.verify:
+            parts.append("verify=on")
         return ", ".join(parts)
 
 
@@ -88,17 +109,24 @@ MARKER_KEYS: tuple[str, ...] = (
     "unused",
     "keep_failed",
     "intercept_httpx",
+    "scrub_pii",
     *_LIST_KEYS,
+    *_CALLABLE_KEYS,
 )
+#: What a ``sessionmem_config`` fixture may return: the marker's keys.
+CONFIG_KEYS = MARKER_KEYS
 
 
 def resolve_settings(
     *,
     cli: Mapping[str, Any] | None = None,
     marker: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | None = None,
     ini: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Combine the three sources into validated :class:`Settings`.
+    """Combine the four sources into validated :class:`Settings`.
+
+    ``config`` is what the ``sessionmem_config`` fixture returned.
 
     ``None`` values mean "not set here". Unknown marker keys and bad values raise
     :class:`~pytest_sessionmem.errors.ConfigError` listing what is allowed.
@@ -106,6 +134,18 @@ def resolve_settings(
     cli = dict(cli or {})
     marker = dict(marker or {})
     ini = dict(ini or {})
+    if not isinstance(config, Mapping) and config is not None:
+        raise ConfigError(
+            f"The sessionmem_config fixture returned {type(config).__name__}; it must return a "
+            "dict of marker keys, such as {'provider': 'zep', 'match_ignore': ['request_id']}."
+        )
+    config = dict(config or {})
+    stray_config = sorted(set(config) - set(CONFIG_KEYS))
+    if stray_config:
+        raise ConfigError(
+            f"The sessionmem_config fixture returned unknown key(s) {', '.join(stray_config)}. "
+            f"It may return: {', '.join(CONFIG_KEYS)}."
+        )
     unknown = sorted(set(marker) - set(MARKER_KEYS))
     if unknown:
         raise ConfigError(
@@ -121,13 +161,13 @@ def resolve_settings(
     for name in _FIELD_NAMES:
         if name in _LIST_KEYS:
             merged: list[str] = []
-            for source in (ini, marker, cli):
+            for source in (ini, config, marker, cli):
                 for item in _as_list(source.get(name), name):
                     if item not in merged:
                         merged.append(item)
             values[name] = tuple(merged)
             continue
-        for source in (cli, marker, ini):
+        for source in (cli, marker, config, ini):
             value = source.get(name)
             if value is not None and value != "":
                 values[name] = value
@@ -173,6 +213,13 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(
             f"sessionmem base_url must start with http:// or https://, got {settings.base_url!r}."
         )
+    for name in _CALLABLE_KEYS:
+        hook = getattr(settings, name)
+        if hook is not None and not callable(hook):
+            raise ConfigError(
+                f"sessionmem {name} must be a function taking the recorded request or response "
+                f"and returning it, got {hook!r}."
+            )
     for pattern in settings.scrub_patterns:
         try:
             re.compile(pattern)
