@@ -14,15 +14,20 @@ the server's raw ``send`` callable (see :func:`_drop_connection`).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from ..providers.registry import PROVIDERS
 from . import control, eliza, meibel, zep
+from ._http import control_error
+from ._routing import sub_path
 from .core import EmulatorState, Fault
 
 __all__ = ["PROVIDER_PREFIXES", "EmulatorApp", "create_app", "split_provider_path"]
@@ -38,38 +43,79 @@ def split_provider_path(path: str) -> tuple[str, str] | None:
     return None
 
 
-class EmulatorApp(Starlette):
-    """A Starlette app that consults the fault table before routing a provider request."""
+Handler = Callable[[Request, str], Awaitable[Response]]
+
+
+def provider_handlers(state: EmulatorState) -> dict[str, Handler]:
+    """One handler per provider prefix: ``(request, raw path below the prefix) -> response``.
+
+    Every miss (unknown path, method or id) is answered by the provider module in the
+    provider's own error envelope; nothing here falls back to a framework's plain-text page.
+    """
+    return {
+        "zep": zep.router(state).respond,
+        "meibel": meibel.router(state).respond,
+        "eliza": eliza.handler(state),
+    }
+
+
+class EmulatorApp:
+    """The ASGI app: faults first, then the provider handler, the control API, or a JSON 404."""
 
     def __init__(self, state: EmulatorState) -> None:
         self.emulator_state = state
-        super().__init__(
-            routes=[
-                Mount(PROVIDER_PREFIXES["zep"], routes=zep.routes(state)),
-                Mount(PROVIDER_PREFIXES["meibel"], routes=meibel.routes(state)),
-                Mount(PROVIDER_PREFIXES["eliza"], routes=eliza.routes(state)),
-                Mount("/_emulator", routes=control.routes(state)),
-            ]
+        self._providers = provider_handlers(state)
+        self._control = Starlette(
+            routes=[Mount("/_emulator", routes=control.routes(state))],
+            exception_handlers={HTTPException: _control_miss},
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            where = split_provider_path(scope["path"])
-            if where is not None:
-                fault = self.emulator_state.faults.take(where[0], scope["method"], where[1])
-                if fault is not None:
-                    if fault.latency_ms:
-                        await asyncio.sleep(fault.latency_ms / 1000)
-                    if fault.drop:
-                        await _drop_connection(send)
-                        return
-                    if fault.status is not None:
-                        await fault_response(where[0], fault)(scope, receive, send)
-                        return
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            await self._control(scope, receive, send)
+            return
+        where = split_provider_path(scope["path"])
+        if where is not None and where[0] in self._providers:
+            fault = self.emulator_state.faults.take(where[0], scope["method"], where[1])
+            if fault is not None:
+                if fault.latency_ms:
+                    await asyncio.sleep(fault.latency_ms / 1000)
+                if fault.drop:
+                    await _drop_connection(send)
+                    return
+                if fault.status is not None:
+                    await fault_response(where[0], fault)(scope, receive, send)
+                    return
+            prefix = PROVIDER_PREFIXES[where[0]]
+            request = Request(scope, receive)
+            response = await self._providers[where[0]](request, sub_path(scope, prefix))
+            await response(scope, receive, send)
+            return
+        if scope["path"] == "/_emulator" or scope["path"].startswith("/_emulator/"):
+            await self._control(scope, receive, send)
+            return
+        await _unknown_root(scope["method"], scope["path"])(scope, receive, send)
 
 
-def create_app(state: EmulatorState) -> Starlette:
+def _unknown_root(method: str, path: str) -> Response:
+    bases = ", ".join(f"{prefix} ({name})" for name, prefix in PROVIDER_PREFIXES.items())
+    return control_error(
+        f"no emulator route {method} {path}: provider APIs live under {bases}, "
+        "the control API under /_emulator",
+        404,
+    )
+
+
+async def _control_miss(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 404)
+    if status == 405:
+        message = f"{request.method} is not allowed on {request.url.path}"
+    else:
+        message = f"no control route {request.method} {request.url.path} (see GET /_emulator/info)"
+    return control_error(message, status)
+
+
+def create_app(state: EmulatorState) -> EmulatorApp:
     """The emulator app serving ``state`` (build the state with ``EmulatorState.create``)."""
     return EmulatorApp(state)
 

@@ -135,7 +135,41 @@ class EmulatorControl:
             "POST", "/zep/processing", {"after_reads": after_reads, "after_seconds": after_seconds}
         )
 
+    def zep_seed_answer(
+        self,
+        method: str,
+        response: Any,
+        *,
+        session_id: str | None = None,
+        user_id: str | None = None,
+    ) -> None:
+        """Make a model-backed method answer ``response`` verbatim.
+
+        ``method`` is the SDK method name: ``search``, ``get_summaries``,
+        ``synthesize_question``, ``classify_session``, ``extract_data`` (keyed by
+        ``session_id``), ``get_node`` (by ``user_id``) or ``search_sessions`` (no key).
+        """
+        self.request(
+            "POST",
+            "/zep/answers",
+            {"method": method, "session_id": session_id, "user_id": user_id, "response": response},
+        )
+
+    def zep_clear_answers(self) -> int:
+        """Forget every seeded answer; the deterministic stand-ins answer again."""
+        cleared: int = self.request("DELETE", "/zep/answers")["cleared"]
+        return cleared
+
     # ------------------------------------------------------------------ Meibel
+
+    def meibel_add_agent(
+        self, name: str, *, agent_id: str | None = None, version: str | None = None
+    ) -> str:
+        """Register an agent (what ``create_by_name`` looks up); returns its id."""
+        created: str = self.request(
+            "POST", "/meibel/agents", {"name": name, "agent_id": agent_id, "version": version}
+        )["agent_id"]
+        return created
 
     def meibel_create_session(
         self,

@@ -45,6 +45,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ._http import BadRequest, control_error, parse_body
+from ._routing import ProviderRouter
 from .core import isoformat_z, to_epoch_ms
 from .eliza_js import (
     is_uuid,
@@ -84,7 +85,7 @@ if TYPE_CHECKING:
 
     from .core import EmulatorState
 
-__all__ = ["ElizaState", "control_routes", "routes"]
+__all__ = ["ElizaState", "control_routes", "handler", "routes"]
 
 _SESSIONS = "/api/messaging/sessions"
 _TRANSPORTS = ("http", "sse", "websocket")
@@ -227,8 +228,27 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             session.expires_at = expiration(session, now)
             return JSONResponse(session_info(session, now))
 
+    async def list_agents(request: Request) -> Response:
+        with state.lock:
+            # Active agents first (all of them here), then by name.
+            agents = sorted(state.eliza.agents.values(), key=lambda a: a.name.casefold())
+            body = {"success": True, "data": {"agents": [a.listing() for a in agents]}}
+        return JSONResponse(body)
+
+    async def get_agent(request: Request) -> Response:
+        agent_id = request.path_params["agent_id"]
+        if not is_uuid(agent_id):
+            return _agents_error(400, "INVALID_ID", "Invalid agent ID format")
+        with state.lock:
+            agent = state.eliza.agents.get(agent_id.lower()) or state.eliza.agents.get(agent_id)
+            if agent is None:
+                return _agents_error(404, "NOT_FOUND", "Agent not found")
+            return JSONResponse({"success": True, "data": agent.details()})
+
     one = _SESSIONS + "/{session_id}"
     return [
+        Route("/api/agents", api(list_agents), methods=["GET"]),
+        Route("/api/agents/{agent_id}", api(get_agent), methods=["GET"]),
         Route(_SESSIONS + "/health", api(health), methods=["GET"]),
         Route(_SESSIONS, api(create_session), methods=["POST"]),
         Route(_SESSIONS, api(list_sessions), methods=["GET"]),
@@ -243,6 +263,49 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
 
 
 # --- public API helpers -------------------------------------------------------------------------
+
+
+def _agents_error(status: int, code: str, message: str) -> JSONResponse:
+    """The agents router's envelope (unlike the sessions API's, it has ``success: false``)."""
+    return JSONResponse(
+        {"success": False, "error": {"code": code, "message": message}}, status_code=status
+    )
+
+
+def _api_not_found(request: Request) -> Response:
+    """What the server answers for any unrouted path or method below ``/api/``."""
+    return JSONResponse(
+        {"success": False, "error": {"message": "API endpoint not found", "code": 404}},
+        status_code=404,
+    )
+
+
+def _outside_api(request: Request) -> Response:
+    """Paths outside ``/api/``: the real server (web UI off) answers ``403 Forbidden`` in plain
+    text; the emulator keeps the status and answers in the JSON envelope instead."""
+    return JSONResponse(
+        {"success": False, "error": {"message": "Forbidden", "code": 403}}, status_code=403
+    )
+
+
+def handler(state: EmulatorState) -> Callable[[Request, str], Awaitable[Response]]:
+    """The ElizaOS mount: ``(request, raw path below /eliza) -> response``."""
+    api_routes = ProviderRouter(
+        routes(state),
+        not_found=_api_not_found,
+        ignore_case=True,  # Express routing ignores case and one trailing slash
+        optional_trailing_slash=True,
+    )
+
+    async def handle(request: Request, raw_path: str) -> Response:
+        found = api_routes.match(request.method, raw_path)
+        if found is None or found is False:
+            if raw_path.startswith("/api/"):  # the server's own check is case-sensitive
+                return _api_not_found(request)
+            return _outside_api(request)
+        return await api_routes.respond(request, raw_path)
+
+    return handle
 
 
 class _UnparsableBody(Exception):
@@ -582,6 +645,7 @@ class _Strict(BaseModel):
 class AgentBody(_Strict):
     name: str = Field(min_length=1)
     id: str | None = None
+    bio: list[str] | None = None
 
 
 class AutoReplyBody(_Strict):
@@ -610,7 +674,13 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
             body = await parse_body(request, AgentBody)
         except BadRequest as exc:
             return control_error(f'eliza/agents: {exc} (send {{"name": "Ava"}})')
-        agent = ElizaAgent.named(body.name) if body.id is None else ElizaAgent(body.id, body.name)
+        extra: dict[str, Any] = {"created_ms": state.clock.now_ms()}
+        if body.bio is not None:
+            extra["bio"] = tuple(body.bio)
+        if body.id is None:
+            agent = ElizaAgent.named(body.name, **extra)
+        else:
+            agent = ElizaAgent(body.id, body.name, **extra)
         if not is_uuid(agent.id):
             return control_error(f"eliza/agents: id {agent.id!r} is not a UUID")
         with state.lock:

@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 DEFAULT_AGENT_NAME = "Eliza"
+DEFAULT_AGENT_BIO = "An agent of the sessionmem emulator"
 # The server's fixed message-server id (``serverInstance.messageServerId``).
 MESSAGE_SERVER_ID = "00000000-0000-0000-0000-000000000000"
 
@@ -129,11 +130,51 @@ class ElizaApiError(Exception):
 class ElizaAgent:
     id: str
     name: str
+    bio: tuple[str, ...] = (DEFAULT_AGENT_BIO,)
+    # When the agent row was written (epoch ms): the default agent dates from the emulator's
+    # deterministic start, agents added through the control API from the emulator clock.
+    created_ms: int = 1735689600000
 
     @classmethod
-    def named(cls, name: str) -> ElizaAgent:
+    def named(cls, name: str, **extra: Any) -> ElizaAgent:
         """An agent with the id the real server derives from its character name."""
-        return cls(id=string_to_uuid(name), name=name)
+        return cls(id=string_to_uuid(name), name=name, **extra)
+
+    def listing(self) -> dict[str, Any]:
+        """One entry of ``GET /api/agents`` (every emulated agent is running)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "characterName": self.name,
+            "bio": self.bio[0] if self.bio else "",
+            "status": "active",
+        }
+
+    def details(self) -> dict[str, Any]:
+        """``GET /api/agents/{id}``: the stored character plus its status.
+
+        The real server's ``settings.secrets`` holds the server's environment, encrypted; the
+        emulator has no secrets to show.
+        """
+        return {
+            "id": self.id,
+            "enabled": True,
+            "server_id": None,
+            "createdAt": self.created_ms,
+            "updatedAt": self.created_ms,
+            "name": self.name,
+            "username": "",
+            "bio": list(self.bio),
+            "messageExamples": [],
+            "postExamples": [],
+            "topics": [],
+            "adjectives": [],
+            "knowledge": [],
+            "plugins": [],
+            "settings": {"secrets": {}},
+            "style": {},
+            "status": "active",
+        }
 
 
 @dataclass(slots=True)

@@ -2,10 +2,24 @@
 
 Endpoints (what the meibel 2.0.x SDK calls)::
 
-    POST /agents/{agent_id}/sessions  agents.sessions.create             {"session_id"}
-    GET  /sessions/{id}               sessions.get                       AgentExecutionDetails...
-    GET  /sessions/{id}/messages      sessions.get_messages              SessionMessagesResponse
-    POST /sessions/{id}/chat          agents.sessions.send_chat_message  ChatMessageResponse
+    POST /agents/{agent_id}/sessions      agents.sessions.create             {"session_id"}
+    POST /agents/name/{name}/sessions     agents.sessions.create_by_name     {"session_id"}
+    GET  /agents/{agent_id}/sessions      agents.sessions.list               SessionListResponse
+    GET  /sessions/{id}                   sessions.get                       AgentExecutionDetails...
+    GET  /sessions/{id}/messages          sessions.get_messages              SessionMessagesResponse
+    POST /sessions/{id}/chat              agents.sessions.send_chat_message  ChatMessageResponse
+    POST /sessions/{id}/chat/stream       agents.sessions.send_chat_message_stream   SSE
+
+Agents: ``create`` accepts any agent id and registers it on first use; ``create_by_name`` needs
+an agent registered with ``POST /_emulator/meibel/agents {"name": ...}`` (404 otherwise, as the
+real service answers when no published version has that name); ``list`` is a 404 for an agent
+the emulator has never seen.
+
+The stream answers ``text/event-stream`` with the events the SDK's event models name, each
+``data:`` a one-line JSON object: ``connected`` ``{"session_id"}``, ``status``
+``{"status": "processing"}``, one ``partial_response`` ``{"text"}`` per word of the reply, then
+``completion`` with the same body ``POST /chat`` answers. Only ``connected`` is confirmed by
+Meibel's documentation; the other names come from the SDK's models.
 
 The agent is not a language model: it answers the next scripted reply for the session (seeded with
 ``POST /_emulator/meibel/sessions/{id}/replies``) or, when none is left, ``"Echo: <user_message>"``.
@@ -21,7 +35,11 @@ key is configured) is ``401 {"detail": "..."}``.
 
 from __future__ import annotations
 
+import email
+import email.message
 import json
+import re
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -32,12 +50,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ._http import BadRequest, control_error, parse_body
+from ._routing import ProviderRouter
 from .core import isoformat_z
 
 if TYPE_CHECKING:
     from .core import EmulatorState
 
-__all__ = ["MeibelState", "control_routes", "routes"]
+__all__ = ["MeibelAgent", "MeibelState", "control_routes", "router", "routes"]
 
 ITEM_FIELDS = (
     "type",
@@ -64,10 +83,22 @@ class MeibelSession:
 
 
 @dataclass
+class MeibelAgent:
+    agent_id: str
+    name: str | None = None
+    version: str | None = None
+
+
+@dataclass
 class MeibelState:
     """Everything the Meibel emulation remembers."""
 
     sessions: dict[str, MeibelSession] = field(default_factory=dict)
+    agents: dict[str, MeibelAgent] = field(default_factory=dict)
+
+    def agent(self, agent_id: str) -> MeibelAgent:
+        """The agent with this id, registered on first use."""
+        return self.agents.setdefault(agent_id, MeibelAgent(agent_id))
 
 
 # ---------------------------------------------------------------- request models (FastAPI-like)
@@ -186,6 +217,93 @@ def _execution_details(session: MeibelSession) -> dict[str, Any]:
 # ---------------------------------------------------------------- routes
 
 
+def router(state: EmulatorState) -> ProviderRouter:
+    """The Meibel routes; unknown paths and methods answer FastAPI's ``{"detail": ...}``."""
+    return ProviderRouter(
+        routes(state),
+        not_found=lambda request: JSONResponse({"detail": "Not Found"}, status_code=404),
+        method_not_allowed=lambda request: JSONResponse(
+            {"detail": "Method Not Allowed"}, status_code=405
+        ),
+    )
+
+
+SORT_FIELDS = ("start_time", "status")
+STATUSES = ("RUNNING", "COMPLETED", "FAILED", "CANCELED", "TERMINATED")
+DEFAULT_LIST_LIMIT = 20
+MAX_LIST_LIMIT = 100
+
+
+def _unprocessable(loc: list[str | int], msg: str, kind: str, value: Any) -> JSONResponse:
+    return JSONResponse(
+        {"detail": [{"type": kind, "loc": loc, "msg": msg, "input": value}]}, status_code=422
+    )
+
+
+def _new_session(state: EmulatorState, agent: MeibelAgent) -> str:
+    session_id = state.ids.uuid4()
+    state.meibel.sessions[session_id] = MeibelSession(
+        session_id=session_id,
+        agent_id=agent.agent_id,
+        agent_name=agent.name,
+        version=agent.version,
+        status="RUNNING",
+        start_time=state.clock.now(),
+    )
+    return session_id
+
+
+def _chat(state: EmulatorState, session: MeibelSession, user_message: str) -> tuple[str, str]:
+    """Store one exchange; ``(signal_id, reply)``."""
+    reply = session.scripted_replies.pop(0) if session.scripted_replies else f"Echo: {user_message}"
+    signal_id = state.ids.uuid4()
+    for kind, text in (("user", user_message), ("assistant", reply)):
+        session.items.append(
+            _item(
+                {
+                    "type": kind,
+                    "timestamp": isoformat_z(state.clock.now()),
+                    "message": text,
+                    "signal_id": signal_id,
+                }
+            )
+        )
+    return signal_id, reply
+
+
+def _chat_response(
+    signal_id: str, reply: str, include_tool_activity: bool | None
+) -> dict[str, Any]:
+    return {
+        "signal_id": signal_id,
+        "response": {
+            "message": reply,
+            "sources": [],
+            "follow_up_questions": [],
+            "call_to_actions": [],
+            "artifacts": [],
+        },
+        "assistant_response": reply,
+        "tool_activity": [] if include_tool_activity else None,
+        "thinking": None,
+        "token_usage": None,
+    }
+
+
+def _summary(session: MeibelSession) -> dict[str, Any]:
+    return {
+        "session_id": session.session_id,
+        "status": session.status,
+        "start_time": isoformat_z(session.start_time),
+        "end_time": None,
+        "agent_name": session.agent_name,
+        "agent_version": session.version,
+        "messages_count": len(session.items),
+        "token_usage": None,
+        "result": None,
+    }
+
+
 def routes(state: EmulatorState) -> list[BaseRoute]:
     async def create_session(request: Request) -> Response:
         if denied := _unauthorized(state, request):
@@ -195,16 +313,74 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         except _Unprocessable as exc:
             return JSONResponse({"detail": exc.detail}, status_code=422)
         with state.lock:
-            session_id = state.ids.uuid4()
-            state.meibel.sessions[session_id] = MeibelSession(
-                session_id=session_id,
-                agent_id=request.path_params["agent_id"],
-                agent_name=None,
-                version=None,
-                status="RUNNING",
-                start_time=state.clock.now(),
-            )
+            agent = state.meibel.agent(request.path_params["agent_id"])
+            session_id = _new_session(state, agent)
         return JSONResponse({"session_id": session_id})
+
+    async def create_by_name(request: Request) -> Response:
+        if denied := _unauthorized(state, request):
+            return denied
+        try:
+            await _validated(request, CreateSessionRequest, optional=True)
+        except _Unprocessable as exc:
+            return JSONResponse({"detail": exc.detail}, status_code=422)
+        name = request.path_params["name"]
+        with state.lock:
+            named = [a for a in state.meibel.agents.values() if a.name == name]
+            if not named:
+                return JSONResponse(
+                    {"detail": f"No published version found for agent '{name}'"}, status_code=404
+                )
+            session_id = _new_session(state, named[-1])
+        return JSONResponse({"session_id": session_id})
+
+    async def list_sessions(request: Request) -> Response:
+        if denied := _unauthorized(state, request):
+            return denied
+        query = request.query_params
+        offset = _query_number(query.get("offset"), 0)
+        limit = _query_number(query.get("limit"), DEFAULT_LIST_LIMIT)
+        if offset is None or offset < 0:
+            return _unprocessable(
+                ["query", "offset"],
+                "Input should be a valid integer, greater than or equal to 0",
+                "int_parsing",
+                query.get("offset"),
+            )
+        if limit is None or not 1 <= limit <= MAX_LIST_LIMIT:
+            return _unprocessable(
+                ["query", "limit"],
+                f"Input should be a valid integer between 1 and {MAX_LIST_LIMIT}",
+                "int_parsing",
+                query.get("limit"),
+            )
+        sort_by = query.get("sort_by", "start_time")
+        sort_order = query.get("sort_order", "desc")
+        status = query.get("status")
+        for name, value, allowed in (
+            ("sort_by", sort_by, SORT_FIELDS),
+            ("sort_order", sort_order, ("asc", "desc")),
+            ("status", status, (None, *STATUSES)),
+        ):
+            if value not in allowed:
+                choices = ", ".join(repr(a) for a in allowed if a is not None)
+                return _unprocessable(["query", name], f"Input should be {choices}", "enum", value)
+        agent_id = request.path_params["agent_id"]
+        with state.lock:
+            if agent_id not in state.meibel.agents:
+                return JSONResponse({"detail": "Agent not found"}, status_code=404)
+            found = [
+                s
+                for s in state.meibel.sessions.values()
+                if s.agent_id == agent_id and (status is None or s.status == status)
+            ]
+            # Stable: equal keys keep creation order.
+            found.sort(
+                key=lambda s: s.start_time if sort_by == "start_time" else s.status,
+                reverse=sort_order == "desc",
+            )
+            page = [_summary(s) for s in found[offset : offset + limit]]
+        return JSONResponse({"data": page, "total": len(found), "offset": offset, "limit": limit})
 
     async def get_session(request: Request) -> Response:
         if denied := _unauthorized(state, request):
@@ -242,46 +418,80 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             session = state.meibel.sessions.get(request.path_params["session_id"])
             if session is None:
                 return _session_not_found()
-            reply = (
-                session.scripted_replies.pop(0)
-                if session.scripted_replies
-                else f"Echo: {body.user_message}"
-            )
-            signal_id = state.ids.uuid4()
-            for kind, text in (("user", body.user_message), ("assistant", reply)):
-                session.items.append(
-                    _item(
-                        {
-                            "type": kind,
-                            "timestamp": isoformat_z(state.clock.now()),
-                            "message": text,
-                            "signal_id": signal_id,
-                        }
-                    )
-                )
-        return JSONResponse(
-            {
-                "signal_id": signal_id,
-                "response": {
-                    "message": reply,
-                    "sources": [],
-                    "follow_up_questions": [],
-                    "call_to_actions": [],
-                    "artifacts": [],
-                },
-                "assistant_response": reply,
-                "tool_activity": [] if body.include_tool_activity else None,
-                "thinking": None,
-                "token_usage": None,
-            }
+            signal_id, reply = _chat(state, session, body.user_message)
+        return JSONResponse(_chat_response(signal_id, reply, body.include_tool_activity))
+
+    async def chat_stream(request: Request) -> Response:
+        if denied := _unauthorized(state, request):
+            return denied
+        fields = await _form_fields(request)
+        user_message = fields.get("user_message")
+        if not user_message:
+            return _unprocessable(["body", "user_message"], "Field required", "missing", None)
+        include_tools = fields.get("include_tool_activity", "").lower() == "true"
+        with state.lock:
+            session = state.meibel.sessions.get(request.path_params["session_id"])
+            if session is None:
+                return _session_not_found()
+            signal_id, reply = _chat(state, session, user_message)
+        events: list[tuple[str, Any]] = [
+            ("connected", {"session_id": session.session_id}),
+            ("status", {"status": "processing"}),
+            *(("partial_response", {"text": word}) for word in _chunks(reply)),
+            ("completion", _chat_response(signal_id, reply, include_tools)),
+        ]
+        stream = "".join(
+            f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+            for name, data in events
+        )
+        return Response(
+            stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
 
     return [
         Route("/agents/{agent_id}/sessions", create_session, methods=["POST"]),
+        Route("/agents/{agent_id}/sessions", list_sessions, methods=["GET"]),
+        Route("/agents/name/{name}/sessions", create_by_name, methods=["POST"]),
         Route("/sessions/{session_id}", get_session, methods=["GET"]),
         Route("/sessions/{session_id}/messages", get_messages, methods=["GET"]),
         Route("/sessions/{session_id}/chat", chat, methods=["POST"]),
+        Route("/sessions/{session_id}/chat/stream", chat_stream, methods=["POST"]),
     ]
+
+
+def _query_number(raw: str | None, default: int) -> int | None:
+    if raw is None:
+        return default
+    return int(raw) if re.fullmatch(r"[+-]?[0-9]+", raw) else None
+
+
+def _chunks(text: str) -> list[str]:
+    """The reply in word-sized pieces that join back to the whole text."""
+    return re.findall(r"\S+\s*|\s+", text) or [text]
+
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    """Text fields of a urlencoded or multipart form body (files are accepted and ignored)."""
+    raw = await request.body()
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        message = email.message_from_bytes(
+            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
+        )
+        fields: dict[str, str] = {}
+        parts = message.get_payload() if message.is_multipart() else []
+        for part in parts if isinstance(parts, list) else []:
+            if not isinstance(part, email.message.Message):
+                continue
+            name = part.get_param("name", header="content-disposition")
+            if isinstance(name, str) and part.get_filename() is None:
+                payload = part.get_payload(decode=True)
+                fields[name] = (
+                    payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+                )
+        return fields
+    pairs = urllib.parse.parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    return dict(pairs)
 
 
 # ---------------------------------------------------------------- control API
@@ -297,6 +507,12 @@ class SessionSeed(_Strict):
     agent_name: str | None = None
     version: str | None = None
     status: str = "RUNNING"
+
+
+class AgentSeed(_Strict):
+    name: str = Field(min_length=1)
+    agent_id: str | None = None
+    version: str | None = None
 
 
 class ItemSeed(_Strict):
@@ -335,6 +551,19 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
             404,
         )
 
+    async def seed_agent(request: Request) -> Response:
+        try:
+            body = await parse_body(request, AgentSeed)
+        except BadRequest as exc:
+            return control_error(f'meibel agents: {exc} (send {{"name": "Support"}})')
+        with state.lock:
+            agent = MeibelAgent(body.agent_id or state.ids.uuid4(), body.name, body.version)
+            state.meibel.agents[agent.agent_id] = agent
+        return JSONResponse(
+            {"agent_id": agent.agent_id, "name": agent.name, "version": agent.version},
+            status_code=201,
+        )
+
     async def seed_session(request: Request) -> Response:
         try:
             body = await parse_body(request, SessionSeed)
@@ -344,6 +573,9 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
             session_id = body.session_id or state.ids.uuid4()
             if session_id in state.meibel.sessions:
                 return control_error(f"meibel session {session_id!r} already exists", 409)
+            agent = state.meibel.agent(body.agent_id)
+            if agent.name is None:
+                agent.name, agent.version = body.agent_name, body.version
             state.meibel.sessions[session_id] = MeibelSession(
                 session_id=session_id,
                 agent_id=body.agent_id,
@@ -385,6 +617,7 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
             return JSONResponse({"queued": len(session.scripted_replies)})
 
     return [
+        Route("/agents", seed_agent, methods=["POST"]),
         Route("/sessions", seed_session, methods=["POST"]),
         Route("/sessions/{session_id}/items", seed_items, methods=["POST"]),
         Route("/sessions/{session_id}/replies", seed_replies, methods=["POST"]),

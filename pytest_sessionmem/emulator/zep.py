@@ -36,28 +36,51 @@ seeded fact, context and summary is stamped with it when written, reports ``proc
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ._http import BadRequest, control_error, parse_body, read_json
+from ._routing import ProviderRouter
 from .core import isoformat_z
 
 if TYPE_CHECKING:
     from .core import EmulatorState
 
-__all__ = ["ROLE_TYPES", "ZepState", "control_routes", "routes"]
+__all__ = ["ROLE_TYPES", "ZepSession", "ZepState", "control_routes", "router", "routes"]
+
+Handler = Callable[[Request], Awaitable[Response]]
 
 ROLE_TYPES = frozenset({"norole", "system", "assistant", "user", "function", "tool"})
 MAX_MESSAGES_PER_CALL = 30
 MAX_CONTENT_CHARS = 100_000
 DEFAULT_PAGE_LIMIT = 100
 DEFAULT_LASTN = 6
+DEFAULT_SEARCH_LIMIT = 10
+DEFAULT_QUESTION_WINDOW = 3
+SESSION_ORDER_FIELDS = ("created_at", "updated_at", "user_id", "session_id")
+SEARCH_SCOPES = ("messages", "summary", "facts")
+# Methods whose real answer comes from a model; POST /_emulator/zep/answers seeds them.
+MODEL_METHODS = (
+    "search",
+    "search_sessions",
+    "get_summaries",
+    "synthesize_question",
+    "classify_session",
+    "extract_data",
+    "get_node",
+)
+_WORD = re.compile(r"\w+")
+_ASCII_INT = re.compile(r"[+-]?[0-9]+")
+_ASCII_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -112,6 +135,8 @@ class ZepState:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     sessions: dict[str, ZepSession] = field(default_factory=dict)
     processing: ProcessingPolicy = field(default_factory=ProcessingPolicy)
+    # Seeded answers of model-backed methods: (method, session or user id | None) -> body.
+    answers: dict[tuple[str, str | None], Any] = field(default_factory=dict)
     next_row_id: int = 1
 
     def row_id(self) -> int:
@@ -134,8 +159,9 @@ def _unauthorized(state: EmulatorState, request: Request) -> Response | None:
     key = state.api_keys.get("zep")
     if key is None or request.headers.get("authorization") == f"Api-Key {key}":
         return None
-    # The real server writes this with Go's http.Error: plain text plus a newline.
-    return PlainTextResponse("unauthorized\n", status_code=401)
+    # Zep's open-source server writes a plain-text "unauthorized"; the emulator keeps to the
+    # JSON envelope every other Zep error uses, so SDKs and clients can always parse it.
+    return _error(401, "unauthorized")
 
 
 def _message_json(item: Stamped, now: datetime, reads: int) -> dict[str, Any]:
@@ -202,26 +228,67 @@ def _query_int(raw: str | None, *, default: int) -> int:
     """The real handler's parse: empty -> 0, unparsable -> the documented default."""
     if raw is None or raw == "":
         return 0
-    try:
-        return int(raw)
-    except ValueError:
+    if not _ASCII_INT.fullmatch(raw):
         return default
+    return int(raw)
 
 
 # ---------------------------------------------------------------- routes
 
 
+def router(state: EmulatorState) -> ProviderRouter:
+    """The Zep routes, with Zep's ``{"message": ...}`` answer for every unknown path or method."""
+    return ProviderRouter(
+        routes(state),
+        not_found=lambda request: _not_found(),
+        method_not_allowed=lambda request: _error(405, "method not allowed"),
+    )
+
+
 def routes(state: EmulatorState) -> list[BaseRoute]:
+    def guarded(handler: Handler) -> Handler:
+        """Auth check, then the handler; a :class:`BadRequest` becomes a 400."""
+
+        async def run(request: Request) -> Response:
+            if denied := _unauthorized(state, request):
+                return denied
+            try:
+                return await handler(request)
+            except BadRequest as exc:
+                return _error(400, str(exc))
+            except _Missing:
+                return _not_found()
+            except _Conflict as exc:
+                return _error(409, str(exc))
+
+        return run
+
+    def session_of(request: Request) -> ZepSession:
+        session = state.zep.sessions.get(request.path_params["session_id"])
+        if session is None:
+            raise _Missing
+        return session
+
+    def user_of(request: Request) -> dict[str, Any]:
+        user = state.zep.users.get(request.path_params["user_id"])
+        if user is None:
+            raise _Missing
+        return user
+
+    def canned(method: str, key: str | None) -> Response | None:
+        """A response seeded with ``POST /_emulator/zep/answers``, if any."""
+        if (method, key) in state.zep.answers:
+            return JSONResponse(state.zep.answers[(method, key)])
+        return None
+
+    # ------------------------------------------------------------ users
+
     async def add_user(request: Request) -> Response:
-        if denied := _unauthorized(state, request):
-            return denied
-        try:
-            body = _require_object(await read_json(request), "body")
-            user_id = _required_str(body, "user_id")
-            fields = {k: _optional_str(body, k) for k in ("email", "first_name", "last_name")}
-            metadata = _optional_object(body, "metadata")
-        except BadRequest as exc:
-            return _error(400, str(exc))
+        body = _require_object(await read_json(request), "body")
+        user_id = _required_str(body, "user_id")
+        fields = {k: _optional_str(body, k) for k in ("email", "first_name", "last_name")}
+        metadata = _optional_object(body, "metadata")
+        rating = _optional_object(body, "fact_rating_instruction")
         with state.lock:
             zep = state.zep
             if user_id in zep.users:
@@ -238,19 +305,109 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
                 "deleted_at": None,
                 "session_count": 0,
             }
+            if rating is not None:
+                user["fact_rating_instruction"] = rating
             zep.users[user_id] = user
             return JSONResponse(user)
 
+    async def get_user(request: Request) -> Response:
+        with state.lock:
+            return JSONResponse(user_of(request))
+
+    async def update_user(request: Request) -> Response:
+        body = _require_object(await read_json(request, empty={}), "body")
+        changes: dict[str, Any] = {
+            k: _optional_str(body, k) for k in ("email", "first_name", "last_name") if k in body
+        }
+        metadata = _optional_object(body, "metadata")
+        rating = _optional_object(body, "fact_rating_instruction")
+        with state.lock:
+            user = user_of(request)
+            user.update({k: v for k, v in changes.items() if v is not None})
+            if metadata is not None:
+                user["metadata"] = {**(user.get("metadata") or {}), **metadata}
+            if rating is not None:
+                user["fact_rating_instruction"] = rating
+            user["updated_at"] = isoformat_z(state.clock.now())
+            return JSONResponse(user)
+
+    async def delete_user(request: Request) -> Response:
+        with state.lock:
+            user = user_of(request)
+            zep = state.zep
+            del zep.users[user["user_id"]]
+            for session_id in [
+                sid for sid, s in zep.sessions.items() if s.record["user_id"] == user["user_id"]
+            ]:
+                del zep.sessions[session_id]
+            return JSONResponse({"message": "OK"})
+
+    async def list_users(request: Request) -> Response:
+        page_number = _strict_int(request.query_params.get("pageNumber"), "pageNumber")
+        page_number = 1 if page_number is None else page_number
+        page_size = _strict_int(request.query_params.get("pageSize"), "pageSize")
+        if page_number < 1 or (page_size is not None and page_size < 1):
+            raise BadRequest("pageNumber and pageSize must be positive integers")
+        with state.lock:
+            users = list(state.zep.users.values())
+            page = _page(users, page_number, page_size)
+            return JSONResponse({"users": page, "total_count": len(users), "row_count": len(page)})
+
+    async def user_sessions(request: Request) -> Response:
+        with state.lock:
+            user = user_of(request)
+            return JSONResponse(
+                [
+                    s.record
+                    for s in state.zep.sessions.values()
+                    if s.record["user_id"] == user["user_id"]
+                ]
+            )
+
+    async def user_facts(request: Request) -> Response:
+        with state.lock:
+            user = user_of(request)
+            now = state.clock.peek()
+            facts = [
+                fact
+                for session in state.zep.sessions.values()
+                if session.record["user_id"] == user["user_id"]
+                for fact in _visible_facts(session, now, None)
+            ]
+            return JSONResponse({"facts": facts})
+
+    async def user_node(request: Request) -> Response:
+        with state.lock:
+            user = user_of(request)
+            if answer := canned("get_node", user["user_id"]):
+                return answer
+            now = state.clock.peek()
+            summary = " ".join(
+                fact["content"]
+                for session in state.zep.sessions.values()
+                if session.record["user_id"] == user["user_id"]
+                for fact in _visible_facts(session, now, None)
+            )
+            return JSONResponse(
+                {
+                    "node": {
+                        "uuid": user["uuid"],
+                        "name": user["user_id"],
+                        "summary": summary,
+                        "labels": ["Entity", "User"],
+                        "attributes": {},
+                        "created_at": user["created_at"],
+                    }
+                }
+            )
+
+    # ------------------------------------------------------------ sessions
+
     async def add_session(request: Request) -> Response:
-        if denied := _unauthorized(state, request):
-            return denied
-        try:
-            body = _require_object(await read_json(request), "body")
-            session_id = _required_str(body, "session_id")
-            user_id = _required_str(body, "user_id")
-            metadata = _optional_object(body, "metadata")
-        except BadRequest as exc:
-            return _error(400, str(exc))
+        body = _require_object(await read_json(request), "body")
+        session_id = _required_str(body, "session_id")
+        user_id = _required_str(body, "user_id")
+        metadata = _optional_object(body, "metadata")
         with state.lock:
             zep = state.zep
             if user_id not in zep.users:
@@ -276,23 +433,77 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             return JSONResponse(record, status_code=201)
 
     async def get_session(request: Request) -> Response:
-        if denied := _unauthorized(state, request):
-            return denied
         with state.lock:
-            session = state.zep.sessions.get(request.path_params["session_id"])
-            if session is None:
-                return _not_found()
-            return JSONResponse(session.record)
+            return JSONResponse(session_of(request).record)
+
+    async def update_session(request: Request) -> Response:
+        body = _require_object(await read_json(request), "body")
+        metadata = _optional_object(body, "metadata")
+        rating = _optional_object(body, "fact_rating_instruction")
+        with state.lock:
+            record = session_of(request).record
+            if metadata is not None:
+                record["metadata"] = {**(record.get("metadata") or {}), **metadata}
+            if rating is not None:
+                record["fact_rating_instruction"] = rating
+            record["updated_at"] = isoformat_z(state.clock.now())
+            return JSONResponse(record)
+
+    async def list_sessions(request: Request) -> Response:
+        query = request.query_params
+        page_number = _strict_int(query.get("page_number"), "page_number")
+        page_number = 1 if page_number is None else page_number
+        page_size = _strict_int(query.get("page_size"), "page_size")
+        if page_number < 1 or (page_size is not None and page_size < 1):
+            raise BadRequest("page_number and page_size must be positive integers")
+        order_by = query.get("order_by") or "created_at"
+        if order_by not in SESSION_ORDER_FIELDS:
+            raise BadRequest(
+                f"order_by must be one of {', '.join(SESSION_ORDER_FIELDS)}, got {order_by!r}"
+            )
+        ascending = _strict_bool(query.get("asc"), "asc")
+        with state.lock:
+            records = [s.record for s in state.zep.sessions.values()]
+            # Ties (equal timestamps or user ids) keep creation order, so pages are stable.
+            records.sort(key=lambda r: (r[order_by] or "", r["id"]), reverse=not ascending)
+            page = _page(records, page_number, page_size)
+            return JSONResponse(
+                {"sessions": page, "total_count": len(records), "response_count": len(page)}
+            )
+
+    async def end_session(request: Request) -> Response:
+        body = _require_object(await read_json(request, empty={}), "body")
+        classify = _optional_object(body, "classify")
+        with state.lock:
+            session = session_of(request)
+            result: dict[str, Any] = {}
+            if classify is not None:
+                result["classification"] = _classify(state, session, classify)
+            _end(state, session)
+            result["session"] = session.record
+            return JSONResponse(result)
+
+    async def end_sessions(request: Request) -> Response:
+        body = _require_object(await read_json(request), "body")
+        ids = body.get("session_ids")
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise BadRequest("session_ids must be a non-empty list of session ids")
+        with state.lock:
+            sessions = [state.zep.sessions.get(i) for i in ids]
+            if any(s is None for s in sessions):
+                raise _Missing
+            for session in sessions:
+                assert session is not None
+                _end(state, session)
+            return JSONResponse({"sessions": [s.record for s in sessions if s is not None]})
+
+    # ------------------------------------------------------------ messages and memory
 
     async def get_messages(request: Request) -> Response:
-        if denied := _unauthorized(state, request):
-            return denied
         limit = _query_int(request.query_params.get("limit"), default=DEFAULT_PAGE_LIMIT)
         cursor = _query_int(request.query_params.get("cursor"), default=1)
         with state.lock:
-            session = state.zep.sessions.get(request.path_params["session_id"])
-            if session is None:
-                return _not_found()
+            session = session_of(request)
             session.reads += 1
             now = state.clock.peek()
             if limit > 0:
@@ -310,19 +521,39 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
                 }
             )
 
+    def message_of(session: ZepSession, request: Request) -> Stamped:
+        wanted = request.path_params["message_uuid"]
+        for message in session.messages:
+            if message.payload["uuid"] == wanted:
+                return message
+        raise _Missing
+
+    async def get_message(request: Request) -> Response:
+        with state.lock:
+            session = session_of(request)
+            message = message_of(session, request)
+            return JSONResponse(_message_json(message, state.clock.peek(), session.reads))
+
+    async def update_message(request: Request) -> Response:
+        body = _require_object(await read_json(request), "body")
+        metadata = _optional_object(body, "metadata")
+        if metadata is None:
+            raise BadRequest("metadata is required")
+        with state.lock:
+            session = session_of(request)
+            message = message_of(session, request)
+            message.payload["metadata"] = {**(message.payload.get("metadata") or {}), **metadata}
+            message.payload["updated_at"] = isoformat_z(state.clock.now())
+            return JSONResponse(_message_json(message, state.clock.peek(), session.reads))
+
     async def add_memory(request: Request) -> Response:
-        if denied := _unauthorized(state, request):
-            return denied
-        try:
-            body = _require_object(await read_json(request), "body")
-            messages = _validated_messages(body)
-        except BadRequest as exc:
-            return _error(400, str(exc))
+        body = _require_object(await read_json(request), "body")
+        messages = _validated_messages(body)
         with state.lock:
             zep = state.zep
-            session = zep.sessions.get(request.path_params["session_id"])
-            if session is None:
-                return _not_found()
+            session = session_of(request)
+            if session.record["ended_at"] is not None:
+                raise _Conflict(f"session {session.record['session_id']} has ended")
             now = state.clock.peek()
             readiness = zep.processing.stamp(now, session.reads)
             for message in messages:
@@ -344,28 +575,16 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             return JSONResponse({"context": context})
 
     async def get_memory(request: Request) -> Response:
-        if denied := _unauthorized(state, request):
-            return denied
-        try:
-            lastn = _strict_int(request.query_params.get("lastn"), "lastn") or DEFAULT_LASTN
-            if lastn < 0:
-                raise BadRequest("lastn must be a positive integer")
-            min_rating = _strict_float(request.query_params.get("minRating"), "minRating")
-        except BadRequest as exc:
-            return _error(400, str(exc))
+        lastn = _strict_int(request.query_params.get("lastn"), "lastn") or DEFAULT_LASTN
+        if lastn < 0:
+            raise BadRequest("lastn must be a positive integer")
+        min_rating = _strict_float(request.query_params.get("minRating"), "minRating")
         with state.lock:
-            session = state.zep.sessions.get(request.path_params["session_id"])
-            if session is None:
-                return _not_found()
+            session = session_of(request)
             session.reads += 1
             now = state.clock.peek()
-            facts = [
-                f.payload
-                for f in session.facts
-                if f.readiness.reached(now, session.reads)
-                and _meets_rating(f.payload["rating"], min_rating)
-            ]
-            summary = session.summary
+            facts = _visible_facts(session, now, min_rating)
+            summary = _visible_summary(session, now)
             return JSONResponse(
                 {
                     "context": _visible_context(session, now),
@@ -374,35 +593,372 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
                     "messages": [
                         _message_json(m, now, session.reads) for m in session.messages[-lastn:]
                     ],
-                    "summary": summary.payload
-                    if summary and summary.readiness.reached(now, session.reads)
-                    else None,
+                    "summary": summary,
                     "metadata": {},
                 }
             )
 
     async def delete_memory(request: Request) -> Response:
-        if denied := _unauthorized(state, request):
-            return denied
         with state.lock:
             zep = state.zep
-            session = zep.sessions.pop(request.path_params["session_id"], None)
-            if session is None:
-                return _not_found()
+            session = session_of(request)
+            del zep.sessions[session.record["session_id"]]
             owner = zep.users.get(session.record["user_id"])
             if owner is not None:
                 owner["session_count"] -= 1
             return JSONResponse({"message": "OK"})
 
-    return [
-        Route("/users", add_user, methods=["POST"]),
-        Route("/sessions", add_session, methods=["POST"]),
-        Route("/sessions/{session_id}", get_session, methods=["GET"]),
-        Route("/sessions/{session_id}/messages", get_messages, methods=["GET"]),
-        Route("/sessions/{session_id}/memory", add_memory, methods=["POST"]),
-        Route("/sessions/{session_id}/memory", get_memory, methods=["GET"]),
-        Route("/sessions/{session_id}/memory", delete_memory, methods=["DELETE"]),
+    # ------------------------------------------------------------ facts
+
+    async def session_facts(request: Request) -> Response:
+        min_rating = _strict_float(request.query_params.get("minRating"), "minRating")
+        with state.lock:
+            session = session_of(request)
+            return JSONResponse({"facts": _visible_facts(session, state.clock.peek(), min_rating)})
+
+    async def add_session_facts(request: Request) -> Response:
+        body = _require_object(await read_json(request), "body")
+        facts = body.get("facts")
+        if not isinstance(facts, list) or not facts:
+            raise BadRequest('facts must be a non-empty list of {"fact": "..."}')
+        texts = []
+        for item in facts:
+            if not isinstance(item, dict) or not isinstance(item.get("fact"), str):
+                raise BadRequest('each fact must be an object with a string "fact"')
+            texts.append(item["fact"])
+        with state.lock:
+            session = session_of(request)
+            if session.record["ended_at"] is not None:
+                raise _Conflict(f"session {session.record['session_id']} has ended")
+            for text in texts:
+                session.facts.append(Stamped(_fact_payload(state, text), Readiness()))
+            return JSONResponse({"message": "OK"})
+
+    def fact_lookup(request: Request) -> tuple[ZepSession, Stamped]:
+        wanted = request.path_params["fact_uuid"]
+        for session in state.zep.sessions.values():
+            for fact in session.facts:
+                if fact.payload["uuid"] == wanted:
+                    return session, fact
+        raise _Missing
+
+    async def get_fact(request: Request) -> Response:
+        with state.lock:
+            _, fact = fact_lookup(request)
+            return JSONResponse({"fact": fact.payload})
+
+    async def delete_fact(request: Request) -> Response:
+        with state.lock:
+            session, fact = fact_lookup(request)
+            session.facts.remove(fact)
+            return JSONResponse({"message": "OK"})
+
+    # ------------------------------------------------------------ model-backed stand-ins
+
+    async def search(request: Request) -> Response:
+        body = _require_object(await read_json(request), "body")
+        text = _required_str(body, "text")
+        limit = _strict_int(request.query_params.get("limit"), "limit") or DEFAULT_SEARCH_LIMIT
+        scope = _search_scope(body)
+        min_score = _optional_number(body, "min_score")
+        min_rating = _optional_number(body, "min_fact_rating")
+        with state.lock:
+            session = session_of(request)
+            if answer := canned("search", session.record["session_id"]):
+                return answer
+            hits = _search_one(session, text, scope, state.clock.peek(), min_rating)
+            results = []
+            for score, kind, payload in _ranked(hits, min_score, limit):
+                if kind == "fact":
+                    results.append(
+                        {
+                            "score": score,
+                            "metadata": {"fact_uuid": payload["uuid"], "fact": payload["content"]},
+                        }
+                    )
+                else:
+                    results.append({"score": score, kind: payload, "metadata": {}})
+            return JSONResponse(results)
+
+    async def search_sessions(request: Request) -> Response:
+        body = _require_object(await read_json(request), "body")
+        text = _required_str(body, "text")
+        limit = _strict_int(request.query_params.get("limit"), "limit") or DEFAULT_SEARCH_LIMIT
+        scope = _search_scope(body)
+        min_score = _optional_number(body, "min_score")
+        min_rating = _optional_number(body, "min_fact_rating")
+        ids = body.get("session_ids")
+        user_id = _optional_str(body, "user_id")
+        if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+            raise BadRequest("session_ids must be a list of session ids")
+        with state.lock:
+            if answer := canned("search_sessions", None):
+                return answer
+            now = state.clock.peek()
+            hits: list[tuple[float, str, dict[str, Any], str]] = []
+            for session_id, session in state.zep.sessions.items():
+                if ids is not None and session_id not in ids:
+                    continue
+                if user_id is not None and session.record["user_id"] != user_id:
+                    continue
+                hits.extend(
+                    (score, kind, payload, session_id)
+                    for score, kind, payload in _search_one(session, text, scope, now, min_rating)
+                )
+            ranked = sorted(
+                (h for h in hits if min_score is None or h[0] >= min_score),
+                key=lambda h: -h[0],
+            )[:limit]
+            return JSONResponse(
+                {
+                    "results": [
+                        {"score": score, kind: payload, "session_id": session_id}
+                        for score, kind, payload, session_id in ranked
+                    ]
+                }
+            )
+
+    async def summaries(request: Request) -> Response:
+        with state.lock:
+            session = session_of(request)
+            if answer := canned("get_summaries", session.record["session_id"]):
+                return answer
+            summary = _visible_summary(session, state.clock.peek())
+            found = [summary] if summary is not None else []
+            return JSONResponse(
+                {"summaries": found, "row_count": len(found), "total_count": len(found)}
+            )
+
+    async def synthesize_question(request: Request) -> Response:
+        last_n = (
+            _strict_int(request.query_params.get("lastNMessages"), "lastNMessages")
+            or DEFAULT_QUESTION_WINDOW
+        )
+        with state.lock:
+            session = session_of(request)
+            if answer := canned("synthesize_question", session.record["session_id"]):
+                return answer
+            window = [m.payload for m in session.messages[-last_n:]]
+            users = [m for m in window if m["role_type"] == "user"]
+            chosen = (users or window)[-1:] if window else []
+            return JSONResponse({"question": chosen[0]["content"] if chosen else ""})
+
+    async def classify(request: Request) -> Response:
+        body = _require_object(await read_json(request), "body")
+        with state.lock:
+            session = session_of(request)
+            if answer := canned("classify_session", session.record["session_id"]):
+                return answer
+            return JSONResponse(_classify(state, session, body))
+
+    async def extract(request: Request) -> Response:
+        body = _require_object(await read_json(request), "body")
+        last_n = body.get("last_n")
+        if not isinstance(last_n, int) or isinstance(last_n, bool) or last_n < 1:
+            raise BadRequest("last_n must be a positive integer")
+        fields = _schema_fields(body.get("model_schema"))
+        with state.lock:
+            session = session_of(request)
+            if answer := canned("extract_data", session.record["session_id"]):
+                return answer
+            texts = [m.payload["content"] for m in session.messages[-last_n:]]
+            return JSONResponse(_extract(fields, texts))
+
+    one = "/sessions/{session_id}"
+    table: list[tuple[str, str, Handler]] = [
+        ("POST", "/users", add_user),
+        ("GET", "/users-ordered", list_users),
+        ("GET", "/users/{user_id}", get_user),
+        ("PATCH", "/users/{user_id}", update_user),
+        ("DELETE", "/users/{user_id}", delete_user),
+        ("GET", "/users/{user_id}/sessions", user_sessions),
+        ("GET", "/users/{user_id}/facts", user_facts),
+        ("GET", "/users/{user_id}/node", user_node),
+        ("POST", "/sessions", add_session),
+        ("GET", "/sessions-ordered", list_sessions),
+        ("POST", "/sessions/search", search_sessions),
+        ("POST", "/sessions/end", end_sessions),
+        ("GET", one, get_session),
+        ("PATCH", one, update_session),
+        ("GET", one + "/messages", get_messages),
+        ("GET", one + "/messages/{message_uuid}", get_message),
+        ("PATCH", one + "/messages/{message_uuid}", update_message),
+        ("POST", one + "/memory", add_memory),
+        ("GET", one + "/memory", get_memory),
+        ("DELETE", one + "/memory", delete_memory),
+        ("GET", one + "/facts", session_facts),
+        ("POST", one + "/facts", add_session_facts),
+        ("GET", "/facts/{fact_uuid}", get_fact),
+        ("DELETE", "/facts/{fact_uuid}", delete_fact),
+        ("POST", one + "/search", search),
+        ("GET", one + "/summary", summaries),
+        ("GET", one + "/synthesize_question", synthesize_question),
+        ("POST", one + "/classify", classify),
+        ("POST", one + "/extract", extract),
+        ("POST", one + "/end", end_session),
     ]
+    return [Route(path, guarded(handler), methods=[method]) for method, path, handler in table]
+
+
+class _Missing(Exception):
+    """The session, user, message or fact in the path does not exist (404 ``not found``)."""
+
+
+class _Conflict(Exception):
+    """A write to an ended session (409)."""
+
+
+def _page(items: list[Any], page_number: int, page_size: int | None) -> list[Any]:
+    if page_size is None:
+        return items if page_number == 1 else []
+    start = (page_number - 1) * page_size
+    return items[start : start + page_size]
+
+
+def _end(state: EmulatorState, session: ZepSession) -> None:
+    if session.record["ended_at"] is None:
+        now = isoformat_z(state.clock.now())
+        session.record["ended_at"] = now
+        session.record["updated_at"] = now
+
+
+def _fact_payload(state: EmulatorState, text: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "uuid": state.ids.uuid4(),
+        "content": text,
+        "fact": text,
+        "created_at": isoformat_z(state.clock.now()),
+        "name": None,
+        "rating": None,
+        "valid_at": None,
+        "invalid_at": None,
+        **extra,
+    }
+
+
+def _visible_facts(
+    session: ZepSession, now: datetime, min_rating: float | None
+) -> list[dict[str, Any]]:
+    return [
+        f.payload
+        for f in session.facts
+        if f.readiness.reached(now, session.reads)
+        and _meets_rating(f.payload["rating"], min_rating)
+    ]
+
+
+def _visible_summary(session: ZepSession, now: datetime) -> dict[str, Any] | None:
+    summary = session.summary
+    if summary is None or not summary.readiness.reached(now, session.reads):
+        return None
+    return summary.payload
+
+
+def _tokens(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+def _overlap(query: set[str], text: str) -> float:
+    """The share of the query's distinct words that ``text`` contains (0..1)."""
+    if not query:
+        return 0.0
+    return len(query & _tokens(text)) / len(query)
+
+
+def _search_scope(body: dict[str, Any]) -> str:
+    scope = body.get("search_scope") or "messages"
+    if scope not in SEARCH_SCOPES:
+        raise BadRequest(f"search_scope must be one of {', '.join(SEARCH_SCOPES)}, got {scope!r}")
+    return str(scope)
+
+
+def _optional_number(body: dict[str, Any], key: str) -> float | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadRequest(f"{key} must be a number")
+    return float(value)
+
+
+def _search_one(
+    session: ZepSession, text: str, scope: str, now: datetime, min_rating: float | None
+) -> list[tuple[float, str, dict[str, Any]]]:
+    """``(score, kind, payload)`` for every item in ``scope`` sharing a word with ``text``."""
+    query = _tokens(text)
+    hits: list[tuple[float, str, dict[str, Any]]] = []
+    if scope == "messages":
+        for message in session.messages:
+            hits.append(
+                (
+                    _overlap(query, message.payload["content"]),
+                    "message",
+                    {**message.payload, "processed": message.readiness.reached(now, session.reads)},
+                )
+            )
+    elif scope == "facts":
+        for fact in _visible_facts(session, now, min_rating):
+            hits.append((_overlap(query, fact["content"]), "fact", fact))
+    else:
+        summary = _visible_summary(session, now)
+        if summary is not None:
+            hits.append((_overlap(query, summary["content"]), "summary", summary))
+    return [hit for hit in hits if hit[0] > 0]
+
+
+def _ranked(
+    hits: list[tuple[float, str, dict[str, Any]]], min_score: float | None, limit: int
+) -> list[tuple[float, str, dict[str, Any]]]:
+    # sorted() is stable: equal scores keep the order the items were written in.
+    kept = [h for h in hits if min_score is None or h[0] >= min_score]
+    return sorted(kept, key=lambda h: -h[0])[:limit]
+
+
+def _classify(state: EmulatorState, session: ZepSession, body: dict[str, Any]) -> dict[str, Any]:
+    classes = body.get("classes")
+    name = body.get("name")
+    if not isinstance(classes, list) or not classes or not all(isinstance(c, str) for c in classes):
+        raise BadRequest("classes must be a non-empty list of strings")
+    if not isinstance(name, str) or not name:
+        raise BadRequest("name is required")
+    last_n = body.get("last_n")
+    if last_n is not None and (not isinstance(last_n, int) or last_n < 1):
+        raise BadRequest("last_n must be a positive integer")
+    window = session.messages[-last_n:] if last_n else session.messages
+    words = _tokens(" ".join(m.payload["content"] for m in window))
+    # The class sharing the most words with the conversation; ties go to the first listed.
+    best = max(classes, key=lambda c: len(_tokens(c) & words))
+    if body.get("persist", True) is not False:
+        session.record.setdefault("classifications", {})[name] = best
+        session.record["updated_at"] = isoformat_z(state.clock.now())
+    return {"class": best, "label": name}
+
+
+def _schema_fields(raw: Any) -> list[str]:
+    if not isinstance(raw, str):
+        raise BadRequest("model_schema must be a JSON schema, as a string")
+    try:
+        schema = json.loads(raw)
+    except ValueError as exc:
+        raise BadRequest(f"model_schema is not valid JSON: {exc}") from None
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(properties, dict) or not properties:
+        raise BadRequest('model_schema must be a JSON schema object with "properties"')
+    return [str(name) for name in properties]
+
+
+def _extract(fields: list[str], texts: list[str]) -> dict[str, str]:
+    """``{field: value}`` for every field a message states as ``<field> is|:|= <value>``."""
+    found: dict[str, str] = {}
+    for field_name in fields:
+        words = r"[\s_-]+".join(re.escape(w) for w in re.split(r"[\s_-]+", field_name) if w)
+        pattern = re.compile(rf"\b{words}\s*(?:is|are|was|:|=)\s*([^.,;!?\n]+)", re.I)
+        for text in reversed(texts):  # the newest statement wins
+            match = pattern.search(text)
+            if match:
+                found[field_name] = match.group(1).strip()
+                break
+    return found
 
 
 def _meets_rating(rating: float | None, min_rating: float | None) -> bool:
@@ -421,19 +977,25 @@ def _visible_context(session: ZepSession, now: datetime) -> str | None:
 def _strict_int(raw: str | None, name: str) -> int | None:
     if raw is None or raw == "":
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be an integer, got {raw!r}") from None
+    if not _ASCII_INT.fullmatch(raw):
+        raise BadRequest(f"{name} must be an integer, got {raw!r}")
+    return int(raw)
 
 
 def _strict_float(raw: str | None, name: str) -> float | None:
     if raw is None or raw == "":
         return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be a number, got {raw!r}") from None
+    if not _ASCII_FLOAT.fullmatch(raw):
+        raise BadRequest(f"{name} must be a number, got {raw!r}")
+    return float(raw)
+
+
+def _strict_bool(raw: str | None, name: str) -> bool:
+    if raw is None or raw == "":
+        return False
+    if raw.lower() not in ("true", "false"):
+        raise BadRequest(f"{name} must be true or false, got {raw!r}")
+    return raw.lower() == "true"
 
 
 # ---------------------------------------------------------------- control API
@@ -461,6 +1023,13 @@ class ContextBody(_Strict):
 
 class SummaryBody(_Strict):
     summary: str
+
+
+class AnswerBody(_Strict):
+    method: str
+    session_id: str | None = None
+    user_id: str | None = None
+    response: Any
 
 
 class ProcessingBody(_Strict):
@@ -558,7 +1127,35 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
             state.zep.processing = ProcessingPolicy(body.after_reads, body.after_seconds)
         return JSONResponse(body.model_dump())
 
+    async def seed_answer(request: Request) -> Response:
+        try:
+            body = await parse_body(request, AnswerBody)
+        except BadRequest as exc:
+            return control_error(f"zep answers: {exc}")
+        if body.method not in MODEL_METHODS:
+            return control_error(
+                f"zep answers: method {body.method!r} has no model behind it; "
+                f"seed one of {', '.join(MODEL_METHODS)}"
+            )
+        key = body.user_id if body.method == "get_node" else body.session_id
+        if body.method == "search_sessions":
+            key = None
+        elif key is None:
+            needed = "user_id" if body.method == "get_node" else "session_id"
+            return control_error(f"zep answers: {body.method} needs {needed}")
+        with state.lock:
+            state.zep.answers[(body.method, key)] = body.response
+        return JSONResponse({"method": body.method, "key": key}, status_code=201)
+
+    async def clear_answers(request: Request) -> Response:
+        with state.lock:
+            count = len(state.zep.answers)
+            state.zep.answers.clear()
+        return JSONResponse({"cleared": count})
+
     return [
+        Route("/answers", seed_answer, methods=["POST"]),
+        Route("/answers", clear_answers, methods=["DELETE"]),
         Route("/sessions/{session_id}/facts", add_facts, methods=["POST"]),
         Route("/sessions/{session_id}/context", set_context, methods=["POST"]),
         Route("/sessions/{session_id}/summary", set_summary, methods=["POST"]),
