@@ -1,9 +1,11 @@
-"""``SessionClient`` and ``AsyncSessionClient``: one API over Zep, Meibel and ElizaOS.
+"""``SessionClient`` and ``AsyncSessionClient``: one API over every provider.
 
-Both clients hold a provider adapter (:mod:`pytest_sessionmem.providers`) and an httpx
-client, and run every call through :mod:`pytest_sessionmem.client.exchange`, so retries, error
-mapping and secret redaction are the same for both. Record/replay plugs in through
-``transport=``: any ``httpx.BaseTransport`` (async: ``AsyncBaseTransport``) is used as is.
+Everything the two clients do is written once, in :class:`_ClientBase`: each public
+method asks it for the provider operation (arguments checked first), wraps it with
+retries and error mapping (:func:`~.steps.with_retries`), and hands the resulting
+program to its driver (:mod:`.drivers`). So each method is one line in each client.
+Record/replay plugs in through ``transport=``: any ``httpx.BaseTransport`` (async:
+``AsyncBaseTransport``) is used as is.
 
 ::
 
@@ -22,15 +24,22 @@ from typing import Any, TypeVar
 
 import httpx
 
-from pytest_sessionmem.client.exchange import Exchange, RetryPolicy, run_async, run_sync
-from pytest_sessionmem.errors import ConfigError
+from pytest_sessionmem.client.arguments import (
+    check_memory_args,
+    check_page_size,
+    check_retry_settings,
+)
+from pytest_sessionmem.client.drivers import drive_async, drive_sync
+from pytest_sessionmem.client.error_mapping import ErrorMapper
+from pytest_sessionmem.client.retry import RetryPolicy
+from pytest_sessionmem.client.steps import Program, with_retries
 from pytest_sessionmem.models import Memory, Message, Session, Transcript
 from pytest_sessionmem.providers import make_provider, provider_spec
-from pytest_sessionmem.providers.base import MessageInput, Provider, coerce_messages
+from pytest_sessionmem.providers.base import MessageInput, MessagePage, Provider, coerce_messages
 from pytest_sessionmem.providers.operation import Operation
 from pytest_sessionmem.redaction import Redactor
 
-__all__ = ["AsyncSessionClient", "SessionClient"]
+__all__ = ["DEFAULT_PAGE_SIZE", "AsyncSessionClient", "SessionClient"]
 
 T = TypeVar("T")
 _Self = TypeVar("_Self", bound="_ClientBase")
@@ -44,8 +53,45 @@ def _user_agent() -> str:
     return f"pytest-sessionmem/{__version__}"
 
 
+class _Pager:
+    """Walks a session's pages for ``iter_messages``: which page next, what to yield now.
+
+    Pages that come oldest first are yielded as they arrive. ElizaOS pages come newest
+    first, so they are kept until the last one and then yielded reversed.
+    """
+
+    def __init__(self, adapter: Provider, session_id: str, page_size: int) -> None:
+        check_page_size(page_size)
+        self._adapter = adapter
+        self._session_id = session_id
+        self._page_size = page_size
+        self._cursor: object | None = None
+        self._newest_first: list[Message] = []
+        self.done = False
+
+    def next_page(self) -> Operation[MessagePage]:
+        return self._adapter.messages_page(
+            self._session_id, page_size=self._page_size, cursor=self._cursor
+        )
+
+    def take(self, page: MessagePage) -> Iterable[Message]:
+        self._cursor = page.next_cursor
+        self.done = page.next_cursor is None
+        if not self._adapter.newest_first:
+            return page.messages
+        self._newest_first.extend(page.messages)
+        return reversed(self._newest_first) if self.done else ()
+
+    def all_pages(self) -> Operation[list[Message]]:
+        """Every page as one operation (``get_messages``), composed with ``yield from``."""
+        messages: list[Message] = []
+        while not self.done:
+            messages.extend(self.take((yield from self.next_page())))
+        return messages
+
+
 class _ClientBase:
-    """Configuration shared by the sync and async clients: provider, URL, key, retries."""
+    """Everything the sync and async clients share: configuration and every call."""
 
     def __init__(
         self,
@@ -59,25 +105,26 @@ class _ClientBase:
         max_backoff: float,
         headers: Mapping[str, str] | None,
     ) -> None:
-        _check_retry_settings(timeout, max_retries, backoff, max_backoff)
-        self._adapter: Provider = make_provider(provider, base_url)
+        check_retry_settings(timeout, max_retries, backoff, max_backoff)
         spec = provider_spec(provider)
+        self._adapter: Provider = make_provider(provider, base_url)
         key = api_key if api_key is not None else os.environ.get(spec.api_key_env)
-        all_headers = {"User-Agent": _user_agent(), **dict(headers or {})}
-        all_headers.update(spec.auth_headers(key or None))
+        self._headers = {"User-Agent": _user_agent(), **dict(headers or {})}
+        self._headers.update(spec.auth_headers(key or None))
         self._timeout = timeout
-        self._exchange = Exchange(
+        self._policy = RetryPolicy(max_retries=max_retries, backoff=backoff, max_backoff=max_backoff)
+        self._redactor = Redactor([key])
+        self._errors = ErrorMapper(
             provider=self._adapter.name,
             base_url=self._adapter.base_url,
-            headers=all_headers,
-            policy=RetryPolicy(max_retries=max_retries, backoff=backoff, max_backoff=max_backoff),
-            redactor=Redactor([key]),
+            redactor=self._redactor,
             describe_error=self._adapter.describe_error,
+            max_backoff=max_backoff,
         )
 
     @property
     def provider(self) -> str:
-        """The provider key: ``"zep"``, ``"meibel"`` or ``"eliza"``."""
+        """The provider key, e.g. ``"zep"``, ``"meibel"`` or ``"eliza"``."""
         return self._adapter.name
 
     @property
@@ -87,39 +134,78 @@ class _ClientBase:
 
     def __repr__(self) -> str:
         # Never shows the key: only provider and (redacted) URL.
-        url = self._exchange.redactor.url(self.base_url)
+        url = self._redactor.url(self.base_url)
         return f"{type(self).__name__}(provider={self.provider!r}, base_url={url!r})"
 
-    def _transcript(self, messages: Iterable[Message], session_id: str) -> Transcript:
-        return Transcript(messages=tuple(messages), session_id=session_id, provider=self.provider)
+    # -- every call, as a program for a driver ----------------------------------------------
 
-    def _create_session_op(
+    def _program(self, operation: Operation[T]) -> Program[T]:
+        return with_retries(operation, headers=self._headers, policy=self._policy, errors=self._errors)
+
+    def _pager(self, session_id: str, page_size: int) -> _Pager:
+        return _Pager(self._adapter, session_id, page_size)
+
+    def _get_session(self, session_id: str) -> Program[Session]:
+        return self._program(self._adapter.get_session(session_id))
+
+    def _get_messages(self, session_id: str, page_size: int) -> Program[list[Message]]:
+        return self._program(self._pager(session_id, page_size).all_pages())
+
+    def _get_memory(
+        self, session_id: str, last_n: int | None, min_rating: float | None
+    ) -> Program[Memory]:
+        check_memory_args(last_n, min_rating)
+        operation = self._adapter.get_memory(session_id, last_n=last_n, min_rating=min_rating)
+        return self._program(operation)
+
+    def _create_session(
         self,
         session_id: str | None,
         user_id: str | None,
         agent_id: str | None,
         metadata: Mapping[str, Any] | None,
         fields: Mapping[str, Any],
-    ) -> Operation[Session]:
-        return self._adapter.create_session(
+    ) -> Program[Session]:
+        operation = self._adapter.create_session(
             session_id=session_id,
             user_id=user_id,
             agent_id=agent_id,
             metadata=metadata,
             fields=fields,
         )
+        return self._program(operation)
+
+    def _add_user(self, user_id: str, fields: Mapping[str, Any]) -> Program[dict[str, Any]]:
+        return self._program(self._adapter.add_user(user_id, fields))
+
+    def _add_messages(
+        self, session_id: str, messages: Iterable[MessageInput]
+    ) -> Program[list[dict[str, Any]]]:
+        checked = coerce_messages(messages)  # all checked before anything is sent
+        return self._program(self._adapter.add_messages(session_id, checked))
+
+    def _send_message(
+        self, session_id: str, content: str, fields: Mapping[str, Any]
+    ) -> Program[Message]:
+        return self._program(self._adapter.send_message(session_id, content, fields))
+
+    def _delete_session(self, session_id: str) -> Program[None]:
+        return self._program(self._adapter.delete_session(session_id))
+
+    def _transcript(self, messages: Iterable[Message], session_id: str) -> Transcript:
+        return Transcript(messages=tuple(messages), session_id=session_id, provider=self.provider)
 
 
 class SessionClient(_ClientBase):
     """Reads (and seeds) conversation sessions of one provider over HTTP.
 
-    ``provider`` is ``"zep"``, ``"meibel"`` or ``"eliza"``. The API key comes from
-    ``api_key`` or the provider's environment variable (``ZEP_API_KEY``,
-    ``MEIBEL_API_KEY``, ``ELIZA_SERVER_AUTH_TOKEN``; ElizaOS sends no key when unset).
-    ``transport`` is handed to ``httpx.Client`` (a cassette transport, a MockTransport).
-    Retries: up to ``max_retries`` after the first attempt, waiting ``backoff * 2**n``
-    capped at ``max_backoff`` seconds, or the server's ``Retry-After``; ``sleep`` does
-    the waiting (inject a no-op to replay instantly).
+    ``provider`` is a key of the provider registry (``"zep"``, ``"meibel"``,
+    ``"eliza"``, ...). The API key comes from ``api_key`` or the provider's environment
+    variable (``ZEP_API_KEY``, ``MEIBEL_API_KEY``, ``ELIZA_SERVER_AUTH_TOKEN``; ElizaOS
+    sends no key when unset). ``transport`` is handed to ``httpx.Client`` (a cassette
+    transport, a MockTransport). Retries: up to ``max_retries`` after the first attempt,
+    waiting ``backoff * 2**n`` capped at ``max_backoff`` seconds, or the server's
+    ``Retry-After``; ``sleep`` does the waiting (inject a no-op to replay instantly).
     """
 
     def __init__(
@@ -149,10 +235,8 @@ class SessionClient(_ClientBase):
         self._sleep = sleep or time.sleep
         self._http = httpx.Client(transport=transport, timeout=timeout)
 
-    def _run(self, operation: Operation[T]) -> T:
-        return run_sync(operation, exchange=self._exchange, client=self._http, sleep=self._sleep)
-
-    # -- lifecycle ------------------------------------------------------------------------
+    def _run(self, program: Program[T]) -> T:
+        return drive_sync(program, self._http, self._sleep)
 
     def close(self) -> None:
         """Close the underlying HTTP client (and its transport)."""
@@ -169,48 +253,31 @@ class SessionClient(_ClientBase):
     ) -> None:
         self.close()
 
-    # -- reads ----------------------------------------------------------------------------
-
     def get_session(self, session_id: str) -> Session:
         """The session as the provider describes it."""
-        return self._run(self._adapter.get_session(session_id))
+        return self._run(self._get_session(session_id))
 
     def get_messages(self, session_id: str, *, page_size: int = DEFAULT_PAGE_SIZE) -> Transcript:
         """Every message of the session, all pages, oldest first."""
-        return self._transcript(self.iter_messages(session_id, page_size=page_size), session_id)
+        return self._transcript(self._run(self._get_messages(session_id, page_size)), session_id)
 
     def iter_messages(
         self, session_id: str, *, page_size: int = DEFAULT_PAGE_SIZE
     ) -> Iterator[Message]:
-        """Yield the session's messages oldest first.
+        """Yield the session's messages oldest first, page by page.
 
-        Zep and Meibel are streamed page by page. ElizaOS pages newest first, so every
-        page is read before the first message is yielded.
+        ElizaOS pages newest first, so there every page is read before the first message
+        is yielded.
         """
-        _check_page_size(page_size)
-        cursor: object | None = None
-        buffered: list[Message] = []
-        while True:
-            page = self._run(
-                self._adapter.messages_page(session_id, page_size=page_size, cursor=cursor)
-            )
-            if self._adapter.newest_first:
-                buffered.extend(page.messages)
-            else:
-                yield from page.messages
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
-        yield from reversed(buffered)
+        pager = self._pager(session_id, page_size)
+        while not pager.done:
+            yield from pager.take(self._run(self._program(pager.next_page())))
 
     def get_memory(
         self, session_id: str, *, last_n: int | None = None, min_rating: float | None = None
     ) -> Memory:
         """Context, facts, summary and last messages (Zep; others raise UnsupportedOperation)."""
-        _check_memory_args(last_n, min_rating)
-        return self._run(self._adapter.get_memory(session_id, last_n=last_n, min_rating=min_rating))
-
-    # -- writes ---------------------------------------------------------------------------
+        return self._run(self._get_memory(session_id, last_n, min_rating))
 
     def create_session(
         self,
@@ -228,11 +295,11 @@ class SessionClient(_ClientBase):
         ``initial_context=``, ...). ElizaOS: ``agent_id``, ``user_id`` (UUIDs),
         ``metadata``, ``timeout_config``.
         """
-        return self._run(self._create_session_op(session_id, user_id, agent_id, metadata, fields))
+        return self._run(self._create_session(session_id, user_id, agent_id, metadata, fields))
 
     def add_user(self, user_id: str, **fields: Any) -> dict[str, Any]:
         """Create a Zep user (``email=``, ``first_name=``, ...); returns the provider's answer."""
-        return self._run(self._adapter.add_user(user_id, fields))
+        return self._run(self._add_user(user_id, fields))
 
     def add_messages(
         self, session_id: str, messages: Iterable[MessageInput]
@@ -244,16 +311,15 @@ class SessionClient(_ClientBase):
         batches of 30; ElizaOS posts each (user) message; Meibel sends each (user)
         message as a chat turn, so the agent answers it.
         """
-        checked = coerce_messages(messages)
-        return self._run(self._adapter.add_messages(session_id, checked))
+        return self._run(self._add_messages(session_id, messages))
 
     def send_message(self, session_id: str, content: str, **fields: Any) -> Message:
         """Send one user turn (ElizaOS: the stored message; Meibel: the agent's reply)."""
-        return self._run(self._adapter.send_message(session_id, content, fields))
+        return self._run(self._send_message(session_id, content, fields))
 
     def delete_session(self, session_id: str) -> None:
         """Delete the session (Zep, ElizaOS; Meibel has no such endpoint)."""
-        self._run(self._adapter.delete_session(session_id))
+        self._run(self._delete_session(session_id))
 
 
 class AsyncSessionClient(_ClientBase):
@@ -294,12 +360,8 @@ class AsyncSessionClient(_ClientBase):
         self._sleep = sleep
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
 
-    async def _run(self, operation: Operation[T]) -> T:
-        return await run_async(
-            operation, exchange=self._exchange, client=self._http, sleep=self._sleep
-        )
-
-    # -- lifecycle ------------------------------------------------------------------------
+    async def _run(self, program: Program[T]) -> T:
+        return await drive_async(program, self._http, self._sleep)
 
     async def aclose(self) -> None:
         """Close the underlying HTTP client (and its transport)."""
@@ -316,51 +378,31 @@ class AsyncSessionClient(_ClientBase):
     ) -> None:
         await self.aclose()
 
-    # -- reads ----------------------------------------------------------------------------
-
     async def get_session(self, session_id: str) -> Session:
-        """The session as the provider describes it."""
-        return await self._run(self._adapter.get_session(session_id))
+        """See :meth:`SessionClient.get_session`."""
+        return await self._run(self._get_session(session_id))
 
     async def get_messages(
         self, session_id: str, *, page_size: int = DEFAULT_PAGE_SIZE
     ) -> Transcript:
-        """Every message of the session, all pages, oldest first."""
-        messages = [m async for m in self.iter_messages(session_id, page_size=page_size)]
+        """See :meth:`SessionClient.get_messages`."""
+        messages = await self._run(self._get_messages(session_id, page_size))
         return self._transcript(messages, session_id)
 
     async def iter_messages(
         self, session_id: str, *, page_size: int = DEFAULT_PAGE_SIZE
     ) -> AsyncIterator[Message]:
-        """Yield the session's messages oldest first (ElizaOS: after reading every page)."""
-        _check_page_size(page_size)
-        cursor: object | None = None
-        buffered: list[Message] = []
-        while True:
-            page = await self._run(
-                self._adapter.messages_page(session_id, page_size=page_size, cursor=cursor)
-            )
-            if self._adapter.newest_first:
-                buffered.extend(page.messages)
-            else:
-                for message in page.messages:
-                    yield message
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
-        for message in reversed(buffered):
-            yield message
+        """See :meth:`SessionClient.iter_messages`."""
+        pager = self._pager(session_id, page_size)
+        while not pager.done:
+            for message in pager.take(await self._run(self._program(pager.next_page()))):
+                yield message
 
     async def get_memory(
         self, session_id: str, *, last_n: int | None = None, min_rating: float | None = None
     ) -> Memory:
-        """Context, facts, summary and last messages (Zep; others raise UnsupportedOperation)."""
-        _check_memory_args(last_n, min_rating)
-        return await self._run(
-            self._adapter.get_memory(session_id, last_n=last_n, min_rating=min_rating)
-        )
-
-    # -- writes ---------------------------------------------------------------------------
+        """See :meth:`SessionClient.get_memory`."""
+        return await self._run(self._get_memory(session_id, last_n, min_rating))
 
     async def create_session(
         self,
@@ -371,64 +413,25 @@ class AsyncSessionClient(_ClientBase):
         metadata: Mapping[str, Any] | None = None,
         **fields: Any,
     ) -> Session:
-        """Create a session; arguments as in :meth:`SessionClient.create_session`."""
+        """See :meth:`SessionClient.create_session`."""
         return await self._run(
-            self._create_session_op(session_id, user_id, agent_id, metadata, fields)
+            self._create_session(session_id, user_id, agent_id, metadata, fields)
         )
 
     async def add_user(self, user_id: str, **fields: Any) -> dict[str, Any]:
-        """Create a Zep user; returns the provider's answer."""
-        return await self._run(self._adapter.add_user(user_id, fields))
+        """See :meth:`SessionClient.add_user`."""
+        return await self._run(self._add_user(user_id, fields))
 
     async def add_messages(
         self, session_id: str, messages: Iterable[MessageInput]
     ) -> list[dict[str, Any]]:
-        """Write messages; see :meth:`SessionClient.add_messages`."""
-        checked = coerce_messages(messages)
-        return await self._run(self._adapter.add_messages(session_id, checked))
+        """See :meth:`SessionClient.add_messages`."""
+        return await self._run(self._add_messages(session_id, messages))
 
     async def send_message(self, session_id: str, content: str, **fields: Any) -> Message:
-        """Send one user turn (ElizaOS: the stored message; Meibel: the agent's reply)."""
-        return await self._run(self._adapter.send_message(session_id, content, fields))
+        """See :meth:`SessionClient.send_message`."""
+        return await self._run(self._send_message(session_id, content, fields))
 
     async def delete_session(self, session_id: str) -> None:
-        """Delete the session (Zep, ElizaOS; Meibel has no such endpoint)."""
-        await self._run(self._adapter.delete_session(session_id))
-
-
-# -- argument checks ------------------------------------------------------------------------
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _check_retry_settings(
-    timeout: float | None, max_retries: int, backoff: float, max_backoff: float
-) -> None:
-    if timeout is not None and (not _is_number(timeout) or timeout <= 0):
-        raise ConfigError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
-    if not _is_int(max_retries) or max_retries < 0:
-        raise ConfigError(f"max_retries must be an integer >= 0, got {max_retries!r}")
-    if not _is_number(backoff) or backoff < 0:
-        raise ConfigError(f"backoff must be a number of seconds >= 0, got {backoff!r}")
-    if not _is_number(max_backoff) or max_backoff < backoff:
-        raise ConfigError(
-            f"max_backoff must be a number >= backoff ({backoff}), got {max_backoff!r}"
-        )
-
-
-def _check_page_size(page_size: int) -> None:
-    if not _is_int(page_size) or page_size < 1:
-        raise ConfigError(f"page_size must be an integer >= 1, got {page_size!r}")
-
-
-def _check_memory_args(last_n: int | None, min_rating: float | None) -> None:
-    if last_n is not None and (not _is_int(last_n) or last_n < 1):
-        raise ConfigError(f"last_n must be an integer >= 1 or None, got {last_n!r}")
-    if min_rating is not None and (not _is_number(min_rating) or not 0 <= min_rating <= 1):
-        raise ConfigError(f"min_rating must be a number from 0 to 1 or None, got {min_rating!r}")
+        """See :meth:`SessionClient.delete_session`."""
+        await self._run(self._delete_session(session_id))

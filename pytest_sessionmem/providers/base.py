@@ -2,7 +2,7 @@
 
 An adapter is *sans-IO*: each operation is a generator that yields ``httpx.Request``
 objects and is sent the matching ``httpx.Response`` (always 2xx: the driver in
-:mod:`pytest_sessionmem.client.exchange` retries and raises for the rest). It returns a neutral
+:mod:`pytest_sessionmem.client` retries and raises for the rest). It returns a neutral
 model from :mod:`pytest_sessionmem.models`. Because no operation touches a socket, the
 sync and the async client share every line of provider logic.
 
@@ -70,7 +70,6 @@ class Provider(Protocol):
     base_url: str
 
     def __init__(self, base_url: str) -> None: ...
-
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo: ...
 

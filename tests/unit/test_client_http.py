@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pytest_sessionmem.client.exchange import RetryPolicy, parse_retry_after
+from pytest_sessionmem.client.retry import RetryPolicy, parse_retry_after
 from pytest_sessionmem.providers.base import field_path
 from pytest_sessionmem.redaction import Redactor
 
