@@ -19,8 +19,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
-from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -35,14 +34,22 @@ from pytest_sessionmem.client.retry import RetryPolicy
 from pytest_sessionmem.client.steps import Program, with_retries
 from pytest_sessionmem.models import Memory, Message, Session, Transcript
 from pytest_sessionmem.providers import make_provider, provider_spec
-from pytest_sessionmem.providers.base import MessageInput, MessagePage, Provider, coerce_messages
+from pytest_sessionmem.providers.base import (
+    MessageInput,
+    MessagePage,
+    NewSession,
+    Provider,
+    coerce_messages,
+)
 from pytest_sessionmem.providers.operation import Operation
 from pytest_sessionmem.redaction import Redactor
 
 __all__ = ["DEFAULT_PAGE_SIZE", "AsyncSessionClient", "SessionClient"]
 
 T = TypeVar("T")
-_Self = TypeVar("_Self", bound="_ClientBase")
+_Self = TypeVar("_Self", bound="_ClientBase[Any, Any]")
+TransportT = TypeVar("TransportT")
+SleepT = TypeVar("SleepT")
 
 DEFAULT_PAGE_SIZE = 100
 
@@ -90,20 +97,22 @@ class _Pager:
         return messages
 
 
-class _ClientBase:
+class _ClientBase(Generic[TransportT, SleepT]):
     """Everything the sync and async clients share: configuration and every call."""
 
     def __init__(
         self,
         provider: str,
         *,
-        base_url: str | None,
-        api_key: str | None,
-        timeout: float | None,
-        max_retries: int,
-        backoff: float,
-        max_backoff: float,
-        headers: Mapping[str, str] | None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        transport: TransportT | None = None,
+        timeout: float | None = 30.0,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+        sleep: SleepT | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         check_retry_settings(timeout, max_retries, backoff, max_backoff)
         spec = provider_spec(provider)
@@ -121,6 +130,11 @@ class _ClientBase:
             describe_error=self._adapter.describe_error,
             max_backoff=max_backoff,
         )
+        self._open(transport, timeout, sleep)
+
+    def _open(self, transport: TransportT | None, timeout: float | None, sleep: SleepT | None) -> None:
+        """Build the httpx client and pick the sleep function (sync or async)."""
+        raise NotImplementedError
 
     @property
     def provider(self) -> str:
@@ -166,14 +180,8 @@ class _ClientBase:
         metadata: Mapping[str, Any] | None,
         fields: Mapping[str, Any],
     ) -> Program[Session]:
-        operation = self._adapter.create_session(
-            session_id=session_id,
-            user_id=user_id,
-            agent_id=agent_id,
-            metadata=metadata,
-            fields=fields,
-        )
-        return self._program(operation)
+        new = NewSession(session_id, user_id, agent_id, metadata, fields)
+        return self._program(self._adapter.create_session(new))
 
     def _add_user(self, user_id: str, fields: Mapping[str, Any]) -> Program[dict[str, Any]]:
         return self._program(self._adapter.add_user(user_id, fields))
@@ -196,7 +204,7 @@ class _ClientBase:
         return Transcript(messages=tuple(messages), session_id=session_id, provider=self.provider)
 
 
-class SessionClient(_ClientBase):
+class SessionClient(_ClientBase[httpx.BaseTransport, Callable[[float], None]]):
     """Reads (and seeds) conversation sessions of one provider over HTTP.
 
     ``provider`` is a key of the provider registry (``"zep"``, ``"meibel"``,
@@ -208,30 +216,12 @@ class SessionClient(_ClientBase):
     ``Retry-After``; ``sleep`` does the waiting (inject a no-op to replay instantly).
     """
 
-    def __init__(
+    def _open(
         self,
-        provider: str,
-        *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        transport: httpx.BaseTransport | None = None,
-        timeout: float | None = 30.0,
-        max_retries: int = 3,
-        backoff: float = 0.5,
-        max_backoff: float = 8.0,
-        sleep: Callable[[float], None] | None = None,
-        headers: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None,
+        timeout: float | None,
+        sleep: Callable[[float], None] | None,
     ) -> None:
-        super().__init__(
-            provider,
-            base_url=base_url,
-            api_key=api_key,
-            timeout=timeout,
-            max_retries=max_retries,
-            backoff=backoff,
-            max_backoff=max_backoff,
-            headers=headers,
-        )
         self._sleep = sleep or time.sleep
         self._http = httpx.Client(transport=transport, timeout=timeout)
 
@@ -245,12 +235,7 @@ class SessionClient(_ClientBase):
     def __enter__(self: _Self) -> _Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def get_session(self, session_id: str) -> Session:
@@ -322,37 +307,21 @@ class SessionClient(_ClientBase):
         self._run(self._delete_session(session_id))
 
 
-class AsyncSessionClient(_ClientBase):
+class AsyncSessionClient(
+    _ClientBase[httpx.AsyncBaseTransport, Callable[[float], Awaitable[None]]]
+):
     """The async twin of :class:`SessionClient`: the same arguments and methods, awaited.
 
     ``transport`` is an ``httpx.AsyncBaseTransport``; ``sleep`` an async callable
     (default ``anyio.sleep``, so it runs under asyncio and trio).
     """
 
-    def __init__(
+    def _open(
         self,
-        provider: str,
-        *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float | None = 30.0,
-        max_retries: int = 3,
-        backoff: float = 0.5,
-        max_backoff: float = 8.0,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
-        headers: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None,
+        timeout: float | None,
+        sleep: Callable[[float], Awaitable[None]] | None,
     ) -> None:
-        super().__init__(
-            provider,
-            base_url=base_url,
-            api_key=api_key,
-            timeout=timeout,
-            max_retries=max_retries,
-            backoff=backoff,
-            max_backoff=max_backoff,
-            headers=headers,
-        )
         if sleep is None:
             import anyio  # httpx depends on anyio, so this adds nothing
 
@@ -370,12 +339,7 @@ class AsyncSessionClient(_ClientBase):
     async def __aenter__(self: _Self) -> _Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     async def get_session(self, session_id: str) -> Session:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
@@ -32,6 +32,7 @@ __all__ = [
     "ErrorInfo",
     "MessageInput",
     "MessagePage",
+    "NewSession",
     "Operation",
     "Provider",
     "WireModel",
@@ -61,6 +62,18 @@ class MessagePage:
     next_cursor: object | None = None
 
 
+@dataclass(frozen=True)
+class NewSession:
+    """What ``create_session`` was asked for; each adapter takes the parts its API has."""
+
+    session_id: str | None = None
+    user_id: str | None = None
+    agent_id: str | None = None
+    metadata: Mapping[str, Any] | None = None
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    """Other body fields, passed through (Meibel ``prompt=``, ElizaOS ``timeout_config=``)."""
+
+
 class Provider(Protocol):
     """One session API. Instances are bound to a base URL; see the module docstring."""
 
@@ -83,15 +96,7 @@ class Provider(Protocol):
         self, session_id: str, *, last_n: int | None, min_rating: float | None
     ) -> Operation[Memory]: ...
 
-    def create_session(
-        self,
-        *,
-        session_id: str | None,
-        user_id: str | None,
-        agent_id: str | None,
-        metadata: Mapping[str, Any] | None,
-        fields: Mapping[str, Any],
-    ) -> Operation[Session]: ...
+    def create_session(self, new: NewSession) -> Operation[Session]: ...
 
     def add_user(self, user_id: str, fields: Mapping[str, Any]) -> Operation[dict[str, Any]]: ...
 

@@ -35,6 +35,7 @@ from pytest_sessionmem.errors import ConfigError, UnsupportedOperation
 from pytest_sessionmem.models import Memory, Message, Role, Session
 from pytest_sessionmem.providers.base import (
     MessagePage,
+    NewSession,
     WireModel,
     aware,
     decode_json,
@@ -182,31 +183,23 @@ class ElizaProvider:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def create_session(
-        self,
-        *,
-        session_id: str | None,
-        user_id: str | None,
-        agent_id: str | None,
-        metadata: Mapping[str, Any] | None,
-        fields: Mapping[str, Any],
-    ) -> Operation[Session]:
-        if session_id is not None:
+    def create_session(self, new: NewSession) -> Operation[Session]:
+        if new.session_id is not None:
             raise ConfigError("eliza creates the session id itself; pass agent_id= and user_id=")
-        unknown = sorted(set(fields) - _SESSION_FIELDS)
+        unknown = sorted(set(new.fields) - _SESSION_FIELDS)
         if unknown:
             raise ConfigError(
                 f"eliza create_session got unknown fields {unknown}; it accepts agent_id, "
                 "user_id, metadata and timeout_config"
             )
         body: dict[str, Any] = {
-            "agentId": require_id(agent_id, "agent_id"),
-            "userId": require_id(user_id, "user_id"),
+            "agentId": require_id(new.agent_id, "agent_id"),
+            "userId": require_id(new.user_id, "user_id"),
         }
-        if metadata is not None:
-            body["metadata"] = dict(metadata)
-        if fields.get("timeout_config") is not None:
-            body["timeoutConfig"] = dict(fields["timeout_config"])
+        if new.metadata is not None:
+            body["metadata"] = dict(new.metadata)
+        if new.fields.get("timeout_config") is not None:
+            body["timeoutConfig"] = dict(new.fields["timeout_config"])
         response = yield httpx.Request("POST", self._url(), json=body)
         data = decode_json(response, NAME)
         return _session(parse_wire(ElizaSessionInfo, data, response, NAME), data)

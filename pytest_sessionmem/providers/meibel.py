@@ -24,6 +24,7 @@ from pytest_sessionmem.errors import ConfigError, UnsupportedOperation
 from pytest_sessionmem.models import Memory, Message, Role, Session
 from pytest_sessionmem.providers.base import (
     MessagePage,
+    NewSession,
     WireModel,
     aware,
     decode_json,
@@ -134,23 +135,15 @@ class MeibelProvider:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def create_session(
-        self,
-        *,
-        session_id: str | None,
-        user_id: str | None,
-        agent_id: str | None,
-        metadata: Mapping[str, Any] | None,
-        fields: Mapping[str, Any],
-    ) -> Operation[Session]:
-        if session_id is not None or user_id is not None or metadata is not None:
+    def create_session(self, new: NewSession) -> Operation[Session]:
+        if new.session_id is not None or new.user_id is not None or new.metadata is not None:
             raise ConfigError(
                 "meibel creates the session id itself and has no user_id or metadata; pass "
                 "agent_id= plus optional body fields (prompt=, initial_context=, ...)"
             )
-        agent = require_id(agent_id, "agent_id")
+        agent = require_id(new.agent_id, "agent_id")
         response = yield httpx.Request(
-            "POST", join_url(self.base_url, "agents", agent, "sessions"), json=dict(fields)
+            "POST", join_url(self.base_url, "agents", agent, "sessions"), json=dict(new.fields)
         )
         data = decode_json(response, NAME)
         created = parse_wire(MeibelCreated, data, response, NAME)

@@ -25,6 +25,7 @@ from pytest_sessionmem.errors import ConfigError, UnsupportedOperation
 from pytest_sessionmem.models import Fact, Memory, Message, Role, Session, Transcript
 from pytest_sessionmem.providers.base import (
     MessagePage,
+    NewSession,
     WireModel,
     aware,
     decode_json,
@@ -178,24 +179,16 @@ class ZepProvider:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def create_session(
-        self,
-        *,
-        session_id: str | None,
-        user_id: str | None,
-        agent_id: str | None,
-        metadata: Mapping[str, Any] | None,
-        fields: Mapping[str, Any],
-    ) -> Operation[Session]:
-        if agent_id is not None:
+    def create_session(self, new: NewSession) -> Operation[Session]:
+        if new.agent_id is not None:
             raise ConfigError("zep sessions have no agent_id; pass session_id= and user_id=")
         body: dict[str, Any] = {
-            "session_id": require_id(session_id, "session_id"),
-            "user_id": require_id(user_id, "user_id"),
-            **fields,
+            "session_id": require_id(new.session_id, "session_id"),
+            "user_id": require_id(new.user_id, "user_id"),
+            **new.fields,
         }
-        if metadata is not None:
-            body["metadata"] = dict(metadata)
+        if new.metadata is not None:
+            body["metadata"] = dict(new.metadata)
         response = yield httpx.Request("POST", join_url(self.base_url, "sessions"), json=body)
         data = decode_json(response, NAME)
         wire = parse_wire(ZepSession, data, response, NAME)
