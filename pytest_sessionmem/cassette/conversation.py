@@ -29,7 +29,7 @@ from pytest_sessionmem.cassette.schema import Cassette, Interaction
 from pytest_sessionmem.errors import SessionmemError
 from pytest_sessionmem.models import Fact, Memory, Message, Session
 from pytest_sessionmem.providers import make_provider
-from pytest_sessionmem.providers.base import MessagePage, Provider
+from pytest_sessionmem.providers.base import MessagePage, NewSession, Provider
 from pytest_sessionmem.providers.registry import PROVIDERS
 
 __all__ = [
@@ -340,22 +340,18 @@ def _create(
     body = body if isinstance(body, dict) else {}
     if adapter.name == "zep":
         return adapter.create_session(
-            session_id=str(body.get("session_id") or "session"),
-            user_id=str(body.get("user_id") or "user"),
-            agent_id=None,
-            metadata=None,
-            fields={},
+            NewSession(
+                session_id=str(body.get("session_id") or "session"),
+                user_id=str(body.get("user_id") or "user"),
+            )
         )
     if adapter.name == "meibel":
-        return adapter.create_session(
-            session_id=None, user_id=None, agent_id=ids.get("agent"), metadata=None, fields={}
-        )
+        return adapter.create_session(NewSession(agent_id=ids.get("agent")))
     return adapter.create_session(
-        session_id=None,
-        user_id=str(body.get("userId") or "user"),
-        agent_id=str(body.get("agentId") or "agent"),
-        metadata=None,
-        fields={},
+        NewSession(
+            user_id=str(body.get("userId") or "user"),
+            agent_id=str(body.get("agentId") or "agent"),
+        )
     )
 
 
