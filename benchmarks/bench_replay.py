@@ -1,7 +1,8 @@
 """Replay speed against vcrpy + pytest-recording, and the plugin's import overhead.
 
-Run by hand (it is not part of the test suite)::
+Run by hand (it is not part of the test suite), with the ``bench`` extra installed::
 
+    pip install -e ".[dev,bench]"
     python benchmarks/bench_replay.py [--runs 7]
 
 1. Replay: a 10,000-message ElizaOS session fetched in pages of 100 inside one pytest test.

@@ -1,0 +1,52 @@
+# The README's two commands (`make examples`, `make test`) and what CI runs.
+#
+# Each target sets up what it needs on first use: a virtual environment in .venv, the
+# package with its dev extra, and (for the test suite) the real ElizaOS server under
+# tests/integration/eliza_server. Set-up runs again only when pyproject.toml or the
+# package-lock.json changes, so a second run goes straight to the tests.
+#
+#   make examples    the examples suite, from its committed cassettes
+#   make test        the whole test suite (PYTEST_ARGS="-k cassette" to narrow it)
+#   make lint        ruff
+#   make typecheck   mypy (strict)
+#   make setup       only the set-up
+
+PYTHON ?= python3
+VENV ?= .venv
+PYTEST_ARGS ?=
+
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.sessionmem-installed
+ELIZA := tests/integration/eliza_server
+ELIZA_INSTALLED := $(ELIZA)/node_modules/.package-lock.json
+
+.PHONY: examples test lint typecheck setup clean
+
+examples: $(INSTALLED)
+	$(BIN)/python -m pytest examples $(PYTEST_ARGS)
+
+test: $(INSTALLED) $(ELIZA_INSTALLED)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+
+typecheck: $(INSTALLED)
+	$(BIN)/mypy
+
+setup: $(INSTALLED) $(ELIZA_INSTALLED)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+$(ELIZA_INSTALLED): $(ELIZA)/package-lock.json
+	npm ci --prefix $(ELIZA) --no-fund --no-audit --loglevel=error
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(ELIZA)/node_modules
