@@ -11,6 +11,7 @@
     │   └── ProviderUnavailable    no answer at all: connection refused or dropped, timeout
     ├── UnsupportedOperation       the provider has no such endpoint (memory outside Zep)
     ├── ConfigError                a bad option, marker argument or client argument
+    ├── NetworkBlocked             a socket to a non-loopback host while a test replays
     └── CassetteError              record/replay problems
         ├── CassetteNotFound       replaying without a cassette file
         ├── CassetteCorrupt        the file is not a cassette this version can read
@@ -31,6 +32,7 @@ __all__ = [
     "CassetteError",
     "CassetteNotFound",
     "ConfigError",
+    "NetworkBlocked",
     "ProviderError",
     "ProviderUnavailable",
     "RateLimited",
@@ -106,6 +108,18 @@ class UnsupportedOperation(SessionmemError):
 
 class ConfigError(SessionmemError, ValueError):
     """A bad option value, marker argument or client argument."""
+
+
+class NetworkBlocked(SessionmemError):
+    """A connection to a host other than loopback (or an allowed host) while a test replays.
+
+    Raised before any DNS look-up or connect. ``host`` and ``port`` name where it was going.
+    """
+
+    def __init__(self, message: str, *, host: str, port: int | None = None) -> None:
+        self.host = host
+        self.port = port
+        super().__init__(message)
 
 
 class CassetteError(SessionmemError):

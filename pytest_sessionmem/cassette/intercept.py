@@ -12,8 +12,9 @@ The normal path hands a cassette transport to the client. An SDK that takes no
   method never calls itself.
 
 The originals come back on exit, also when the block raises. One interception at a time:
-nesting (or using it from two threads) raises :class:`ConfigError`. This is the only module
-in the package that patches anything.
+nesting (or using it from two threads) raises :class:`ConfigError`. Besides
+:mod:`~pytest_sessionmem.cassette.network_guard`, this is the only module in the package that
+patches anything.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ the fixtures that need it, so loading the plugin costs a pytest run almost nothi
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import warnings
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ import pytest
 
 from pytest_sessionmem.errors import CassetteError, ConfigError, UnusedInteractionsWarning
 from pytest_sessionmem.plugin.run_state import RunState
-from pytest_sessionmem.plugin.settings import PROVIDERS, RECORD_MODES, UNUSED_POLICIES
+from pytest_sessionmem.plugin.settings import PROVIDERS, RECORD_MODES, UNUSED_POLICIES, Settings
 
 if TYPE_CHECKING:
     from pytest_sessionmem.client import AsyncSessionClient, SessionClient
@@ -27,128 +28,134 @@ if TYPE_CHECKING:
 RUN_STATE = pytest.StashKey[RunState]()
 CALL_FAILED = pytest.StashKey[bool]()
 
-# (setting, command-line flag, kind, help). Every one is also an ini key "sessionmem_<setting>".
-_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
+# The one table of options: (setting, kind, help, older flag spellings still accepted).
+# Each setting is the flag --sessionmem-<setting with dashes> and the ini key
+# sessionmem_<setting>, one to one.
+_OPTIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     (
         "record_mode",
-        "--sessionmem-record-mode",
         "choice",
         f"none (default: replay only, no network), once, new_episodes or all. One of {RECORD_MODES}.",
+        (),
     ),
-    ("provider", "--sessionmem-provider", "choice", f"default provider: one of {PROVIDERS}."),
-    ("base_url", "--sessionmem-base-url", "str", "provider base URL to record against."),
+    ("provider", "choice", f"default provider: one of {PROVIDERS}.", ()),
+    ("base_url", "str", "provider base URL to record against.", ()),
     (
         "cassette_dir",
-        "--sessionmem-cassette-dir",
         "str",
         "cassette folder beside each test file (default: cassettes).",
+        (),
     ),
     (
         "transcript_dir",
-        "--sessionmem-transcript-dir",
         "str",
         "expected-transcript folder beside each test file (default: transcripts).",
+        (),
     ),
-    ("update", "--sessionmem-update", "bool", "write or update expected-transcript files."),
-    (
-        "emulator",
-        "--sessionmem-emulator",
-        "bool",
-        "record against the embedded emulator started for this run.",
-    ),
+    ("update", "bool", "write or update expected-transcript files.", ()),
+    ("emulator", "bool", "record against the embedded emulator started for this run.", ()),
     (
         "unused",
-        "--sessionmem-unused",
         "choice",
         f"what unused recorded interactions do: one of {UNUSED_POLICIES} (default warn).",
+        (),
     ),
     (
         "keep_failed",
-        "--sessionmem-keep-failed",
         "bool",
         "keep the cassette a failing test recorded (discarded by default).",
+        (),
     ),
-    ("scrub_headers", "--sessionmem-scrub-header", "list", "extra header to scrub (repeatable)."),
+    (
+        "allowed_hosts",
+        "list",
+        "host a replaying test may connect to besides loopback (repeatable).",
+        ("--sessionmem-allowed-host",),
+    ),
+    (
+        "scrub_headers",
+        "list",
+        "extra header to scrub (repeatable).",
+        ("--sessionmem-scrub-header",),
+    ),
     (
         "scrub_query_params",
-        "--sessionmem-scrub-query",
         "list",
         "query parameter to scrub (repeatable).",
+        ("--sessionmem-scrub-query-param", "--sessionmem-scrub-query"),
     ),
     (
         "scrub_json_paths",
-        "--sessionmem-scrub-json-path",
         "list",
         "dotted JSON path to scrub, * matches any key or index (repeatable).",
+        ("--sessionmem-scrub-json-path",),
     ),
     (
         "scrub_patterns",
-        "--sessionmem-scrub-pattern",
         "list",
         "regex scrubbed anywhere in recordings (repeatable).",
+        ("--sessionmem-scrub-pattern",),
     ),
-)
-
-# The review tools' options (scrubbing personal data, matching, prune, report, drift check).
-_TOOL_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
+    # The review tools: scrubbing personal data, matching, prune, report, drift check.
     (
         "scrub_pii",
-        "--sessionmem-scrub-pii",
         "bool",
         "replace e-mail addresses and phone numbers in recordings with stable placeholders.",
+        (),
     ),
     (
         "match_ignore",
-        "--sessionmem-match-ignore",
         "list",
         "query parameter, header or dotted JSON path left out of request matching (repeatable).",
+        (),
     ),
     (
         "prune",
-        "--sessionmem-prune",
         "bool",
         "delete cassette and transcript files no collected test uses (full runs only).",
+        (),
     ),
-    ("html", "--sessionmem-html", "str", "write a self-contained HTML report to this path."),
+    ("html", "str", "write a self-contained HTML report to this path.", ()),
     (
         "verify",
-        "--sessionmem-verify",
         "bool",
         "run against the live service (or --sessionmem-emulator) and fail on drift from the "
         "cassettes; writes nothing.",
+        (),
     ),
 )
-_ALL_OPTIONS = _OPTIONS + _TOOL_OPTIONS
+
+def option_flag(name: str) -> str:
+    """The command-line flag of a setting: ``allowed_hosts`` -> ``--sessionmem-allowed-hosts``."""
+    return "--sessionmem-" + name.replace("_", "-")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sessionmem", "record and replay agent memory sessions")
-    for name, flag, kind, help_text in _ALL_OPTIONS:
+    for name, kind, help_text, aliases in _OPTIONS:
+        flags = (option_flag(name), *aliases)
+        dest = f"sessionmem_{name}"
         if kind == "bool":
-            group.addoption(
-                flag, action="store_true", default=None, dest=f"sessionmem_{name}", help=help_text
-            )
-            parser.addini(f"sessionmem_{name}", help_text, type="bool", default=None)
+            group.addoption(*flags, action="store_true", default=None, dest=dest, help=help_text)
+            parser.addini(dest, help_text, type="bool", default=None)
         elif kind == "list":
-            group.addoption(
-                flag, action="append", default=None, dest=f"sessionmem_{name}", help=help_text
-            )
-            parser.addini(f"sessionmem_{name}", help_text, type="linelist", default=None)
+            group.addoption(*flags, action="append", default=None, dest=dest, help=help_text)
+            parser.addini(dest, help_text, type="linelist", default=None)
         else:
-            group.addoption(flag, default=None, dest=f"sessionmem_{name}", help=help_text)
-            parser.addini(f"sessionmem_{name}", help_text, default=None)
+            group.addoption(*flags, default=None, dest=dest, help=help_text)
+            parser.addini(dest, help_text, default=None)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "sessionmem(provider=, session_id=, cassette=, record_mode=, base_url=, unused=, "
-        "keep_failed=, intercept_httpx=, scrub_headers=, scrub_query_params=, "
+        "keep_failed=, intercept_httpx=, allowed_hosts=, scrub_headers=, scrub_query_params=, "
         "scrub_json_paths=, scrub_patterns=, scrub_pii=, match_ignore=, before_record_request=, "
         "before_record_response=): record/replay settings for one test.",
     )
-    cli = {name: config.getoption(f"sessionmem_{name}") for name, *_ in _ALL_OPTIONS}
-    ini = {name: _ini(config, f"sessionmem_{name}") for name, *_ in _ALL_OPTIONS}
+    cli = {name: config.getoption(f"sessionmem_{name}") for name, *_ in _OPTIONS}
+    ini = {name: _ini(config, f"sessionmem_{name}") for name, *_ in _OPTIONS}
     try:
         config.stash[RUN_STATE] = RunState(cli=cli, ini=ini, rootdir=config.rootpath)
     except ConfigError as exc:
@@ -256,6 +263,14 @@ def recorded_session(
 
     with contextlib.ExitStack() as stack:
         if recorded.replaying:
+            from pytest_sessionmem.cassette.network_guard import block_network
+
+            stack.enter_context(
+                block_network(
+                    allowed_hosts=settings.allowed_hosts,
+                    describe=functools.partial(_blocked_message, node.nodeid, settings),
+                )
+            )
             stack.enter_context(virtual_time())
         if settings.intercept_httpx:
             stack.enter_context(recorded.intercept_httpx())
@@ -296,6 +311,22 @@ def sessionmem_emulator(pytestconfig: pytest.Config) -> EmulatorServer:
         return pytestconfig.stash[RUN_STATE].upstream.emulator()
     except ConfigError as exc:
         pytest.fail(str(exc), pytrace=False)
+
+
+def _blocked_message(nodeid: str, settings: Settings, host: str, port: int | None) -> str:
+    where = f"{host}:{port}" if port else host
+    return (
+        f"{nodeid} replays its cassette (record mode {settings.record_mode!r}), so it may not "
+        f"connect to {where}: that request did not go through the cassette, and nothing was "
+        "sent (not even a DNS look-up). Fix it in one of these ways:\n"
+        "  - hand the SDK an httpx client on the cassette, e.g. "
+        "Zep(api_key=recorded_session.api_key, base_url=recorded_session.base_url, "
+        "httpx_client=recorded_session.httpx_client());\n"
+        "  - for an SDK that takes no httpx client, point it at recorded_session.base_url and "
+        "use @pytest.mark.sessionmem(intercept_httpx=True);\n"
+        f"  - if the test may reach {host}, allow it: --sessionmem-allowed-host={host} "
+        f"(ini sessionmem_allowed_hosts, or @pytest.mark.sessionmem(allowed_hosts=[{host!r}]))."
+    )
 
 
 def _test_name(item: pytest.Item) -> str:

@@ -5,9 +5,9 @@ Precedence, the same for every scalar key::
     command line  >  @pytest.mark.sessionmem(...)  >  sessionmem_config fixture  >  ini file
                   >  default
 
-List keys (the ``scrub_*`` options and ``match_ignore``) are different on purpose: they are
-*merged* across all sources, because scrubbing more is never unsafe and a marker should not
-be able to silently drop a header the ini file scrubs.
+List keys (the ``scrub_*`` options, ``match_ignore`` and ``allowed_hosts``) are different
+on purpose: they are *merged* across all sources, because scrubbing more is never unsafe and
+a marker should not be able to silently drop a header the ini file scrubs.
 
 This module knows nothing of pytest: the plugin hands it plain mappings in which an
 unset value is ``None``.
@@ -15,6 +15,7 @@ unset value is ``None``.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -43,6 +44,7 @@ _LIST_KEYS = (
     "scrub_json_paths",
     "scrub_patterns",
     "match_ignore",
+    "allowed_hosts",
 )
 _CALLABLE_KEYS = ("before_record_request", "before_record_response")
 
@@ -71,6 +73,7 @@ class Settings:
     match_ignore: tuple[str, ...] = ()
     before_record_request: Callable[[Any], Any] | None = None
     before_record_response: Callable[[Any], Any] | None = None
+    allowed_hosts: tuple[str, ...] = ()
     # Run-wide tools: command line and ini only.
     prune: bool = False
     html: str | None = None
@@ -94,6 +97,8 @@ class Settings:
             parts.append("scrub_pii=on")
         if self.verify:
             parts.append("verify=on")
+        if self.allowed_hosts:
+            parts.append(f"allowed_hosts={','.join(self.allowed_hosts)}")
         return ", ".join(parts)
 
 
@@ -220,6 +225,12 @@ def _validate(settings: Settings) -> None:
                 f"sessionmem {name} must be a function taking the recorded request or response "
                 f"and returning it, got {hook!r}."
             )
+    for host in settings.allowed_hosts:
+        if not _is_host(host):
+            raise ConfigError(
+                f"sessionmem allowed host {host!r} is not a host name; give the name alone, "
+                "such as --sessionmem-allowed-host=api.example.com (no scheme, port or path)."
+            )
     for pattern in settings.scrub_patterns:
         try:
             re.compile(pattern)
@@ -227,6 +238,17 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(
                 f"sessionmem scrub pattern {pattern!r} is not a valid regex: {exc}."
             ) from exc
+
+
+def _is_host(host: str) -> bool:
+    """A host name or an IP address: no scheme, port or path (IPv6 may be bracketed)."""
+    if re.fullmatch(r"[\w.-]+", host):
+        return True
+    try:
+        ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _one_of(name: str, value: object, allowed: tuple[str, ...]) -> None:

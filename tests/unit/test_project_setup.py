@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import os
 import re
 import shutil
 import subprocess
@@ -51,8 +52,15 @@ def test_ci_runs_the_readme_test_command_after_lint_and_type_check() -> None:
 
 
 def _dry_run(workdir: Path, target: str) -> list[str]:
+    # Run as from a shell, also when this suite itself runs under `make test`.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     done = subprocess.run(
-        ["make", "-n", target], cwd=workdir, capture_output=True, text=True, check=True
+        ["make", "-n", "--no-print-directory", target],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     )
     return [line.strip() for line in done.stdout.splitlines()]
 
@@ -129,6 +137,8 @@ def test_every_runtime_import_is_declared() -> None:
         project["optional-dependencies"]["emulator"]
     )
     undeclared = {
-        dist: sorted(files) for dist, files in _imported_distributions().items() if dist not in declared
+        dist: sorted(files)
+        for dist, files in _imported_distributions().items()
+        if dist not in declared
     }
     assert undeclared == {}
