@@ -114,6 +114,13 @@ class ProviderRouter:
             return RouteMatch(route.endpoint, params)
         return False if path_matched else None
 
+    def match_or_malformed(self, method: str, raw_path: str) -> bool:
+        """True when :meth:`respond` would run an endpoint or report a malformed parameter."""
+        try:
+            return isinstance(self.match(method, raw_path), RouteMatch)
+        except MalformedPath:
+            return True
+
     async def respond(self, request: Request, raw_path: str) -> Response:
         """Run the matching endpoint, or the provider's answer for a miss."""
         try:

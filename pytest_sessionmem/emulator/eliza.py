@@ -32,29 +32,33 @@ Without ``/auto-reply`` the agent never answers, like a real server with no mode
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ._http import BadRequest, control_error, parse_body
 from ._routing import ProviderRouter
 from .core import isoformat_z, to_epoch_ms
+from .eliza_http import BodyError, content_type_accepted, cors_headers, parse_json_body, preflight
+from .eliza_http import ElizaJSONResponse as JSONResponse
 from .eliza_js import (
     is_uuid,
+    js_dumps,
     js_number,
     js_parse_int,
     js_spread,
     js_truthy,
     js_typeof,
     json_length,
+    jsonb_order,
+    unstorable_text,
     utf16_length,
 )
 from .eliza_rules import (
@@ -63,6 +67,7 @@ from .eliza_rules import (
     MAX_LIMIT,
     MAX_METADATA_SIZE,
     MAX_TIMEOUT_MINUTES,
+    MESSAGE_SERVER_ID,
     MIN_TIMEOUT_MINUTES,
     ElizaAgent,
     ElizaApiError,
@@ -102,20 +107,12 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     """Public ElizaOS routes, mounted under ``/eliza``."""
 
     def api(handler: Handler) -> Handler:
-        """Body parsing, the ``/api`` key check, then the handler; session errors become bodies."""
+        """The handler, with the sessions API's errors turned into their bodies.
+
+        Body parsing and the key check happen before routing, in :func:`handler`.
+        """
 
         async def guarded(request: Request) -> Response:
-            # The server parses JSON bodies app-wide, before the /api key check.
-            try:
-                request.state.json_body = await _json_body(request)
-            except _UnparsableBody as exc:
-                return JSONResponse(
-                    {"success": False, "error": {"message": str(exc), "code": 500}},
-                    status_code=500,
-                )
-            key = state.api_keys.get("eliza")
-            if key is not None and request.headers.get("x-api-key") != key:
-                return JSONResponse(_AUTH_ERROR, status_code=401)
             try:
                 return await handler(request)
             except ElizaApiError as error:
@@ -289,50 +286,77 @@ def _outside_api(request: Request) -> Response:
 
 
 def handler(state: EmulatorState) -> Callable[[Request, str], Awaitable[Response]]:
-    """The ElizaOS mount: ``(request, raw path below /eliza) -> response``."""
+    """The ElizaOS mount: ``(request, raw path below /eliza) -> response``.
+
+    The order is the real server's middleware order (see :mod:`.eliza_http`): CORS preflight,
+    the JSON body parser, ``/health*``, the ``/api`` key check, the Content-Type check, the
+    routes, then 404 below ``/api/`` and 403 elsewhere.
+    """
     api_routes = ProviderRouter(
         routes(state),
         not_found=_api_not_found,
+        malformed=lambda request, exc: JSONResponse(
+            ElizaApiError(
+                500, "INTERNAL_SERVER_ERROR", "An unexpected error occurred", "URIError", str(exc)
+            ).body(state.clock.peek()),
+            status_code=500,
+        ),
         ignore_case=True,  # Express routing ignores case and one trailing slash
         optional_trailing_slash=True,
     )
 
+    async def pipeline(request: Request, raw_path: str) -> Response:
+        if request.method == "OPTIONS":
+            return preflight(request.headers.get("origin"))
+        try:
+            request.state.json_body = parse_json_body(request.headers, await request.body())
+        except BodyError as exc:
+            return JSONResponse(
+                {"success": False, "error": {"message": str(exc), "code": 500}}, status_code=500
+            )
+        lowered = raw_path.lower()
+        if lowered in ("/healthz", "/healthz/", "/health", "/health/") and request.method in (
+            "GET",
+            "HEAD",
+        ):
+            return _health_check(state, lowered.strip("/"))
+        if lowered == "/api" or lowered.startswith("/api/"):
+            key = state.api_keys.get("eliza")
+            if key is not None and request.headers.get("x-api-key") != key:
+                return JSONResponse(_AUTH_ERROR, status_code=401)
+            if not content_type_accepted(request.method, request.headers):
+                return _agents_error(
+                    400, "INVALID_CONTENT_TYPE", "Invalid or missing Content-Type header"
+                )
+            if api_routes.match_or_malformed(request.method, raw_path):
+                return await api_routes.respond(request, raw_path)
+        if raw_path.startswith("/api/"):  # the server's own check is case-sensitive
+            return _api_not_found(request)
+        return _outside_api(request)
+
     async def handle(request: Request, raw_path: str) -> Response:
-        found = api_routes.match(request.method, raw_path)
-        if found is None or found is False:
-            if raw_path.startswith("/api/"):  # the server's own check is case-sensitive
-                return _api_not_found(request)
-            return _outside_api(request)
-        return await api_routes.respond(request, raw_path)
+        response = await pipeline(request, raw_path)
+        response.headers.update(cors_headers(request.headers.get("origin")))
+        return response
 
     return handle
 
 
-class _UnparsableBody(Exception):
-    """A JSON body the server's body parser rejects; ``str()`` is the parser's complaint."""
-
-
-async def _json_body(request: Request) -> Any:
-    """The body as ``express.json()`` leaves it: None without a JSON content type, ``{}`` when
-    empty, and only objects or arrays at the top level (strict mode)."""
-    if request.method not in ("POST", "PATCH", "PUT", "DELETE"):
-        return None
-    if "json" not in request.headers.get("content-type", ""):
-        return None
-    raw = (await request.body()).decode("utf-8", errors="replace")
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        if exc.pos >= len(raw.rstrip()):
-            raise _UnparsableBody("Unexpected end of JSON input") from exc
-        raise _UnparsableBody(f"{exc.msg} in JSON at position {exc.pos}") from exc
-    if not isinstance(body, (dict, list)):
-        raise _UnparsableBody(
-            f"Unexpected token in JSON at position {len(raw) - len(raw.lstrip())}"
-        )
-    return body
+def _health_check(state: EmulatorState, which: str) -> Response:
+    """``/healthz`` and ``/health``, outside ``/api`` (no key needed)."""
+    now = isoformat_z(state.clock.peek())
+    if which == "healthz":
+        return JSONResponse({"status": "ok", "timestamp": now})
+    with state.lock:
+        count = len(state.eliza.agents)
+    body = {
+        "status": "OK" if count else "DEGRADED",
+        "version": "unknown",
+        "timestamp": now,
+        "dependencies": {"agents": "healthy" if count else "no_agents"},
+        "agentCount": count,
+    }
+    return JSONResponse(body, status_code=200 if count else 503)
 
 
 def _uptime(eliza: ElizaState) -> float:
@@ -389,9 +413,35 @@ def _create_session(state: EmulatorState, body: Any) -> Response:
         metadata = {}
     config = merge_timeout_config(body.get("timeoutConfig"))
     session_id, channel_id = state.ids.uuid4(), state.ids.uuid4()
-    state.eliza.add_channel(
-        channel_id, channel_metadata_for(session_id, agent_id, user_id, config, metadata)
-    )
+    channel_metadata = channel_metadata_for(session_id, agent_id, user_id, config, metadata)
+    if unstorable_text(channel_metadata):
+        # The database refuses NUL and lone surrogates: the channel insert fails, nothing is kept.
+        stamp = isoformat_z(state.clock.now())
+        raise ElizaApiError(
+            500,
+            "SESSION_CREATION_FAILED",
+            "Failed to create session: Failed to create channel or add participants",
+            "SessionCreationError",
+            {
+                "originalError": _failed_insert(
+                    "channels",
+                    '("id", "message_server_id", "name", "type", "source_type", "source_id", '
+                    '"topic", "metadata", "created_at", "updated_at") values ($1, $2, $3, $4, '
+                    "default, default, default, $5, $6, $7) on conflict do nothing",
+                    [
+                        channel_id,
+                        MESSAGE_SERVER_ID,
+                        f"session-{session_id}",
+                        "DM",
+                        js_dumps(channel_metadata),
+                        stamp,
+                        stamp,
+                    ],
+                )
+            },
+        )
+    # Read back from a jsonb column: the key order every later reader sees.
+    state.eliza.add_channel(channel_id, jsonb_order(channel_metadata))
     now = state.clock.now()
     session = ElizaSession(
         id=session_id,
@@ -417,6 +467,15 @@ def _create_session(state: EmulatorState, body: Any) -> Response:
         "timeoutConfig": config,
     }
     return JSONResponse(created, status_code=201)
+
+
+def _failed_insert(table: str, columns_and_values: str, params: list[str]) -> str:
+    """The database driver's error text for a refused insert (``Failed query: ...``)."""
+    return f'Failed query: insert into "{table}" {columns_and_values}\nparams: {",".join(params)}'
+
+
+def _from_epoch_ms(epoch_ms: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=epoch_ms)
 
 
 def _transport(body: dict[str, Any]) -> str:
@@ -477,19 +536,51 @@ def _send_message(state: EmulatorState, session_id: str, body: Any) -> Response:
     raw_message: dict[str, Any] = {"content": content}
     if "attachments" in body:
         raw_message["attachments"] = body["attachments"]
+    metadata = {
+        **eliza.channel_metadata(session.channel_id),
+        "sessionId": session_id,
+        **(js_spread(extra_metadata) if js_truthy(extra_metadata) else {}),
+    }
+    message_id, now_ms = state.ids.uuid4(), state.clock.now_ms()
+    if unstorable_text(content) or unstorable_text(raw_message) or unstorable_text(metadata):
+        # The insert fails after the session was renewed, as on the real server; nothing stored.
+        stamp = isoformat_z(_from_epoch_ms(now_ms))
+        raise ElizaApiError(
+            500,
+            "MESSAGE_SEND_FAILED",
+            f"Failed to send message in session '{session_id}': "
+            "Failed to create message in database",
+            "MessageSendError",
+            {
+                "originalError": _failed_insert(
+                    "central_messages",
+                    '("id", "channel_id", "author_id", "content", "raw_message", '
+                    '"in_reply_to_root_message_id", "source_type", "source_id", "metadata", '
+                    '"created_at", "updated_at") values ($1, $2, $3, $4, $5, default, $6, default, '
+                    "$7, $8, $9)",
+                    [
+                        message_id,
+                        session.channel_id,
+                        session.user_id,
+                        content,
+                        js_dumps(raw_message),
+                        "user",
+                        js_dumps(metadata),
+                        stamp,
+                        stamp,
+                    ],
+                )
+            },
+        )
     message = eliza.store_message(
-        message_id=state.ids.uuid4(),
+        message_id=message_id,
         channel_id=session.channel_id,
         author_id=session.user_id,
         content=content,
-        now_ms=state.clock.now_ms(),  # the store stamps the row after the renewal
+        now_ms=now_ms,  # the store stamps the row after the renewal
         source_type="user",
         raw_message=raw_message,
-        metadata={
-            **eliza.channel_metadata(session.channel_id),
-            "sessionId": session_id,
-            **(js_spread(extra_metadata) if js_truthy(extra_metadata) else {}),
-        },
+        metadata=metadata,
     )
     session_status = {
         "expiresAt": isoformat_z(session.expires_at),
@@ -525,7 +616,7 @@ def _send_message(state: EmulatorState, session_id: str, body: Any) -> Response:
             events.append(("error", {"error": "No handler found for delegate type: TEXT_LARGE"}))
         else:
             events.append(("done", _response_content(reply)))
-        stream = "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events)
+        stream = "".join(f"event: {name}\ndata: {js_dumps(data)}\n\n" for name, data in events)
         return Response(
             stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
@@ -608,7 +699,11 @@ def _timestamp_param(request: Request, name: str) -> int | None:
 
 def _check_timeout_update(body: Any) -> None:
     """PATCH timeout is stricter than session creation: wrong types and out-of-range timeouts
-    are rejected instead of being replaced by defaults or clamped."""
+    are rejected instead of being replaced by defaults or clamped.
+
+    ``isValidTimeoutConfig``: the body must be an object (an array is one); each key that is
+    present (``null`` counts as present) must be a number or a string (``autoRenew``: a boolean).
+    """
 
     def fail(reason: str) -> ElizaApiError:
         return ElizaApiError.validation(
@@ -617,18 +712,19 @@ def _check_timeout_update(body: Any) -> None:
             {"reason": reason, "providedConfig": body},
         )
 
+    present = body if isinstance(body, dict) else {}
     numeric = ("timeoutMinutes", "maxDurationMinutes", "warningThresholdMinutes")
     well_formed = (
-        isinstance(body, dict)
+        isinstance(body, (dict, list))
         and all(
-            body.get(key) is None or js_typeof(body[key]) in ("number", "string") for key in numeric
+            js_typeof(present[key]) in ("number", "string") for key in numeric if key in present
         )
-        and (body.get("autoRenew") is None or isinstance(body["autoRenew"], bool))
+        and ("autoRenew" not in present or isinstance(present["autoRenew"], bool))
     )
     if not well_formed:
         raise fail("Invalid timeout configuration format")
-    if "timeoutMinutes" in body:
-        value = js_number(body["timeoutMinutes"])
+    if "timeoutMinutes" in present:
+        value = js_number(present["timeoutMinutes"])
         if math.isfinite(value) and not MIN_TIMEOUT_MINUTES <= value <= MAX_TIMEOUT_MINUTES:
             raise fail(
                 f"Timeout must be between {MIN_TIMEOUT_MINUTES} and {MAX_TIMEOUT_MINUTES} minutes"

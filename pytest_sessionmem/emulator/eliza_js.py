@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import re
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -30,18 +31,20 @@ __all__ = [
     "utf16_length",
 ]
 
-# The server's validateUuid: any version, either case.
-UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+# The server's validateUuid: any version, either case, and nothing after the last digit
+# (JavaScript's `$` does not match before a trailing newline, Python's does: use fullmatch).
+UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
-_LEADING_INT = re.compile(r"[+-]?\d+")
-_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# ASCII digits only: Python's \d, int() and float() also take Arabic-Indic or fullwidth digits.
+_LEADING_INT = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _RADIX_LITERAL = re.compile(r"0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+")
 # encodeURIComponent leaves these unescaped besides ASCII letters and digits.
 _URI_COMPONENT_SAFE = "-_.!~*'()"
 
 
 def is_uuid(value: object) -> bool:
-    return isinstance(value, str) and UUID_PATTERN.match(value) is not None
+    return isinstance(value, str) and UUID_PATTERN.fullmatch(value) is not None
 
 
 def js_parse_int(value: str) -> float:
@@ -50,7 +53,7 @@ def js_parse_int(value: str) -> float:
     Returns a float so that NaN and Infinity (more than ~308 digits) can be represented; callers
     check ``math.isfinite`` exactly as the server checks ``isNaN``/``isFinite``.
     """
-    match = _LEADING_INT.match(value.lstrip())
+    match = _LEADING_INT.match(value.lstrip(JS_WHITESPACE))
     if match is None:
         return math.nan
     try:
@@ -70,7 +73,7 @@ def js_number(value: object) -> float:
     if isinstance(value, list):
         return js_number(value[0]) if len(value) == 1 else (0.0 if not value else math.nan)
     if isinstance(value, str):
-        text = value.strip()
+        text = js_trim(value)
         if not text:
             return 0.0
         if _DECIMAL.fullmatch(text):
@@ -121,12 +124,12 @@ def json_number(value: float) -> int | float:
 
 def utf16_length(text: str) -> int:
     """``text.length`` in JavaScript (UTF-16 code units, so an emoji counts 2)."""
-    return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def json_length(value: object) -> int:
     """``JSON.stringify(value).length``."""
-    return utf16_length(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+    return utf16_length(js_dumps(value))
 
 
 def string_to_uuid(name: str) -> str:
@@ -143,3 +146,109 @@ def string_to_uuid(name: str) -> str:
     digest[6] = digest[6] & 0x0F
     hexed = digest.hex()
     return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
+
+
+# --- JSON.stringify -------------------------------------------------------------------------------
+
+# ECMAScript WhiteSpace and LineTerminator: what String.prototype.trim, Number() and parseInt skip.
+JS_WHITESPACE = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
+
+
+def js_trim(text: str) -> str:
+    """``String.prototype.trim``: JavaScript's whitespace set, not Python's."""
+    return text.strip(JS_WHITESPACE)
+
+
+def js_number_text(value: float) -> str:
+    """``Number.prototype.toString`` for a finite double (``JSON.stringify`` uses it)."""
+    if value == 0:
+        return "0"  # also -0
+    sign = "-" if value < 0 else ""
+    # repr() gives the shortest digits that round-trip, exactly the digits JavaScript picks.
+    exact = Decimal(repr(abs(value))).as_tuple()
+    assert isinstance(exact.exponent, int)
+    digits = "".join(map(str, exact.digits))
+    n = len(digits) + exact.exponent  # where the decimal point goes, counted from the left
+    digits = digits.rstrip("0")
+    k = len(digits)
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * -n + digits
+    e = n - 1
+    mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
+    return f"{sign}{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
+
+
+def _js_string(text: str) -> str:
+    encoded = json.dumps(text, ensure_ascii=False)
+    # A lone surrogate cannot be written as UTF-8; JSON.stringify escapes it (ES2019).
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
+
+
+def _js_keys(obj: dict[str, Any]) -> list[str]:
+    """Own-property order: array-index keys ascending, then the others in insertion order."""
+    indices = sorted((k for k in obj if _ARRAY_INDEX.fullmatch(k) and int(k) < 2**32 - 1), key=int)
+    index_set = set(indices)
+    return indices + [k for k in obj if k not in index_set]
+
+
+def js_dumps(value: Any) -> str:
+    """``JSON.stringify(value)``: JavaScript's number text, key order and string escapes.
+
+    Non-finite numbers become ``null``, integral doubles lose their ``.0``, ``-0`` is ``0``.
+    """
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return _js_string(value)
+    if isinstance(value, int):
+        return str(value) if abs(value) < 2**53 else js_dumps(float(value))
+    if isinstance(value, float):
+        return js_number_text(value) if math.isfinite(value) else "null"
+    if isinstance(value, dict):
+        return (
+            "{" + ",".join(f"{_js_string(k)}:{js_dumps(value[k])}" for k in _js_keys(value)) + "}"
+        )
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(js_dumps(item) for item in value) + "]"
+    raise TypeError(f"cannot serialise {type(value).__name__} as JSON")
+
+
+def jsonb_order(value: Any) -> Any:
+    """A value as PostgreSQL's ``jsonb`` hands it back: object keys sorted by length, then bytes."""
+    if isinstance(value, dict):
+        keys = sorted(
+            value,
+            key=lambda k: (
+                len(k.encode("utf-8", "surrogatepass")),
+                k.encode("utf-8", "surrogatepass"),
+            ),
+        )
+        return {k: jsonb_order(value[k]) for k in keys}
+    if isinstance(value, list):
+        return [jsonb_order(item) for item in value]
+    return value
+
+
+def unstorable_text(value: Any) -> bool:
+    """True when a string anywhere in ``value`` (keys included) holds a NUL or a lone
+    surrogate: PostgreSQL refuses both in text and jsonb columns, so the real server fails."""
+    if isinstance(value, str):
+        return "\x00" in value or _LONE_SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(unstorable_text(k) or unstorable_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(unstorable_text(item) for item in value)
+    return False

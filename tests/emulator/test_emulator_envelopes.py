@@ -35,10 +35,8 @@ def test_misses_answer_the_provider_envelope(
     http: httpx.Client, method: str, path: str, status: int, body: object
 ) -> None:
     response = http.request(method, path)
-    assert (response.status_code, response.headers["content-type"]) == (
-        status,
-        "application/json",
-    )
+    assert response.status_code == status
+    assert response.headers["content-type"].split(";")[0] == "application/json"
     assert response.json() == body
 
 
