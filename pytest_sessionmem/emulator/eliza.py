@@ -237,10 +237,17 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         if not is_uuid(agent_id):
             return _agents_error(400, "INVALID_ID", "Invalid agent ID format")
         with state.lock:
-            agent = state.eliza.agents.get(agent_id.lower()) or state.eliza.agents.get(agent_id)
+            # The database compares ids as UUIDs, the runtime lookup as strings: an id in
+            # other letter case finds the agent but reports it not running.
+            agent = next(
+                (a for a in state.eliza.agents.values() if a.id.lower() == agent_id.lower()), None
+            )
             if agent is None:
                 return _agents_error(404, "NOT_FOUND", "Agent not found")
-            return JSONResponse({"success": True, "data": agent.details()})
+            details = agent.details()
+            if agent_id != agent.id:
+                details["status"] = "inactive"
+            return JSONResponse({"success": True, "data": details})
 
     one = _SESSIONS + "/{session_id}"
     return [

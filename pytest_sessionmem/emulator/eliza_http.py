@@ -51,10 +51,8 @@ __all__ = [
 BODY_LIMIT = 2 * 1024 * 1024  # "2mb" as the `bytes` package reads it
 NO_BODY: Any = None  # `req.body` left undefined
 
-_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}")
-_PARAM = re.compile(
-    rf"; *({_TOKEN}) *= *(\"(?:[\x0b\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\x0b\x20-\xff])*\"|{_TOKEN}) *"
+_MEDIA_TYPER = re.compile(
+    r" *[A-Za-z0-9][A-Za-z0-9!#$&^_-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126} *"
 )
 _JSON_SPACE = " \t\n\r"
 _ACCEPTED_TYPES = ("application/json", "multipart/form-data", "application/x-www-form-urlencoded")
@@ -93,7 +91,10 @@ def cors_headers(origin: str | None) -> dict[str, str]:
 
 def preflight(origin: str | None) -> Response:
     """The ``204`` the cors middleware answers to every ``OPTIONS`` request."""
-    return Response(status_code=204, headers={**cors_headers(origin), **_PREFLIGHT_HEADERS})
+    return Response(
+        status_code=204,
+        headers={**cors_headers(origin), **_PREFLIGHT_HEADERS, "Content-Length": "0"},
+    )
 
 
 def content_type_accepted(method: str, headers: Mapping[str, str]) -> bool:
@@ -107,27 +108,50 @@ def content_type_accepted(method: str, headers: Mapping[str, str]) -> bool:
     return content_type is not None and any(t in content_type for t in _ACCEPTED_TYPES)
 
 
-def _media_type(header: str) -> tuple[str, dict[str, str]] | None:
-    """``content-type``'s ``parse``: None when the header does not parse (no body is read)."""
-    index = header.find(";")
-    media = (header if index == -1 else header[:index]).strip(" \t")
-    if not _TYPE.fullmatch(media):
-        return None
+def _media_type(header: str) -> tuple[str, dict[str, str]]:
+    """``content-type`` 2's lenient ``parse``: the type before the first ``;``, lower-cased,
+    then ``key=value`` parameters (keys lower-cased, the first one wins, a quoted value may
+    hold ``\\``-escapes, a parameter without ``=`` is skipped)."""
+    end = header.find(";")
+    media = (header if end == -1 else header[:end]).strip(" \t").lower()
     params: dict[str, str] = {}
-    if index != -1:
-        rest = header[index:]
-        position = 0
-        for match in _PARAM.finditer(rest):
-            if match.start() != position:
-                return None
-            position = match.end()
-            value = match.group(2)
-            if value.startswith('"'):
-                value = re.sub(r"\\([\x0b\x20-\xff])", r"\1", value[1:-1])
-            params[match.group(1).lower()] = value
-        if position != len(rest):
-            return None
-    return media.lower(), params
+    size = len(header)
+    index = size if end == -1 else end
+    while index < size:
+        index += 1  # past the ";"
+        while index < size and header[index] in " \t":
+            index += 1
+        key_start = index
+        while index < size and header[index] not in ";=":
+            index += 1
+        if index >= size or header[index] == ";":
+            continue
+        key = header[key_start:index].rstrip(" \t").lower()
+        index += 1  # past the "="
+        while index < size and header[index] in " \t":
+            index += 1
+        if index < size and header[index] == '"':
+            index += 1
+            value = []
+            while index < size:
+                char = header[index]
+                index += 1
+                if char == '"':
+                    while index < size and header[index] != ";":
+                        index += 1
+                    break
+                if char == "\\" and index < size:
+                    value.append(header[index])
+                    index += 1
+                    continue
+                value.append(char)
+            params.setdefault(key, "".join(value))
+            continue
+        value_start = index
+        while index < size and header[index] != ";":
+            index += 1
+        params.setdefault(key, header[value_start:index].rstrip(" \t"))
+    return media, params
 
 
 def _has_body(headers: Mapping[str, str]) -> bool:
@@ -254,10 +278,12 @@ def parse_json_body(headers: Mapping[str, str], raw: bytes) -> Any:
     """``req.body`` after ``express.json``: :data:`NO_BODY` when the parser does not apply."""
     if not _has_body(headers):
         return NO_BODY
-    parsed = _media_type(headers.get("content-type", ""))
-    if parsed is None or parsed[0] != "application/json":
+    header = headers.get("content-type", "")
+    media, params = _media_type(header)
+    # type-is checks the type with media-typer's pattern, then compares it exactly.
+    if not header or not _MEDIA_TYPER.fullmatch(media) or media.strip(" ") != "application/json":
         return NO_BODY
-    charset = parsed[1].get("charset", "utf-8").lower()
+    charset = params.get("charset", "utf-8").lower()
     if not charset.startswith("utf-"):
         raise BodyError(f'unsupported charset "{charset.upper()}"')
     encoding = headers.get("content-encoding", "identity").lower()

@@ -14,14 +14,17 @@ drive it with the emulator clock instead).
 from __future__ import annotations
 
 import difflib
+import gzip
 import json
 import re
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
+import brotli
 import httpx
 import pytest
 
@@ -57,6 +60,8 @@ class Exchange:
     status: int
     content_type: str
     body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    status_only: bool = False
 
 
 @dataclass
@@ -81,34 +86,50 @@ class Side:
         *,
         json_body: Any = None,
         raw_body: bytes | None = None,
+        content_type: str | None = "application/json",
         params: dict[str, str] | list[tuple[str, str]] | None = None,
         headers: dict[str, str] | None = None,
         auth: bool = True,
+        record_headers: tuple[str, ...] = (),
+        status_only: bool = False,
     ) -> httpx.Response:
+        """One request; ``raw_body`` is sent as is, with ``content_type`` (None: no header).
+
+        ``record_headers`` names response headers to compare too; ``status_only`` compares only
+        the status, for the few answers the emulator deliberately gives as JSON where the real
+        server answers plain text (paths outside ``/api``).
+        """
         sent_headers = dict(headers or {})
         if auth and self.api_key:
             sent_headers.setdefault("X-API-KEY", self.api_key)
-        if raw_body is not None:
-            sent_headers["Content-Type"] = "application/json"
+        if raw_body is not None and content_type is not None:
+            sent_headers["Content-Type"] = content_type
         response = self.http.request(
             method, path, json=json_body, content=raw_body, params=params, headers=sent_headers
         )
-        content_type = response.headers.get("content-type", "").split(";")[0]
+        content_type_seen = response.headers.get("content-type", "").split(";")[0]
         body: Any = response.text
-        if content_type == "application/json":
+        if content_type_seen == "application/json":
             body = response.json()
-        elif content_type == "text/event-stream":
+        elif content_type_seen == "text/event-stream":
             body = _sse_events(response.text)
+        sent: Any = json_body
+        if raw_body is not None:
+            sent = raw_body.decode("utf-8", "replace")
+            if len(sent) > 200:
+                sent = f"{sent[:100]}... ({len(raw_body)} bytes)"
         self.exchanges.append(
             Exchange(
                 label,
                 method,
                 path,
                 [list(p) for p in httpx.QueryParams(params).multi_items()],
-                json_body if raw_body is None else raw_body.decode(),
+                sent,
                 response.status_code,
-                content_type,
+                content_type_seen,
                 body,
+                {name: response.headers.get(name, "<absent>") for name in record_headers},
+                status_only,
             )
         )
         return response
@@ -194,10 +215,12 @@ class Normaliser:
     def value(self, value: Any, key: str | None = None) -> Any:
         if key == "stack" and isinstance(value, str):
             return "<stack>"
+        if key == "secrets" and isinstance(value, dict):
+            return "<secrets>"  # the real server's environment, encrypted
         if key in ("uptime", "timeRemaining") and isinstance(value, (int, float)):
             return f"<{key}>"
         if isinstance(value, dict):
-            time_keys = {"createdAt", "created_at"} if "id" in value else set()
+            time_keys = {"createdAt", "created_at", "updatedAt"} if "id" in value else set()
             if key == "cursors":
                 time_keys = {"before", "after"}
             # Sorted so that ids are numbered the same whatever key order a side writes.
@@ -212,7 +235,13 @@ class Normaliser:
         return value
 
     def exchange(self, exchange: Exchange) -> dict[str, Any]:
+        if exchange.status_only:
+            return {
+                "request": f"{exchange.method} {self.text(exchange.path)}",
+                "status": exchange.status,
+            }
         return {
+            "headers": exchange.headers,
             "request": f"{exchange.method} {self.text(exchange.path)}",
             "params": [
                 [k, self.message_time(v) if k in ("before", "after") else self.value(v)]
@@ -225,12 +254,21 @@ class Normaliser:
         }
 
 
+_PARSER_WORDING = re.compile(r"JSON|Unexpected token|call stack")
+
+
 def _parser_message_blanked(body: Any) -> Any:
-    """A body rejected by the JSON parser: the wording is the parser's own (V8 vs Python)."""
+    """A body rejected by the JSON parser: the wording is the parser's own (V8 vs Python).
+
+    Only JSON-syntax messages are blanked; the body parser's other refusals (charset,
+    encoding, size) and the Content-Type check are compared word for word.
+    """
     if (
         isinstance(body, dict)
         and body.get("success") is False
         and isinstance(body.get("error"), dict)
+        and isinstance(body["error"].get("message"), str)
+        and _PARSER_WORDING.search(body["error"]["message"])
     ):
         return {**body, "error": {**body["error"], "message": "<JSON parser message>"}}
     return body
@@ -315,16 +353,24 @@ def tally() -> Iterator[Tally]:
     )
 
 
+PEER_BIO = ["Side-by-side test peer"]  # what tests/integration/eliza_server/server.mjs gives it
+
+
+def _like_the_peer(server: EmulatorServer) -> EmulatorServer:
+    server.control.request("POST", "/eliza/agents", {"name": "Eliza", "bio": PEER_BIO})
+    return server
+
+
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorServer]:
     with EmulatorServer() as server:
-        yield server
+        yield _like_the_peer(server)
 
 
 @pytest.fixture(scope="module")
 def emulator_with_auth(eliza_server_with_auth: Peer) -> Iterator[EmulatorServer]:
     with EmulatorServer(api_keys={"eliza": eliza_server_with_auth.api_key}) as server:
-        yield server
+        yield _like_the_peer(server)
 
 
 def _pair(peer: Peer, server: EmulatorServer) -> tuple[Side, Side]:
@@ -560,6 +606,256 @@ def auth_on(side: Side) -> None:
         headers={"x-api-key": side.api_key or ""},
     )
     side.call("read, right key", "GET", messages)
+    side.call(
+        "preflight, no key",
+        "OPTIONS",
+        messages,
+        auth=False,
+        headers={"Origin": "http://a.b"},
+        record_headers=PREFLIGHT_HEADERS,
+    )
+    side.call("invalid JSON, no key", "POST", messages, auth=False, raw_body=b"{nope")
+    side.call(
+        "text/plain, no key",
+        "POST",
+        messages,
+        auth=False,
+        raw_body=b"{}",
+        content_type="text/plain",
+    )
+    side.call("text/plain, right key", "POST", messages, raw_body=b"{}", content_type="text/plain")
+    side.call("health check, no key", "GET", "/healthz", auth=False)
+
+
+# --- the HTTP layer in front of the routes -------------------------------------------------------
+
+CORS_HEADERS = (
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "vary",
+)
+PREFLIGHT_HEADERS = (*CORS_HEADERS, "content-length")
+
+
+def routing(side: Side) -> None:
+    """Trailing slashes, path case, encoded ids, unrouted methods and paths, the agents routes."""
+    session_id = side.create_session("create")["sessionId"]
+    for label, method, path in [
+        ("trailing slash", "GET", f"{SESSIONS}/"),
+        ("upper case", "GET", "/API/MESSAGING/SESSIONS"),
+        ("mixed case id route", "GET", f"/api/Messaging/Sessions/{session_id}/Messages/"),
+        ("id in upper case", "GET", f"{SESSIONS}/{session_id.upper()}"),
+        ("encoded slash", "GET", f"{SESSIONS}/abc%2Fdef"),
+        ("encoded newline", "GET", f"{SESSIONS}/abc%0Adef/messages"),
+        ("bad escape", "GET", f"{SESSIONS}/%ZZ"),
+        ("cut UTF-8 escape", "GET", f"{SESSIONS}/%E0%A4%A"),
+        ("double slash", "GET", f"{SESSIONS}//"),
+        ("unrouted method", "PUT", SESSIONS),
+        ("unrouted method on a session", "PATCH", f"{SESSIONS}/{session_id}/messages"),
+        ("unknown api path", "GET", "/api/nope"),
+        ("unknown messaging path", "GET", "/api/messaging/nope/deeper"),
+        ("agents", "GET", "/api/agents"),
+        ("agents, trailing slash", "GET", "/api/agents/"),
+        ("one agent", "GET", f"/api/agents/{side.agent_id}"),
+        ("one agent, upper-case id", "GET", f"/api/agents/{side.agent_id.upper()}"),
+        ("unknown agent", "GET", f"/api/agents/{UNKNOWN_ID}"),
+        ("agent id not a uuid", "GET", "/api/agents/not-a-uuid"),
+        ("health check", "GET", "/healthz"),
+    ]:
+        side.call(label, method, path)
+    side.call("/health", "GET", "/health")
+    # Outside /api the real server answers 403 in plain text, the emulator 403 in JSON.
+    for label, path in [("outside api", "/nope"), ("API/ in upper case", "/API/nope")]:
+        side.call(label, "GET", path, status_only=True)
+
+
+def content_types(side: Side) -> None:
+    """The Content-Type check, the parser's media type and charset handling."""
+    session_id = side.create_session("create")["sessionId"]
+    path = f"{SESSIONS}/{session_id}/messages"
+    body = json.dumps({"content": "typed"}).encode()
+    for content_type in [
+        "text/plain",
+        None,
+        "application/vnd.api+json",
+        "APPLICATION/JSON",
+        "text/json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/json; charset=latin1",
+        "application/json; charset=utf8",
+        "application/json; charset=UTF-8",
+        "application/json; charset=utf-16",
+        "application/json; charset=utf-99",
+        "application/json; charset",
+        'application/json;charset="utf-8"',
+        "application/json; boundary=x; charset=utf-8",
+    ]:
+        side.call(f"type {content_type}", "POST", path, raw_body=body, content_type=content_type)
+    side.call(
+        "utf-16 body",
+        "POST",
+        path,
+        raw_body='{"content": "sixteen"}'.encode("utf-16"),
+        content_type="application/json; charset=utf-16",
+    )
+    side.call(
+        "create as text/plain",
+        "POST",
+        SESSIONS,
+        raw_body=json.dumps({"agentId": side.agent_id, "userId": USER_ID}).encode(),
+        content_type="text/plain",
+    )
+    side.call("after", "GET", path)
+
+
+def encodings_and_size(side: Side) -> None:
+    """Content-Encoding, BOM, whitespace and the 2 MB limit of the body parser."""
+    session_id = side.create_session("create")["sessionId"]
+    path = f"{SESSIONS}/{session_id}/messages"
+    body = json.dumps({"content": "packed"}).encode()
+    for label, encoding, data in [
+        ("gzip", "gzip", gzip.compress(body, mtime=0)),
+        ("deflate", "deflate", zlib.compress(body)),
+        ("brotli", "br", brotli.compress(body)),
+        ("identity", "identity", body),
+        ("GZIP in capitals", "GZIP", gzip.compress(body, mtime=0)),
+        ("gzip that is not", "gzip", body),
+        ("cut gzip", "gzip", gzip.compress(body, mtime=0)[:-8]),
+        ("brotli that is not", "br", body),
+        ("zstd", "zstd", body),
+        ("compress", "compress", body),
+    ]:
+        side.call(label, "POST", path, raw_body=data, headers={"Content-Encoding": encoding})
+    for label, data in [
+        ("BOM", b"\xef\xbb\xbf" + body),
+        ("two BOMs", b"\xef\xbb\xbf\xef\xbb\xbf" + body),
+        ("JSON whitespace around", b" \r\n\t" + body + b" \n"),
+        ("no-break space before", "\u00a0".encode() + body),
+        ("only whitespace", b"  \n"),
+        ("invalid UTF-8", b'{"content": "bad \xff byte"}'),
+        ("NaN literal", b'{"content": "n", "metadata": {"n": NaN}}'),
+        ("Infinity literal", b'{"content": "n", "metadata": {"n": Infinity}}'),
+        ("top-level number", b"42"),
+    ]:
+        side.call(label, "POST", path, raw_body=data)
+    big = {"content": "big", "metadata": {"blob": "y" * (2 * 1024 * 1024)}}
+    side.call("over 2 MiB", "POST", path, raw_body=json.dumps(big).encode())
+    side.call(
+        "over 2 MiB gzipped",
+        "POST",
+        path,
+        raw_body=gzip.compress(json.dumps(big).encode(), mtime=0),
+        headers={"Content-Encoding": "gzip"},
+    )
+    side.call("after", "GET", path)
+
+
+def javascript_values(side: Side) -> None:
+    """Exact UUIDs, parseInt/Number with ASCII digits and JavaScript's whitespace set."""
+    for label, user_id in [
+        ("user id with newline", USER_ID + "\n"),
+        ("user id with space", USER_ID + " "),
+        ("user id in capitals", USER_ID.upper()),
+        ("user id with fullwidth digit", "\uff11" + USER_ID[1:]),
+    ]:
+        side.call(label, "POST", SESSIONS, json_body={"agentId": side.agent_id, "userId": user_id})
+    for value in [
+        "\u0663\u0660",
+        "\uff13\uff10",
+        "\u00a045",
+        "\u3000 45",
+        "\x1c45",
+        "\ufeff45",
+        "0x1e",
+        "1_0",
+        "  7  ",
+        "1e1",
+        "+20",
+        "-Infinity",
+        "",
+    ]:
+        side.create_session(f"timeout {value!r}", timeoutConfig={"timeoutMinutes": value})
+    session_id = _filled_session(side)["sessionId"]
+    path = f"{SESSIONS}/{session_id}/messages"
+    for value in ["\u0663", "\uff13", "\u00a03", "\x1c3", "\ufeff3", "\u20283", "3\u0663"]:
+        side.call(f"limit {value!r}", "GET", path, params={"limit": value})
+        side.call(f"before {value!r}", "GET", path, params={"before": value})
+    one = f"{SESSIONS}/{session_id}"
+    for body in [
+        {"autoRenew": None},
+        [],
+        {"timeoutMinutes": None},
+        {"maxDurationMinutes": None},
+        {"timeoutMinutes": "\u0663\u0660"},
+        {"timeoutMinutes": "\u00a010"},
+        ["timeoutMinutes"],
+        {"warningThresholdMinutes": "x"},
+    ]:
+        side.call(f"patch {body!r}", "PATCH", one + "/timeout", json_body=body)
+
+
+def storage_and_numbers(side: Side) -> None:
+    """NUL and lone surrogates refused by the database; numbers written as JavaScript does."""
+    side.call(
+        "create, NUL in metadata",
+        "POST",
+        SESSIONS,
+        json_body={"agentId": side.agent_id, "userId": USER_ID, "metadata": {"k": "a\x00"}},
+    )
+    side.call("list after refused create", "GET", SESSIONS)
+    session_id = side.create_session(
+        "create with numbers",
+        metadata={"one": 1.0, "big": 9223372036854775808, "zero": -0.0, "tiny": 1e-7},
+        timeoutConfig={"timeoutMinutes": 7.0, "maxDurationMinutes": 1e21},
+    )["sessionId"]
+    path = f"{SESSIONS}/{session_id}/messages"
+    for label, raw in [
+        ("NUL in content", b'{"content": "a\\u0000b"}'),
+        ("NUL in metadata", b'{"content": "ok", "metadata": {"k": "a\\u0000"}}'),
+        ("NUL in a metadata key", b'{"content": "ok", "metadata": {"a\\u0000": 1}}'),
+        ("lone surrogate in content", b'{"content": "a\\ud800b"}'),
+        ("lone surrogate in metadata", b'{"content": "ok", "metadata": {"k": "\\udc00"}}'),
+        (
+            "numbers",
+            b'{"content": "nums", "metadata": {"a": 1.0, "b": 9223372036854775808, '
+            b'"c": -0.0, "d": 1e21, "e": 1e-7, "f": 0.1, "g": 1e400, "h": -1e400, '
+            b'"i": 5e-324, "j": 123456789012345678901234567890, "k": 100, "l": 1.5e300, '
+            b'"m": 0.000001, "n": 1e-6, "o": 2.5e-7}}',
+        ),
+        ("index-like keys", b'{"content": "keys", "metadata": {"b": 1, "2": 2, "1": 1, "01": 0}}'),
+        ("escapes", b'{"content": "tab\\there \\u2028 \\u001f \\ud83d\\ude00"}'),
+    ]:
+        side.call(label, "POST", path, raw_body=raw)
+    side.call("after", "GET", path, params={"limit": "20"})
+    side.call("session", "GET", f"{SESSIONS}/{session_id}")
+
+
+def cors(side: Side) -> None:
+    """The preflight answer and the CORS headers on ordinary answers."""
+    origin = {"Origin": "http://app.example"}
+    for label, method, path, headers in [
+        ("preflight", "OPTIONS", SESSIONS, {**origin, "Access-Control-Request-Method": "POST"}),
+        ("preflight, no origin", "OPTIONS", SESSIONS, {}),
+        (
+            "preflight, odd header",
+            "OPTIONS",
+            f"{SESSIONS}/x/messages",
+            {
+                **origin,
+                "Access-Control-Request-Method": "PATCH",
+                "Access-Control-Request-Headers": "x-custom",
+            },
+        ),
+        ("preflight, unknown path", "OPTIONS", "/api/nope", origin),
+        ("GET with origin", "GET", SESSIONS, origin),
+        ("GET without origin", "GET", SESSIONS, {}),
+        ("error with origin", "GET", f"{SESSIONS}/{UNKNOWN_ID}", origin),
+    ]:
+        recorded = PREFLIGHT_HEADERS if method == "OPTIONS" else CORS_HEADERS
+        side.call(label, method, path, headers=headers, record_headers=recorded)
 
 
 # --- tests ---------------------------------------------------------------------------------------
@@ -578,6 +874,12 @@ def auth_on(side: Side) -> None:
         delete_then_gone,
         odd_requests,
         auth_off_ignores_keys,
+        routing,
+        content_types,
+        encodings_and_size,
+        javascript_values,
+        storage_and_numbers,
+        cors,
     ],
     ids=lambda sequence: sequence.__name__,
 )
