@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_sessionmem.errors import CassetteError, ConfigError, UnusedInteractionsWarning
+from pytest_sessionmem.plugin.prune import PruneResult, PruneTracker
 from pytest_sessionmem.plugin.run_state import RunState
 from pytest_sessionmem.plugin.settings import PROVIDERS, RECORD_MODES, UNUSED_POLICIES, Settings
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from pytest_sessionmem.plugin.context import RecordedSession
 
 RUN_STATE = pytest.StashKey[RunState]()
+PRUNE = pytest.StashKey[PruneTracker]()
+PRUNE_RESULT = pytest.StashKey[PruneResult]()
 CALL_FAILED = pytest.StashKey[bool]()
 
 # The one table of options: (setting, kind, help, older flag spellings still accepted).
@@ -161,6 +164,27 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[RUN_STATE].note_selection(list(config.args))
+    if config.stash[RUN_STATE].base.prune:
+        _configure_prune(config)
+
+
+def _configure_prune(config: pytest.Config) -> None:
+    from pytest_sessionmem.plugin.prune import partial_reason
+
+    reason = partial_reason(
+        args=[str(arg) for arg in config.args],
+        keyword=config.getoption("keyword", "") or "",
+        markexpr=config.getoption("markexpr", "") or "",
+        last_failed=bool(config.getoption("lf", False)),
+        stepwise=bool(config.getoption("stepwise", False)),
+        deselect=config.getoption("deselect", None) or [],
+    )
+    if reason and not hasattr(config, "workerinput"):
+        raise pytest.UsageError(
+            f"--sessionmem-prune needs a full run, and {reason}: a file whose test is left out "
+            "would look unused. Run the whole suite: pytest --sessionmem-prune"
+        )
+    config.stash[PRUNE] = PruneTracker()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -176,6 +200,13 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_itemcollected(item: pytest.Item) -> None:
     config_state = item.config.stash[RUN_STATE]
     config_state.note_collected(item.path, _test_name(item))
+    tracker = item.config.stash.get(PRUNE, None)
+    if tracker is not None:
+        from pytest_sessionmem.plugin.prune import marker_cassette_names
+
+        folder = item.path.parent / config_state.base.cassette_dir / item.path.stem
+        for name in marker_cassette_names(m.kwargs for m in item.iter_markers("sessionmem")):
+            tracker.note_marker_cassette(folder, name)
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -201,11 +232,23 @@ def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str]
     return explain_transcript_equality(left, right)
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     state = config.stash[RUN_STATE]
+    tracker = config.stash.get(PRUNE, None)
     if hasattr(config, "workeroutput"):
         config.workeroutput["sessionmem"] = state.export()
+        if tracker is not None:
+            config.workeroutput["sessionmem_prune"] = tracker.export()
+    elif tracker is not None:
+        from pytest_sessionmem.plugin.prune import prune_unused
+
+        config.stash[PRUNE_RESULT] = prune_unused(
+            state,
+            tracker,
+            failed=session.testsfailed,
+            interrupted=exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop),
+        )
     state.stop()
 
 
@@ -214,6 +257,10 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     data = getattr(node, "workeroutput", {}).get("sessionmem")
     if data:
         node.config.stash[RUN_STATE].merge(data)
+    tracker = node.config.stash.get(PRUNE, None)
+    prune_data = getattr(node, "workeroutput", {}).get("sessionmem_prune")
+    if tracker is not None and prune_data:
+        tracker.merge(prune_data)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -222,6 +269,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     from pytest_sessionmem.plugin.report import summary_lines
 
     lines = summary_lines(config.stash[RUN_STATE])
+    pruned = config.stash.get(PRUNE_RESULT, None)
+    if pruned is not None:
+        lines = [*lines, *pruned.lines(config.rootpath)]
     if lines:
         terminalreporter.section("sessionmem")
         for line in lines:
