@@ -46,12 +46,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from pytest_sessionmem.assertions.transcript_compare import DEFAULT_IGNORE, ExpectedTurn
+from pytest_sessionmem.atomic_file import write_atomic
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.matchers import ANY, Contains, Regex
 from pytest_sessionmem.models import Message, Role, Transcript
@@ -349,16 +349,5 @@ def _json_string(content: str) -> str:
 
 
 def write_transcript_file(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temp file in the same folder, then ``os.replace``)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    """Write ``text`` to ``path`` whole or not at all (see :mod:`pytest_sessionmem.atomic_file`)."""
+    write_atomic(Path(path), text.encode("utf-8"))

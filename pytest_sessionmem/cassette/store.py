@@ -9,12 +9,10 @@ workers never collide (and each test writes only its own cassette anyway).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from pytest_sessionmem.atomic_file import write_atomic
 from pytest_sessionmem.cassette.schema import Cassette, cassette_from_data, cassette_to_data
 from pytest_sessionmem.errors import CassetteCorrupt
 
@@ -49,34 +47,3 @@ def load_cassette(path: Path) -> Cassette:
             path=str(path),
         ) from None
     return cassette_from_data(data, path=str(path))
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one step, creating parent directories as needed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable on POSIX; Windows cannot open directories, which is fine.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

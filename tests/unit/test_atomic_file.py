@@ -1,0 +1,60 @@
+"""The one atomic writer: whole files, the user's umask, nothing left behind on failure."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_sessionmem.assertions.transcript_file import write_transcript_file
+from pytest_sessionmem.atomic_file import write_atomic
+
+
+@pytest.fixture
+def umask() -> Iterator[None]:
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_written_files_get_the_users_umask(
+    tmp_path: Path, umask: None, mask: int, mode: int
+) -> None:
+    os.umask(mask)
+    cassette = tmp_path / "cassettes" / "c.json"
+    transcript = tmp_path / "transcripts" / "t.txt"
+
+    write_atomic(cassette, b"{}")
+    write_transcript_file(transcript, "user: hi\n")
+
+    assert stat.S_IMODE(cassette.stat().st_mode) == mode
+    assert stat.S_IMODE(transcript.stat().st_mode) == mode
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "t.txt"
+    write_transcript_file(target, "old\n")
+
+    def full_disk(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        write_transcript_file(target, "new\n")
+
+    assert target.read_text(encoding="utf-8") == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.txt"]
+
+
+def test_transcript_text_is_written_byte_for_byte(tmp_path: Path) -> None:
+    target = tmp_path / "t.txt"
+
+    write_transcript_file(target, "user: caf\u00e9\r\nassistant: \u4f60\u597d\n")
+
+    assert target.read_bytes() == "user: caf\u00e9\r\nassistant: \u4f60\u597d\n".encode()
