@@ -8,11 +8,12 @@ itself is not imported (the variable alone is what pytest looks for).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pytest_sessionmem.assertions.memory_compare import check_memory
-from pytest_sessionmem.assertions.render import explain_transcript_equality, render_report
+from pytest_sessionmem.assertions.render import render_report
 from pytest_sessionmem.assertions.transcript_compare import (
     ContentMode,
     compare_transcripts,
@@ -20,6 +21,7 @@ from pytest_sessionmem.assertions.transcript_compare import (
     to_actual_messages,
     to_expected_turns,
 )
+from pytest_sessionmem.assertions.transcript_file import read_transcript_file
 from pytest_sessionmem.models import Memory, Message, Transcript
 
 __all__ = ["assert_memory", "assert_transcript", "explain_transcript_equality"]
@@ -46,7 +48,10 @@ def assert_transcript(
     __tracebackhide__ = True
     messages, actual_provider = to_actual_messages(actual)
     skipped = ignored_paths(provider or actual_provider, ignore)
-    turns = to_expected_turns(expected, ignore=skipped)
+    if isinstance(expected, (str, os.PathLike)):
+        turns = read_transcript_file(expected)
+    else:
+        turns = to_expected_turns(expected, ignore=skipped)
     report = compare_transcripts(messages, turns, mode=mode, ignore=skipped, content=content)
     if not report.ok:
         raise AssertionError("\n".join(render_report(report)))
@@ -79,3 +84,31 @@ def assert_memory(
     )
     if problems:
         raise AssertionError("\n".join(["Memory mismatch", *problems]))
+
+
+def explain_transcript_equality(left: object, right: object) -> list[str] | None:
+    """Lines for ``pytest_assertrepr_compare`` when ``==`` between transcripts failed.
+
+    ``None`` (at once) unless one side is a Transcript and the other a Transcript, list
+    or tuple. ``==`` compares every field but ``raw``, so nothing is ignored here.
+    """
+    if isinstance(left, Transcript):
+        actual, expected = left, right
+    elif isinstance(right, Transcript):
+        actual, expected = right, left
+    else:
+        return None
+    if not isinstance(expected, (Transcript, list, tuple)):
+        return None
+    try:
+        turns = to_expected_turns(expected, ignore=frozenset())
+    except ValueError:  # ConfigError: a list of something else; pytest's own repr is all we have
+        return None
+    report = compare_transcripts(actual.messages, turns, mode="exact")
+    lines = render_report(report)
+    if report.ok:
+        lines.append(
+            "every specified field matches; == compares whole Messages, so use "
+            "assert_transcript() to compare dicts, pairs or matchers"
+        )
+    return lines

@@ -30,17 +30,14 @@ from pytest_sessionmem.assertions.transcript_compare import (
     Problem,
     TranscriptReport,
     TurnMismatch,
-    compare_transcripts,
-    to_expected_turns,
 )
 from pytest_sessionmem.matchers import describe, is_matcher
-from pytest_sessionmem.models import Message, Transcript
+from pytest_sessionmem.models import Message
 
 __all__ = [
     "MAX_PROBLEMS",
     "display_width",
     "escape",
-    "explain_transcript_equality",
     "quote",
     "render_report",
     "render_value",
@@ -379,31 +376,3 @@ def render_report(report: TranscriptReport, *, limit: int = MAX_PROBLEMS) -> lis
 
 def join(lines: Iterable[str]) -> str:
     return "\n".join(lines)
-
-
-def explain_transcript_equality(left: object, right: object) -> list[str] | None:
-    """Lines for ``pytest_assertrepr_compare`` when ``==`` between transcripts failed.
-
-    ``None`` (at once) unless one side is a Transcript and the other a Transcript, list
-    or tuple. ``==`` compares every field but ``raw``, so nothing is ignored here.
-    """
-    if isinstance(left, Transcript):
-        actual, expected = left, right
-    elif isinstance(right, Transcript):
-        actual, expected = right, left
-    else:
-        return None
-    if not isinstance(expected, (Transcript, list, tuple)):
-        return None
-    try:
-        turns = to_expected_turns(expected, ignore=frozenset())
-    except ValueError:  # ConfigError: a list of something else; pytest's own repr is all we have
-        return None
-    report = compare_transcripts(actual.messages, turns, mode="exact")
-    lines = render_report(report)
-    if report.ok:
-        lines.append(
-            "every specified field matches; == compares whole Messages, so use "
-            "assert_transcript() to compare dicts, pairs or matchers"
-        )
-    return lines

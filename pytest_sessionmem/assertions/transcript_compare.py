@@ -18,7 +18,6 @@ Three ideas carry the design:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -128,11 +127,10 @@ class ExpectedTurn:
 
 
 def to_expected_turns(expected: object, *, ignore: frozenset[str]) -> list[ExpectedTurn]:
-    """Normalise every accepted form of ``expected`` into a list of :class:`ExpectedTurn`."""
-    if isinstance(expected, (str, os.PathLike)):
-        from pytest_sessionmem.assertions.transcript_file import read_transcript_file
+    """Normalise a Transcript or a list of turns into a list of :class:`ExpectedTurn`.
 
-        return read_transcript_file(expected)
+    A transcript file path is read by :mod:`.transcript_file`, one layer up.
+    """
     if isinstance(expected, Transcript):
         items: Sequence[object] = expected.messages
     elif isinstance(expected, Sequence) and not isinstance(expected, (bytes, Mapping)):

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import httpx
 
@@ -43,10 +43,8 @@ from pytest_sessionmem.cassette.schema import (
 )
 from pytest_sessionmem.cassette.scrub import Redactor, ScrubConfig
 from pytest_sessionmem.cassette.store import dump_cassette, load_cassette, write_atomic
+from pytest_sessionmem.cassette.transports import RecordingTransport, ReplayTransport
 from pytest_sessionmem.errors import CassetteNotFound, ConfigError, UnmatchedRequest
-
-if TYPE_CHECKING:
-    from pytest_sessionmem.cassette.transports import RecordingTransport, ReplayTransport
 
 __all__ = ["CassetteSession", "FinishReport", "RecordMode"]
 
@@ -196,8 +194,6 @@ class CassetteSession:
         real_async: Callable[[], httpx.AsyncBaseTransport],
     ) -> ReplayTransport | RecordingTransport:
         """A transport over this session; ``real()`` is called only when a request must go out."""
-        from pytest_sessionmem.cassette.transports import RecordingTransport, ReplayTransport
-
         if self.is_recording:
             return RecordingTransport(self, real=real, real_async=real_async)
         return ReplayTransport(self)

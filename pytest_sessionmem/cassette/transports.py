@@ -1,4 +1,4 @@
-"""httpx transports over a :class:`~pytest_sessionmem.cassette.CassetteSession`.
+"""httpx transports over a cassette (:class:`~pytest_sessionmem.cassette.CassetteSession`).
 
 Both classes implement the sync and the async transport interface, like
 ``httpx.MockTransport``, so one object serves ``httpx.Client`` and ``httpx.AsyncClient``.
@@ -17,15 +17,30 @@ on, so streamed bodies arrive as one chunk.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import httpx
 
-if TYPE_CHECKING:
-    from pytest_sessionmem.cassette.recorder import CassetteSession
-    from pytest_sessionmem.cassette.schema import RecordedRequest
+from pytest_sessionmem.cassette.schema import RecordedRequest
 
-__all__ = ["RecordingTransport", "ReplayTransport"]
+__all__ = ["RecordingTransport", "ReplayTransport", "TransportBackend"]
+
+
+class TransportBackend(Protocol):
+    """What the transports need of a cassette (``CassetteSession`` is the one there is)."""
+
+    @property
+    def replays_first(self) -> bool: ...
+
+    def capture(self, request: httpx.Request) -> RecordedRequest: ...
+
+    def try_replay(
+        self, request: httpx.Request, recorded: RecordedRequest
+    ) -> httpx.Response | None: ...
+
+    def replay(self, request: httpx.Request) -> httpx.Response: ...
+
+    def record(self, recorded: RecordedRequest, response: httpx.Response, decoded: bytes) -> None: ...
 
 # Extensions that describe the exchange rather than a live connection object.
 _KEPT_EXTENSIONS = ("http_version", "reason_phrase")
@@ -34,7 +49,7 @@ _KEPT_EXTENSIONS = ("http_version", "reason_phrase")
 class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """Answers every request from the cassette; a miss raises ``UnmatchedRequest``."""
 
-    def __init__(self, session: CassetteSession) -> None:
+    def __init__(self, session: TransportBackend) -> None:
         self._session = session
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -55,7 +70,7 @@ class RecordingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def __init__(
         self,
-        session: CassetteSession,
+        session: TransportBackend,
         *,
         real: Callable[[], httpx.BaseTransport],
         real_async: Callable[[], httpx.AsyncBaseTransport],

@@ -227,7 +227,7 @@ def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str]
     # Nothing of ours can be compared before our models were imported: stay free otherwise.
     if op != "==" or "pytest_sessionmem.models" not in sys.modules:
         return None
-    from pytest_sessionmem.assertions.render import explain_transcript_equality
+    from pytest_sessionmem.assertions.asserts import explain_transcript_equality
 
     return explain_transcript_equality(left, right)
 

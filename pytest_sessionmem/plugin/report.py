@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pytest_sessionmem.plugin.paths import TRANSCRIPT_SUFFIX
 
-if TYPE_CHECKING:
-    from pytest_sessionmem.plugin.run_state import RunState
-
-__all__ = ["CassetteOutcome", "summary_lines", "unused_transcript_files"]
+__all__ = ["CassetteOutcome", "RunFacts", "summary_lines", "unused_transcript_files"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +26,32 @@ class CassetteOutcome:
     discarded: bool
 
 
-def unused_transcript_files(state: RunState) -> list[Path]:
+class RunFacts(Protocol):
+    """What the report reads of the run (``RunState`` has it all)."""
+
+    @property
+    def rootdir(self) -> Path: ...
+
+    @property
+    def outcomes(self) -> Sequence[CassetteOutcome]: ...
+
+    @property
+    def transcripts_used(self) -> Set[str]: ...
+
+    @property
+    def transcripts_written(self) -> Set[str]: ...
+
+    @property
+    def collected(self) -> Mapping[str, Set[str]]: ...
+
+    @property
+    def ran(self) -> Set[str]: ...
+
+    @property
+    def partial(self) -> bool: ...
+
+
+def unused_transcript_files(state: RunFacts) -> list[Path]:
     """Expected-transcript files no test used, in folders of modules this run collected.
 
     A file counts as unused when its test no longer exists, or when its test ran and
@@ -53,7 +76,7 @@ def unused_transcript_files(state: RunState) -> list[Path]:
                 unused.append(file)
     return unused
 
-def summary_lines(state: RunState) -> list[str]:
+def summary_lines(state: RunFacts) -> list[str]:
     if not state.outcomes and not state.transcripts_written and not state.collected:
         return []
     replayed = [o for o in state.outcomes if o.played and not o.recorded]

@@ -9,7 +9,7 @@ import pytest
 from dirty_equals import IsStr
 
 from pytest_sessionmem.assertions import assert_transcript
-from pytest_sessionmem.assertions.render import explain_transcript_equality
+from pytest_sessionmem.assertions.asserts import explain_transcript_equality
 from pytest_sessionmem.assertions.transcript_compare import DEFAULT_IGNORE
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.matchers import ANY, Contains, Regex
