@@ -7,7 +7,7 @@
 #
 #   make examples    the examples suite, from its committed cassettes
 #   make test        the whole test suite (PYTEST_ARGS="-k cassette" to narrow it)
-#   make lint        ruff
+#   make lint        ruff, and the layer contracts (lint-imports)
 #   make typecheck   mypy (strict)
 #   make setup       only the set-up
 
@@ -30,6 +30,7 @@ test: $(INSTALLED) $(ELIZA_INSTALLED)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: $(INSTALLED)
 	$(BIN)/mypy
