@@ -41,7 +41,7 @@ from pytest_sessionmem.cassette.schema import (
     RecordedRequest,
     RecordedResponse,
 )
-from pytest_sessionmem.cassette.scrub import Redactor, ScrubConfig
+from pytest_sessionmem.cassette.scrub import Scrubber, ScrubConfig
 from pytest_sessionmem.cassette.store import dump_cassette, load_cassette, write_atomic
 from pytest_sessionmem.cassette.transports import RecordingTransport, ReplayTransport
 from pytest_sessionmem.errors import CassetteNotFound, ConfigError, UnmatchedRequest
@@ -110,7 +110,7 @@ class CassetteSession:
         self.path = Path(path)
         self.base_url = base_url
         self._base = httpx.URL(base_url)
-        self._redactor = Redactor(scrub)
+        self._redactor = Scrubber(scrub)
         self._match_ignore = tuple(match_ignore)
         self._pii_blind = scrub.pii
         self._before_request = before_record_request

@@ -25,27 +25,25 @@ What happens, in order:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import quote
 
 from pytest_sessionmem.cassette.schema import Body, Pairs, RecordedRequest, RecordedResponse
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.patterns import EMAIL, PHONE
+from pytest_sessionmem.redaction import REDACTED, Redactor
 
 __all__ = [
     "ALWAYS_DROPPED_HEADERS",
     "KEPT_REQUEST_HEADERS",
     "KEPT_RESPONSE_HEADERS",
     "REDACTED",
-    "Redactor",
     "ScrubConfig",
+    "Scrubber",
 ]
 
-REDACTED = "<REDACTED>"
 
 #: Credentials of the three providers and the usual HTTP ones; cannot be switched off.
 ALWAYS_DROPPED_HEADERS = frozenset(
@@ -122,7 +120,7 @@ class ScrubConfig:
             )
 
 
-class Redactor:
+class Scrubber:
     """Applies one :class:`ScrubConfig` to recorded requests and responses (pure, no I/O)."""
 
     def __init__(self, config: ScrubConfig) -> None:
@@ -133,22 +131,14 @@ class Redactor:
         self._patterns = [re.compile(p) for p in config.patterns]
         self._json_paths = [tuple(p.split(".")) for p in config.json_paths]
         self._secret_values = {value for value in config.secrets.values() if value}
-        # Longest first, so a secret that contains another is replaced whole.
-        self._replacements: list[tuple[str, str]] = []
-        for name, value in sorted(config.secrets.items(), key=lambda item: -len(item[1])):
-            if not value:
-                continue  # an unset key must not replace the empty string everywhere
-            placeholder = f"<{name}>"
-            for form in dict.fromkeys((value, quote(value, safe=""), json.dumps(value)[1:-1])):
-                self._replacements.append((form, placeholder))
+        self._secrets = Redactor(config.secrets)
         self._pii = config.pii
         self._pii_placeholders: dict[tuple[str, str], str] = {}
         self._pii_counts: dict[str, int] = {}
 
     def text(self, value: str) -> str:
         """Secrets to placeholders, then regex matches to ``<REDACTED>``."""
-        for secret, placeholder in self._replacements:
-            value = value.replace(secret, placeholder)
+        value = self._secrets.text(value)
         for pattern in self._patterns:
             value = pattern.sub(REDACTED, value)
         if self._pii:
@@ -205,10 +195,7 @@ class Redactor:
         if body.kind == "text":
             return Body("text", self.text(str(body.value)))
         if body.kind == "base64":
-            content = bytes(body.value)
-            for secret, placeholder in self._replacements:
-                content = content.replace(secret.encode("utf-8"), placeholder.encode("utf-8"))
-            return Body("base64", content)
+            return Body("base64", self._secrets.data(bytes(body.value)))
         return body
 
     def _json_strings(self, value: Any) -> Any:

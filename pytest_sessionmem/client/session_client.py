@@ -122,7 +122,7 @@ class _ClientBase(Generic[TransportT, SleepT]):
         self._headers.update(spec.auth_headers(key or None))
         self._timeout = timeout
         self._policy = RetryPolicy(max_retries=max_retries, backoff=backoff, max_backoff=max_backoff)
-        self._redactor = Redactor([key])
+        self._redactor = Redactor({spec.api_key_env: key})
         self._errors = ErrorMapper(
             provider=self._adapter.name,
             base_url=self._adapter.base_url,

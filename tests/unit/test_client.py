@@ -289,7 +289,7 @@ def test_no_secret_in_any_error(driver: Driver, status: int) -> None:
     error = info.value
     seen = " ".join(str(v) for v in (error, error.url, error.body, error.detail, repr(error)))
     assert SECRET not in seen
-    assert "[REDACTED]" in seen
+    assert "<ZEP_API_KEY>" in seen
 
 
 def test_no_secret_in_a_payload_error(driver: Driver) -> None:
@@ -300,7 +300,7 @@ def test_no_secret_in_a_payload_error(driver: Driver) -> None:
     with pytest.raises(ProviderError, match=r"messages\[0\]\.type: Field required") as info:
         driver.call("meibel", handler, "get_messages", "s1", client={"api_key": SECRET})
     assert SECRET not in f"{info.value} {info.value.body} {info.value.url}"
-    assert "echo [REDACTED]" in str(info.value.body)
+    assert "echo <MEIBEL_API_KEY>" in str(info.value.body)
 
 
 def test_no_secret_when_unreachable(driver: Driver) -> None:

@@ -41,17 +41,27 @@ def test_redactor_scrubs_values_userinfo_and_secret_query_parameters() -> None:
 
     url = redactor.url("https://bob:hunter2@api.test/v2/s/sk-1?token=abc&page=2")
 
-    assert url == "https://api.test/v2/s/[REDACTED]?token=[REDACTED]&page=2"
-    assert redactor.text("key sk-1 twice sk-1") == "key [REDACTED] twice [REDACTED]"
+    assert url == "https://api.test/v2/s/<REDACTED>?token=<REDACTED>&page=2"
+    assert redactor.text("key sk-1 twice sk-1") == "key <REDACTED> twice <REDACTED>"
     assert redactor.value({"sk-1": ["x sk-1", 3, None]}) == {
-        "[REDACTED]": ["x [REDACTED]", 3, None]
+        "<REDACTED>": ["x <REDACTED>", 3, None]
     }
+
+
+def test_named_secrets_become_their_name_in_every_form() -> None:
+    redactor = Redactor({"ZEP_API_KEY": 'k/"1', "UNSET": None, "EMPTY": ""})
+
+    assert redactor.text('raw k/"1, quoted k%2F%221, json k/\\"1') == (
+        "raw <ZEP_API_KEY>, quoted <ZEP_API_KEY>, json <ZEP_API_KEY>"
+    )
+    assert redactor.data(b"bin k/\"1") == b"bin <ZEP_API_KEY>"
+    assert redactor.text("nothing to hide") == "nothing to hide"
 
 
 def test_longer_secrets_are_replaced_first() -> None:
     redactor = Redactor(["abc", "abcdef"])
 
-    assert redactor.text("abcdef") == "[REDACTED]"
+    assert redactor.text("abcdef") == "<REDACTED>"
 
 
 def test_field_path() -> None:

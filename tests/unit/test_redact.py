@@ -11,7 +11,7 @@ from helpers_cassette import CANARY, REPLAY_BASE, make_session
 
 from pytest_sessionmem.cassette import CassetteSession, RecordMode, ScrubConfig
 from pytest_sessionmem.cassette.schema import Body, RecordedRequest
-from pytest_sessionmem.cassette.scrub import ALWAYS_DROPPED_HEADERS, Redactor
+from pytest_sessionmem.cassette.scrub import ALWAYS_DROPPED_HEADERS, Scrubber
 from pytest_sessionmem.errors import ConfigError
 
 
@@ -98,11 +98,11 @@ def test_canary_secret_never_reaches_disk_in_any_place(tmp_path: Path) -> None:
 
 def test_secret_in_text_binary_and_percent_encoded_forms(tmp_path: Path) -> None:
     secret = "p@ss/wörd"
-    redactor = Redactor(ScrubConfig(secrets={"PW": secret}))
+    redactor = Scrubber(ScrubConfig(secrets={"PW": secret}))
     assert redactor.text("a p%40ss%2Fw%C3%B6rd b") == "a <PW> b"
     assert redactor.text('{"x": "p@ss/w\\u00f6rd"}') == '{"x": "<PW>"}'  # JSON-escaped form
     assert redactor.text(json.dumps({"x": secret}, ensure_ascii=False)) == '{"x": "<PW>"}'
-    body = Redactor(ScrubConfig(secrets={"PW": secret}))._body(
+    body = Scrubber(ScrubConfig(secrets={"PW": secret}))._body(
         Body("base64", b"\x00" + secret.encode())
     )
     assert body == Body("base64", b"\x00<PW>")
@@ -138,7 +138,7 @@ def test_extra_headers_query_params_json_paths_and_patterns(tmp_path: Path) -> N
 
 
 def test_json_path_wildcard_over_keys_and_indices() -> None:
-    redactor = Redactor(ScrubConfig(json_paths=("a.*.b", "list.1")))
+    redactor = Scrubber(ScrubConfig(json_paths=("a.*.b", "list.1")))
     request = RecordedRequest(
         "POST", "/", body=Body("json", {"a": {"x": {"b": 1, "c": 2}}, "list": [1, 2, 3]})
     )
@@ -149,7 +149,7 @@ def test_json_path_wildcard_over_keys_and_indices() -> None:
 
 
 def test_only_allow_listed_headers_are_kept() -> None:
-    redactor = Redactor(ScrubConfig())
+    redactor = Scrubber(ScrubConfig())
     request = RecordedRequest(
         "GET", "/", headers=(("Content-Type", "application/json"), ("user-agent", "sdk/1"))
     )
@@ -182,11 +182,11 @@ def test_replay_with_a_different_key_matches_the_scrubbed_recording(tmp_path: Pa
 
 
 def test_empty_secret_values_are_ignored() -> None:
-    assert Redactor(ScrubConfig(secrets={"UNSET": ""})).text("abc") == "abc"
+    assert Scrubber(ScrubConfig(secrets={"UNSET": ""})).text("abc") == "abc"
 
 
 def test_longer_secret_wins_over_the_one_it_contains() -> None:
-    redactor = Redactor(ScrubConfig(secrets={"SHORT": "abc", "LONG": "abcdef"}))
+    redactor = Scrubber(ScrubConfig(secrets={"SHORT": "abc", "LONG": "abcdef"}))
     assert redactor.text("abcdef abc") == "<LONG> <SHORT>"
 
 

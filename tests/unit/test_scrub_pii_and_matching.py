@@ -11,7 +11,7 @@ import pytest
 
 from pytest_sessionmem.cassette import CassetteSession, RecordedRequest, RecordMode, ScrubConfig
 from pytest_sessionmem.cassette.schema import Body, RecordedResponse
-from pytest_sessionmem.cassette.scrub import Redactor
+from pytest_sessionmem.cassette.scrub import Scrubber
 from pytest_sessionmem.errors import ConfigError, UnmatchedRequest
 
 BASE = "http://127.0.0.1:9/api"
@@ -45,7 +45,7 @@ def traffic(cassette: CassetteSession, *, ts: str = "1") -> list[object]:
 
 
 def test_the_same_value_gets_the_same_placeholder_within_a_cassette() -> None:
-    redactor = Redactor(ScrubConfig(pii=True))
+    redactor = Scrubber(ScrubConfig(pii=True))
     assert redactor.text("mail alice@example.org or bob@example.org") == (
         "mail <EMAIL_1> or <EMAIL_2>"
     )
@@ -54,7 +54,7 @@ def test_the_same_value_gets_the_same_placeholder_within_a_cassette() -> None:
     )
     assert redactor.text("+49 30 1234 5678 is not (030) 1234-5678") == "<PHONE_2> is not <PHONE_1>"
     # A second cassette numbers afresh.
-    assert Redactor(ScrubConfig(pii=True)).text("bob@example.org") == "<EMAIL_1>"
+    assert Scrubber(ScrubConfig(pii=True)).text("bob@example.org") == "<EMAIL_1>"
 
 
 def test_pii_is_scrubbed_on_disk_and_replay_still_matches(tmp_path: Path) -> None:
