@@ -29,6 +29,7 @@ from pytest_sessionmem.providers.operation import DECODED_JSON_EXTENSION, ErrorI
 from pytest_sessionmem.redaction import Redactor
 
 __all__ = [
+    "AdapterBase",
     "ErrorInfo",
     "MessageInput",
     "MessagePage",
@@ -229,9 +230,27 @@ def _coerce_one(index: int, item: object) -> Message:
     )
 
 
+def unsupported(message: str) -> Operation[Any]:
+    """An operation the provider's API does not have: raises ``UnsupportedOperation``.
+
+    A generator like every other operation, so it fails when run, not when built.
+    """
+    raise UnsupportedOperation(message)
+    yield  # pragma: no cover
+
+
 def no_memory(provider: str) -> Operation[Memory]:
     """``get_memory`` of a provider that has no memory endpoint (Meibel, ElizaOS)."""
-    raise UnsupportedOperation(
+    return unsupported(
         f"{provider} has no memory endpoint; read the session with get_messages(session_id)"
     )
-    yield  # pragma: no cover  # makes this a generator like every other operation
+
+
+class AdapterBase:
+    """What every adapter has: its registry name, page order and base URL."""
+
+    name: str
+    newest_first = False
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url

@@ -31,9 +31,10 @@ from typing import Any
 import httpx
 from pydantic import Field
 
-from pytest_sessionmem.errors import ConfigError, UnsupportedOperation
+from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.models import Memory, Message, Role, Session
 from pytest_sessionmem.providers.base import (
+    AdapterBase,
     MessagePage,
     NewSession,
     WireModel,
@@ -46,6 +47,7 @@ from pytest_sessionmem.providers.base import (
     parse_wire,
     payload_error,
     require_id,
+    unsupported,
 )
 from pytest_sessionmem.providers.operation import ErrorInfo, Operation
 
@@ -105,14 +107,11 @@ class ElizaCursor:
     seen: frozenset[str]
 
 
-class ElizaProvider:
+class ElizaProvider(AdapterBase):
     """Adapter for the ElizaOS server. Auth: ``X-API-KEY``, only when a token is set."""
 
     name = NAME
     newest_first = True
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
 
     def _url(self, *segments: str) -> str:
         return join_url(self.base_url, "api", "messaging", "sessions", *segments)
@@ -205,8 +204,7 @@ class ElizaProvider:
         return _session(parse_wire(ElizaSessionInfo, data, response, NAME), data)
 
     def add_user(self, user_id: str, fields: Mapping[str, Any]) -> Operation[dict[str, Any]]:
-        raise UnsupportedOperation("eliza has no users endpoint; pass user_id= to create_session")
-        yield  # pragma: no cover
+        return unsupported("eliza has no users endpoint; pass user_id= to create_session")
 
     def add_messages(
         self, session_id: str, messages: Sequence[Message]

@@ -20,9 +20,10 @@ from typing import Any
 
 import httpx
 
-from pytest_sessionmem.errors import ConfigError, UnsupportedOperation
+from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.models import Memory, Message, Role, Session
 from pytest_sessionmem.providers.base import (
+    AdapterBase,
     MessagePage,
     NewSession,
     WireModel,
@@ -35,6 +36,7 @@ from pytest_sessionmem.providers.base import (
     no_memory,
     parse_wire,
     require_id,
+    unsupported,
 )
 from pytest_sessionmem.providers.operation import ErrorInfo, Operation
 
@@ -75,14 +77,10 @@ class MeibelChatReply(WireModel):
     assistant_response: str | None = None
 
 
-class MeibelProvider:
+class MeibelProvider(AdapterBase):
     """Adapter for Meibel v2. Auth: ``Meibel-API-Key: <key>`` (``MEIBEL_API_KEY``)."""
 
     name = NAME
-    newest_first = False
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo:
         data, text = json_or_text(response)
@@ -150,8 +148,7 @@ class MeibelProvider:
         return Session(id=created.session_id, provider=NAME, agent_id=agent, raw=data)
 
     def add_user(self, user_id: str, fields: Mapping[str, Any]) -> Operation[dict[str, Any]]:
-        raise UnsupportedOperation("meibel has no users endpoint; sessions belong to agents")
-        yield  # pragma: no cover
+        return unsupported("meibel has no users endpoint; sessions belong to agents")
 
     def add_messages(
         self, session_id: str, messages: Sequence[Message]
@@ -186,10 +183,9 @@ class MeibelProvider:
         )
 
     def delete_session(self, session_id: str) -> Operation[None]:
-        raise UnsupportedOperation(
+        return unsupported(
             "meibel has no endpoint to delete a session; create a new session per test instead"
         )
-        yield  # pragma: no cover
 
 
 def _chat_request(

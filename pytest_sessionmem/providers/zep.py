@@ -21,9 +21,10 @@ from typing import Any
 
 import httpx
 
-from pytest_sessionmem.errors import ConfigError, UnsupportedOperation
+from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.models import Fact, Memory, Message, Role, Session, Transcript
 from pytest_sessionmem.providers.base import (
+    AdapterBase,
     MessagePage,
     NewSession,
     WireModel,
@@ -35,6 +36,7 @@ from pytest_sessionmem.providers.base import (
     parse_wire,
     payload_error,
     require_id,
+    unsupported,
 )
 from pytest_sessionmem.providers.operation import ErrorInfo, Operation
 
@@ -88,14 +90,10 @@ class ZepMemory(WireModel):
     summary: ZepSummary | None = None
 
 
-class ZepProvider:
+class ZepProvider(AdapterBase):
     """Adapter for Zep Cloud v2. Auth: ``Authorization: Api-Key <key>`` (``ZEP_API_KEY``)."""
 
     name = NAME
-    newest_first = False
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo:
         data, text = json_or_text(response)
@@ -217,10 +215,9 @@ class ZepProvider:
     def send_message(
         self, session_id: str, content: str, fields: Mapping[str, Any]
     ) -> Operation[Message]:
-        raise UnsupportedOperation(
+        return unsupported(
             "zep has no chat endpoint; store turns with add_messages(session_id, messages)"
         )
-        yield  # pragma: no cover  # makes this a generator like every other operation
 
     def delete_session(self, session_id: str) -> Operation[None]:
         require_id(session_id, "session_id")
