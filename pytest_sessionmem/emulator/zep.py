@@ -1,15 +1,15 @@
 """Zep Cloud v2 session API emulation, mounted under ``/zep/api/v2``.
 
-Endpoints (what the zep-cloud 2.x SDK calls)::
+Endpoints: every session-family method of zep-cloud 2.22 (the table in ``docs/emulator.md``
+lists them with their answers): users (add, get, update, delete, ``/users-ordered``, a user's
+sessions, facts and node), sessions (add, get, update, ``/sessions-ordered``, end, end many),
+messages (page, one, update metadata), memory (add, get, delete), facts (a session's, add, one,
+delete), and the model-backed ones (search, search across sessions, summaries,
+synthesize_question, classify, extract), which answer deterministically -- words shared with the
+query or the conversation -- unless ``POST /_emulator/zep/answers`` seeded an answer.
 
-    POST   /users                       user.add                 200 User
-    POST   /sessions                    memory.add_session       201 Session
-    GET    /sessions/{id}               memory.get_session       200 Session
-    GET    /sessions/{id}/messages      memory.get_session_messages
-                                        ?limit&cursor: cursor is a 1-based page number, oldest first
-    POST   /sessions/{id}/memory        memory.add               200 {"context": str | null}
-    GET    /sessions/{id}/memory        memory.get               ?lastn&minRating
-    DELETE /sessions/{id}/memory        memory.delete            200 {"message": "OK"}, session gone
+The state (:class:`ZepState`: users, sessions with their messages and facts) is plain data, so
+other Zep API versions can serve the same store.
 
 Quirks kept on purpose, because clients must cope with them on the real service:
 
