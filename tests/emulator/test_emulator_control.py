@@ -199,3 +199,28 @@ def test_sdk_message_model_reads_unprocessed_flag(server: EmulatorServer, zep_cl
     zep_client.memory.add(session_id="s1", messages=[Message(role_type="user", content="x")])
     page = zep_client.memory.get_session_messages("s1", limit=10, cursor=1)
     assert [m.processed for m in page.messages or []] == [False]
+
+
+def test_zep_seeded_answers_are_checked_and_cleared(server: EmulatorServer) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        server.control.zep_seed_answer("get_session", {}, session_id="s1")
+    assert "has no model behind it" in str(excinfo.value)
+    assert "synthesize_question" in str(excinfo.value)
+    with pytest.raises(ConfigError) as missing:
+        server.control.zep_seed_answer("search", [])
+    assert "search needs session_id" in str(missing.value)
+    server.control.zep_seed_answer("search_sessions", {"results": []})
+    server.control.zep_seed_answer("get_node", {"node": None}, user_id="u1")
+    assert server.control.zep_clear_answers() == 2
+    assert server.control.zep_clear_answers() == 0
+
+
+def test_meibel_agents_are_registered_for_create_by_name(
+    server: EmulatorServer, http: httpx.Client
+) -> None:
+    agent_id = server.control.meibel_add_agent("Support", agent_id="a-1", version="2")
+    assert agent_id == "a-1"
+    created = http.post("/meibel/v2/agents/name/Support/sessions")
+    assert created.status_code == 200
+    listed = http.get("/meibel/v2/agents/a-1/sessions").json()
+    assert [s["agent_name"] for s in listed["data"]] == ["Support"]
