@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pytest_sessionmem.assertions import review
 from pytest_sessionmem.assertions.memory_compare import check_memory
 from pytest_sessionmem.assertions.render import render_report
 from pytest_sessionmem.assertions.transcript_compare import (
@@ -53,8 +54,11 @@ def assert_transcript(
     else:
         turns = to_expected_turns(expected, ignore=skipped)
     report = compare_transcripts(messages, turns, mode=mode, ignore=skipped, content=content)
+    lines = render_report(report) if not report.ok else []
+    if review.observing():
+        review.notify(review.transcript_review(report, messages, turns, message=lines))
     if not report.ok:
-        raise AssertionError("\n".join(render_report(report)))
+        raise AssertionError("\n".join(lines))
 
 
 def assert_memory(
@@ -82,6 +86,14 @@ def assert_memory(
         summary_contains=summary_contains,
         min_rating=min_rating,
     )
+    if review.observing():
+        asked = {
+            "facts": facts,
+            "facts_include": facts_include,
+            "context_contains": context_contains,
+            "summary_contains": summary_contains,
+        }
+        review.notify(review.memory_review(memory, problems, min_rating=min_rating, expected=asked))
     if problems:
         raise AssertionError("\n".join(["Memory mismatch", *problems]))
 

@@ -18,6 +18,7 @@ import pytest
 
 from pytest_sessionmem.errors import CassetteError, ConfigError, UnusedInteractionsWarning
 from pytest_sessionmem.plugin.prune import PruneResult, PruneTracker
+from pytest_sessionmem.plugin.report_html import HtmlCollector, TestRecord
 from pytest_sessionmem.plugin.run_state import RunState
 from pytest_sessionmem.plugin.settings import PROVIDERS, RECORD_MODES, UNUSED_POLICIES, Settings
 
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 RUN_STATE = pytest.StashKey[RunState]()
 PRUNE = pytest.StashKey[PruneTracker]()
 PRUNE_RESULT = pytest.StashKey[PruneResult]()
+HTML = pytest.StashKey[HtmlCollector]()
+HTML_RECORD = pytest.StashKey[TestRecord]()
+HTML_WRITTEN = pytest.StashKey[str]()
 CALL_FAILED = pytest.StashKey[bool]()
 
 # The one table of options: (setting, kind, help, older flag spellings still accepted).
@@ -166,6 +170,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUN_STATE].note_selection(list(config.args))
     if config.stash[RUN_STATE].base.prune:
         _configure_prune(config)
+    if config.stash[RUN_STATE].base.html:
+        config.stash[HTML] = HtmlCollector()
 
 
 def _configure_prune(config: pytest.Config) -> None:
@@ -214,9 +220,34 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
         items[0].config.stash[RUN_STATE].note_deselected()
 
 
+def _html_record(item: pytest.Item) -> TestRecord:
+    record = item.stash.get(HTML_RECORD, None)
+    if record is None:
+        record = item.stash[HTML_RECORD] = TestRecord(nodeid=item.nodeid)
+    return record
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    if item.config.stash.get(HTML, None) is None:
+        return (yield)
+    from pytest_sessionmem.assertions.review import observe
+
+    with observe(_html_record(item).reviews.append):
+        return (yield)
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
+    collector = item.config.stash.get(HTML, None)
+    if collector is not None:
+        record = _html_record(item)
+        record.note_phase(
+            report.when, report.outcome, str(report.longrepr) if report.failed else None
+        )
+        if report.when == "teardown":
+            collector.tests.append(record)
     if report.when == "call":
         item.stash[CALL_FAILED] = report.failed
         item.config.stash[RUN_STATE].note_ran(item.path, _test_name(item))
@@ -249,6 +280,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             failed=session.testsfailed,
             interrupted=exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop),
         )
+    collector = config.stash.get(HTML, None)
+    if collector is not None and hasattr(config, "workeroutput"):
+        config.workeroutput["sessionmem_html"] = collector.export()
+    elif collector is not None and state.base.html:
+        _write_html(config, collector)
     state.stop()
 
 
@@ -257,6 +293,10 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     data = getattr(node, "workeroutput", {}).get("sessionmem")
     if data:
         node.config.stash[RUN_STATE].merge(data)
+    html_collector = node.config.stash.get(HTML, None)
+    html_data = getattr(node, "workeroutput", {}).get("sessionmem_html")
+    if html_collector is not None and html_data:
+        html_collector.merge(html_data)
     tracker = node.config.stash.get(PRUNE, None)
     prune_data = getattr(node, "workeroutput", {}).get("sessionmem_prune")
     if tracker is not None and prune_data:
@@ -272,10 +312,35 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     pruned = config.stash.get(PRUNE_RESULT, None)
     if pruned is not None:
         lines = [*lines, *pruned.lines(config.rootpath)]
+    written = config.stash.get(HTML_WRITTEN, None)
+    if written is not None:
+        lines = [*lines, f"HTML report: {written}"]
     if lines:
         terminalreporter.section("sessionmem")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+def _write_html(config: pytest.Config, collector: HtmlCollector) -> None:
+    import os
+    from pathlib import Path
+
+    from pytest_sessionmem.plugin.report import summary_lines
+    from pytest_sessionmem.plugin.report_html import write_html
+    from pytest_sessionmem.providers.registry import secret_env_names
+    from pytest_sessionmem.redaction import Redactor
+
+    state = config.stash[RUN_STATE]
+    lines = summary_lines(state)
+    pruned = config.stash.get(PRUNE_RESULT, None)
+    if pruned is not None:
+        lines = [*lines, *pruned.lines(config.rootpath)]
+    # Reports are files the product writes: no credential reaches them either.
+    redactor = Redactor(os.environ.get(name) for name in secret_env_names())
+    tests = redactor.value(collector.export())
+    target = Path(config.invocation_params.dir) / str(state.base.html)
+    write_html(target, tests, summary=redactor.value(lines))
+    config.stash[HTML_WRITTEN] = str(target)
 
 
 # -- fixtures ------------------------------------------------------------------------------
