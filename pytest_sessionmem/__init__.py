@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     "Transcript": "models",
     "AuthenticationError": "errors",
     "CassetteCorrupt": "errors",
+    "CassetteDrift": "errors",
     "CassetteError": "errors",
     "CassetteNotFound": "errors",
     "ConfigError": "errors",
@@ -61,6 +62,7 @@ __all__ = [
     "AsyncSessionClient",
     "AuthenticationError",
     "CassetteCorrupt",
+    "CassetteDrift",
     "CassetteError",
     "CassetteNotFound",
     "CassetteSession",
@@ -147,6 +149,7 @@ if TYPE_CHECKING:
     from pytest_sessionmem.errors import (
         AuthenticationError,
         CassetteCorrupt,
+        CassetteDrift,
         CassetteError,
         CassetteNotFound,
         ConfigError,

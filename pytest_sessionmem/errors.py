@@ -15,7 +15,8 @@
     └── CassetteError              record/replay problems
         ├── CassetteNotFound       replaying without a cassette file
         ├── CassetteCorrupt        the file is not a cassette this version can read
-        └── UnmatchedRequest       a request the cassette holds no answer for
+        ├── UnmatchedRequest       a request the cassette holds no answer for
+        └── CassetteDrift          --sessionmem-verify: a live answer no longer has the recorded shape
 
 ``UnusedInteractionsWarning`` (a ``UserWarning``) reports cassette traffic a test no longer
 makes. Each message says what happened, to which request (method and URL, with secrets
@@ -29,6 +30,7 @@ from typing import Any
 __all__ = [
     "AuthenticationError",
     "CassetteCorrupt",
+    "CassetteDrift",
     "CassetteError",
     "CassetteNotFound",
     "ConfigError",
@@ -140,6 +142,26 @@ class CassetteCorrupt(CassetteError):
 
 class UnmatchedRequest(CassetteError):
     """The cassette has no (unplayed) interaction for a request and recording is off."""
+
+
+class CassetteDrift(CassetteError):
+    """``--sessionmem-verify``: the live service answered with another shape than the cassette.
+
+    ``interaction`` names the recorded interaction (its number and request), ``paths`` lists
+    what changed (``messages[0].sentiment added``, ``status changed from 200 to 404``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        interaction: str | None = None,
+        paths: tuple[str, ...] = (),
+    ) -> None:
+        self.interaction = interaction
+        self.paths = paths
+        super().__init__(message, path=path)
 
 
 class UnusedInteractionsWarning(UserWarning):

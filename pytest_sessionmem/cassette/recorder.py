@@ -44,7 +44,12 @@ from pytest_sessionmem.cassette.schema import (
 from pytest_sessionmem.cassette.scrub import Scrubber, ScrubConfig
 from pytest_sessionmem.cassette.store import dump_cassette, load_cassette, write_atomic
 from pytest_sessionmem.cassette.transports import RecordingTransport, ReplayTransport
-from pytest_sessionmem.errors import CassetteNotFound, ConfigError, UnmatchedRequest
+from pytest_sessionmem.errors import (
+    CassetteDrift,
+    CassetteNotFound,
+    ConfigError,
+    UnmatchedRequest,
+)
 
 __all__ = ["CassetteSession", "FinishReport", "RecordMode"]
 
@@ -83,6 +88,8 @@ class FinishReport:
     recorded: int
     unused: int
     discarded: bool
+    verified: int = 0
+    drifted: int = 0
 
 
 class CassetteSession:
@@ -101,6 +108,7 @@ class CassetteSession:
         match_ignore: Sequence[str] = (),
         before_record_request: Callable[[RecordedRequest], RecordedRequest] | None = None,
         before_record_response: Callable[[RecordedResponse], RecordedResponse] | None = None,
+        verify: bool = False,
     ) -> None:
         try:
             self.mode = RecordMode(mode)
@@ -122,10 +130,20 @@ class CassetteSession:
         self._owned_real_async: httpx.AsyncHTTPTransport | None = None
         self._lock = threading.Lock()  # SDKs may send from several threads
         self._file_existed = self.path.exists()
+        self.verify = verify
+        self.verified = 0
+        self.drifted = 0
+        if verify and not self._file_existed:
+            command = record_command or "pytest --sessionmem-record-mode=once"
+            raise CassetteNotFound(
+                f"Cassette {self.path} does not exist, so --sessionmem-verify has nothing to "
+                f"compare the live answers with. Record it first:\n    {command}",
+                path=str(self.path),
+            )
         self._recorded_base_url = ""
         loaded: tuple[Interaction, ...] = ()
         # `all` ignores the old file entirely, so even a corrupt one can be re-recorded.
-        if self._file_existed and self.mode is not RecordMode.ALL:
+        if self._file_existed and (self.mode is not RecordMode.ALL or verify):
             cassette = load_cassette(self.path)
             loaded, self._recorded_base_url = cassette.interactions, cassette.base_url
         self._loaded = loaded
@@ -140,7 +158,9 @@ class CassetteSession:
 
     @property
     def is_recording(self) -> bool:
-        """True when this session may reach the network and write the file."""
+        """True when this session may reach the network (and, unless verifying, write the file)."""
+        if self.verify:
+            return True
         if self.mode is RecordMode.ONCE:
             return not self._file_existed
         return self.mode in (RecordMode.NEW_EPISODES, RecordMode.ALL)
@@ -148,7 +168,7 @@ class CassetteSession:
     @property
     def replays_first(self) -> bool:
         """True when a recording session still answers matching requests from the file."""
-        return self.mode is RecordMode.NEW_EPISODES
+        return self.mode is RecordMode.NEW_EPISODES and not self.verify
 
     @property
     def interactions(self) -> Sequence[Interaction]:
@@ -242,20 +262,26 @@ class CassetteSession:
         """The next unplayed recorded response for this request, or ``None``."""
         if not self._file_existed and not self.is_recording:
             raise CassetteNotFound(self._not_found_message(recorded), path=str(self.path))
+        index = self._take(recorded)
+        if index is None:
+            return None
+        return to_httpx_response(self._loaded[index].response, request)
+
+    def _take(self, recorded: RecordedRequest) -> int | None:
+        """The first unplayed loaded interaction matching ``recorded``, marked played."""
         key = self._key(recorded)
         with self._lock:
             if self._unplayed is None:
                 self._unplayed = {}
                 for number, interaction in enumerate(self._loaded):
-                    self._unplayed.setdefault(self._key(interaction.request), deque()).append(
-                        number
-                    )
+                    key_of = self._key(interaction.request)
+                    self._unplayed.setdefault(key_of, deque()).append(number)
             waiting = self._unplayed.get(key)
             if not waiting:
                 return None
             index = waiting.popleft()
             self._play_counts[index] += 1
-        return to_httpx_response(self._loaded[index].response, request)
+            return index
 
     def replay(self, request: httpx.Request) -> httpx.Response:
         """Answer from the cassette, or raise ``UnmatchedRequest`` / ``CassetteNotFound``."""
@@ -285,8 +311,49 @@ class CassetteSession:
                 self._before_response(captured), RecordedResponse, "before_record_response"
             )
         stored = self._redactor.response(captured)
+        if self.verify:
+            self._check_drift(recorded, stored)
+            return
         with self._lock:
             self._new.append(Interaction(recorded, stored))
+
+    def _check_drift(self, recorded: RecordedRequest, live: RecordedResponse) -> None:
+        """``--sessionmem-verify``: compare a live answer with its recorded twin; never store."""
+        from pytest_sessionmem.cassette.drift import response_drift
+
+        fix = (
+            "Once the change is expected, re-record with --sessionmem-record-mode=all (add "
+            "--sessionmem-emulator if the cassette was recorded against the emulator) and update "
+            "the tests that read it."
+        )
+        index = self._take(recorded)
+        with self._lock:
+            self.verified += 1
+        if index is None:
+            with self._lock:
+                self.drifted += 1
+            raise CassetteDrift(
+                f"Cassette drift in {self.path}: the live run sent {recorded.describe()}, which "
+                "no recorded interaction matches, so the test's traffic has changed (or the "
+                f"service now returns other ids). {fix}",
+                path=str(self.path),
+                interaction=recorded.describe(),
+                paths=("request",),
+            )
+        changes = response_drift(self._loaded[index].response, live)
+        if not changes:
+            return
+        with self._lock:
+            self.drifted += 1
+        name = f"interaction {index + 1} ({self._loaded[index].request.describe()})"
+        raise CassetteDrift(
+            f"Cassette drift in {name} of {self.path}: the live answer changed shape:\n"
+            + "\n".join(f"  - {change}" for change in changes)
+            + f"\n{fix}",
+            path=str(self.path),
+            interaction=name,
+            paths=tuple(changes),
+        )
 
     def _not_found_message(self, recorded: RecordedRequest) -> str:
         how = (
@@ -308,7 +375,7 @@ class CassetteSession:
         ``keep_on_failure``.
         """
         self.close()
-        has_news = bool(self._new) or self.mode is RecordMode.ALL
+        has_news = (bool(self._new) or self.mode is RecordMode.ALL) and not self.verify
         discarded = has_news and failed and not keep_on_failure
         written = has_news and not discarded
         if written:
@@ -324,6 +391,8 @@ class CassetteSession:
             recorded=self.recorded,
             unused=len(self.unused()),
             discarded=discarded,
+            verified=self.verified,
+            drifted=self.drifted,
         )
 
     def _stored_base_url(self) -> str:

@@ -61,6 +61,9 @@ upstream: Upstream,
         or mode is RecordMode.NEW_EPISODES
         or (mode is RecordMode.ONCE and not cassette_path.exists())
     )
+    # --sessionmem-verify goes live like a recording run (seeded emulator included) and
+    # compares each answer with the cassette instead of writing it.
+    will_record = will_record or settings.verify
     base_url = upstream.base_url(settings, recording=will_record, nodeid=nodeid)
     record_command = f"pytest '{nodeid}' --sessionmem-record-mode=once"
     session = CassetteSession(
@@ -76,6 +79,7 @@ upstream: Upstream,
         match_ignore=settings.match_ignore,
         before_record_request=settings.before_record_request,
         before_record_response=settings.before_record_response,
+        verify=settings.verify,
     )
     api_key = (
         os.environ.get(provider_spec(settings.provider).api_key_env) if settings.provider else None
@@ -116,5 +120,7 @@ recorded: RecordedSession, *, nodeid: str, failed: bool, keep_failed: bool
         unused=0 if failed else report.unused,
         written=report.written,
         discarded=report.discarded,
+        verified=report.verified,
+        drifted=report.drifted,
     )
     return outcome

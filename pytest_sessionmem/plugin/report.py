@@ -24,6 +24,8 @@ class CassetteOutcome:
     unused: int
     written: bool
     discarded: bool
+    verified: int = 0
+    drifted: int = 0
 
 
 class RunFacts(Protocol):
@@ -79,7 +81,7 @@ def unused_transcript_files(state: RunFacts) -> list[Path]:
 def summary_lines(state: RunFacts) -> list[str]:
     if not state.outcomes and not state.transcripts_written and not state.collected:
         return []
-    replayed = [o for o in state.outcomes if o.played and not o.recorded]
+    replayed = [o for o in state.outcomes if o.played and not o.recorded and not o.verified]
     written = [o for o in state.outcomes if o.written]
     discarded = [o for o in state.outcomes if o.discarded]
     added = sum(o.recorded for o in state.outcomes)
@@ -89,6 +91,16 @@ def summary_lines(state: RunFacts) -> list[str]:
         lines.append(
             f"{len(replayed)} cassettes replayed, {len(written)} recorded "
             f"({added} interactions added), {unused} unused interactions"
+        )
+    verified = [o for o in state.outcomes if o.verified]
+    if verified:
+        drifted = sum(o.drifted for o in verified)
+        lines.append(
+            f"verify: {sum(o.verified for o in verified)} interaction(s) of {len(verified)} "
+            f"cassette(s) compared with the live service, {drifted} drifted"
+        )
+        lines.extend(
+            f"  drifted: {_rel(state.rootdir, o.path)} ({o.nodeid})" for o in verified if o.drifted
         )
     for o in state.outcomes:
         if o.unused:
