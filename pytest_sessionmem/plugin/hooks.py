@@ -336,7 +336,7 @@ def _write_html(config: pytest.Config, collector: HtmlCollector) -> None:
     if pruned is not None:
         lines = [*lines, *pruned.lines(config.rootpath)]
     # Reports are files the product writes: no credential reaches them either.
-    redactor = Redactor(os.environ.get(name) for name in secret_env_names())
+    redactor = Redactor({name: os.environ.get(name) for name in secret_env_names()})
     tests = redactor.value(collector.export())
     target = Path(config.invocation_params.dir) / str(state.base.html)
     write_html(target, tests, summary=redactor.value(lines))
