@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from plugin_harness import Inner
-
 EQUALITY = """
 import pytest
 
@@ -20,7 +18,7 @@ def test_equality(recorded_session, session_client):
 """
 
 
-def test_transcript_equality_shows_the_turn_level_review(inner: Inner) -> None:
+def test_transcript_equality_shows_the_turn_level_review(inner) -> None:
     inner.pytester.makepyfile(test_eq=EQUALITY)
     inner.record("--sessionmem-keep-failed").assert_outcomes(failed=1)
     result = inner.replay_offline()
@@ -82,7 +80,7 @@ def _no_sleep(monkeypatch):
 """
 
 
-def test_wait_until_replays_every_poll_without_sleeping(inner: Inner) -> None:
+def test_wait_until_replays_every_poll_without_sleeping(inner) -> None:
     inner.pytester.makepyfile(test_poll=POLLING)
     recorded = inner.record("-s")
     recorded.assert_outcomes(passed=1)
@@ -97,7 +95,7 @@ def test_wait_until_replays_every_poll_without_sleeping(inner: Inner) -> None:
     )
 
 
-def test_the_no_sleep_guard_catches_a_real_sleep(inner: Inner) -> None:
+def test_the_no_sleep_guard_catches_a_real_sleep(inner) -> None:
     """The guard above is real: a replayed test that sleeps fails."""
     inner.pytester.makepyfile(
         test_sleep="import time\n\ndef test_sleep():\n    time.sleep(0.001)\n"

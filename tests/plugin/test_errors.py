@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from plugin_harness import Inner
 
 READER = """
 import pytest
@@ -18,11 +17,11 @@ def test_read(session_client):
 """
 
 
-def _reader(inner: Inner, session: str = "s1") -> None:
+def _reader(inner, session: str = "s1") -> None:
     inner.pytester.makepyfile(test_read=READER.replace("{session}", session))
 
 
-def _record_reader(inner: Inner) -> None:
+def _record_reader(inner) -> None:
     inner.pytester.makepyfile(
         test_read="""
 import pytest
@@ -38,7 +37,7 @@ def test_read(session_client):
     inner.record().assert_outcomes(passed=1)
 
 
-def test_missing_cassette_names_the_file_and_the_command(inner: Inner) -> None:
+def test_missing_cassette_names_the_file_and_the_command(inner) -> None:
     _reader(inner)
     result = inner.replay_offline()
     result.assert_outcomes(failed=1)
@@ -51,7 +50,7 @@ def test_missing_cassette_names_the_file_and_the_command(inner: Inner) -> None:
     assert inner.cassettes() == []
 
 
-def test_unmatched_request_names_request_candidates_and_flag(inner: Inner) -> None:
+def test_unmatched_request_names_request_candidates_and_flag(inner) -> None:
     _record_reader(inner)
     _reader(inner, session="s2")
     result = inner.replay_offline()
@@ -67,7 +66,7 @@ def test_unmatched_request_names_request_candidates_and_flag(inner: Inner) -> No
     )
 
 
-def test_corrupt_cassette_names_file_and_problem(inner: Inner) -> None:
+def test_corrupt_cassette_names_file_and_problem(inner) -> None:
     _reader(inner)
     path = inner.path / "cassettes/test_read/test_read.json"
     path.parent.mkdir(parents=True)
@@ -79,7 +78,7 @@ def test_corrupt_cassette_names_file_and_problem(inner: Inner) -> None:
     result.stdout.no_fnmatch_line("*load_cassette*")  # the message, not the plugin's traceback
 
 
-def test_foreign_version_names_file_and_version(inner: Inner) -> None:
+def test_foreign_version_names_file_and_version(inner) -> None:
     _reader(inner)
     path = inner.path / "cassettes/test_read/test_read.json"
     path.parent.mkdir(parents=True)
@@ -89,7 +88,7 @@ def test_foreign_version_names_file_and_version(inner: Inner) -> None:
     result.stdout.fnmatch_lines([f"*Cassette {path} has version 7; this pytest-sessionmem reads*"])
 
 
-def test_unknown_marker_key_fails_before_the_test_body(inner: Inner) -> None:
+def test_unknown_marker_key_fails_before_the_test_body(inner) -> None:
     inner.pytester.makepyfile(
         test_marker="""
 import pytest
@@ -107,7 +106,7 @@ def test_typo(recorded_session):
     result.stdout.no_fnmatch_line("*BODY RAN*")
 
 
-def test_bad_record_mode_is_a_usage_error_listing_the_values(inner: Inner) -> None:
+def test_bad_record_mode_is_a_usage_error_listing_the_values(inner) -> None:
     inner.pytester.makepyfile(test_x="def test_x():\n    pass\n")
     result = inner.run("--sessionmem-record-mode=sometimes")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -119,7 +118,7 @@ def test_bad_record_mode_is_a_usage_error_listing_the_values(inner: Inner) -> No
     )
 
 
-def test_a_failed_replay_reports_its_failure_not_unused_interactions(inner: Inner) -> None:
+def test_a_failed_replay_reports_its_failure_not_unused_interactions(inner) -> None:
     _record_reader(inner)
     _reader(inner, session="s2")
     result = inner.replay_offline()

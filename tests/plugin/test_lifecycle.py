@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plugin_harness import Inner
-
 SHOW_UNUSED_AS_WARNING = ("-W", "default::pytest_sessionmem.UnusedInteractionsWarning")
 
 CHAT = """
@@ -21,14 +19,14 @@ def test_chat(recorded_session, session_client):
 """
 
 
-def _chat(inner: Inner, check: str = "pass", name: str = "test_chat") -> None:
+def _chat(inner, check: str = "pass", name: str = "test_chat") -> None:
     inner.pytester.makepyfile(**{name: CHAT.replace("{check}", check)})
 
 
 # -- failing tests while recording ----------------------------------------------------------
 
 
-def test_a_failing_test_leaves_no_cassette(inner: Inner) -> None:
+def test_a_failing_test_leaves_no_cassette(inner) -> None:
     _chat(inner, "assert False, 'the agent forgot'")
     result = inner.record()
     result.assert_outcomes(failed=1)
@@ -43,7 +41,7 @@ def test_a_failing_test_leaves_no_cassette(inner: Inner) -> None:
     assert [p.name for p in inner.files("cassettes/**/*")] == []  # no temp files either
 
 
-def test_keep_failed_keeps_the_cassette(inner: Inner) -> None:
+def test_keep_failed_keeps_the_cassette(inner) -> None:
     _chat(inner, "assert False, 'the agent forgot'")
     result = inner.record("--sessionmem-keep-failed")
     result.assert_outcomes(failed=1)
@@ -54,7 +52,7 @@ def test_keep_failed_keeps_the_cassette(inner: Inner) -> None:
 # -- unused interactions ----------------------------------------------------------------------
 
 
-def _record_two_then_shrink(inner: Inner) -> None:
+def _record_two_then_shrink(inner) -> None:
     two_tests = CHAT.replace("{check}", "pass") + CHAT.replace("{check}", "pass").replace(
         "def test_chat", "def test_other"
     ).replace("import pytest\n", "")
@@ -68,7 +66,7 @@ def _record_two_then_shrink(inner: Inner) -> None:
     inner.pytester.makepyfile(test_chat=shrunk)
 
 
-def test_unused_interactions_warn_once_per_test(inner: Inner) -> None:
+def test_unused_interactions_warn_once_per_test(inner) -> None:
     _record_two_then_shrink(inner)
     result = inner.replay_offline(*SHOW_UNUSED_AS_WARNING)
     result.assert_outcomes(passed=2, warnings=2)
@@ -89,7 +87,7 @@ def test_unused_interactions_warn_once_per_test(inner: Inner) -> None:
     )
 
 
-def test_unused_error_makes_it_a_test_error(inner: Inner) -> None:
+def test_unused_error_makes_it_a_test_error(inner) -> None:
     _record_two_then_shrink(inner)
     result = inner.replay_offline("--sessionmem-unused=error")
     result.assert_outcomes(passed=2, errors=2)
@@ -102,7 +100,7 @@ def test_unused_error_makes_it_a_test_error(inner: Inner) -> None:
     )
 
 
-def test_unused_ignore_is_silent(inner: Inner) -> None:
+def test_unused_ignore_is_silent(inner) -> None:
     _record_two_then_shrink(inner)
     result = inner.replay_offline("--sessionmem-unused=ignore")
     result.assert_outcomes(passed=2)
@@ -112,7 +110,7 @@ def test_unused_ignore_is_silent(inner: Inner) -> None:
 # -- header and summary ---------------------------------------------------------------------
 
 
-def test_report_header_shows_the_resolved_settings(inner: Inner) -> None:
+def test_report_header_shows_the_resolved_settings(inner) -> None:
     inner.pytester.makepyfile(test_x="def test_x():\n    pass\n")
     result = inner.run("--sessionmem-provider=zep", "--sessionmem-record-mode=new_episodes")
     result.assert_outcomes(passed=1)
@@ -131,7 +129,7 @@ def test_report_header_shows_the_resolved_settings(inner: Inner) -> None:
 TRANSCRIPT = Path("transcripts/test_chat/test_chat.txt")
 
 
-def test_missing_transcript_file_names_the_update_flag(inner: Inner) -> None:
+def test_missing_transcript_file_names_the_update_flag(inner) -> None:
     _chat(inner, "recorded_session.assert_transcript()")
     result = inner.record()
     result.assert_outcomes(failed=1)
@@ -143,7 +141,7 @@ def test_missing_transcript_file_names_the_update_flag(inner: Inner) -> None:
     assert not (inner.path / TRANSCRIPT).exists()
 
 
-def test_update_writes_the_file_and_later_runs_compare(inner: Inner) -> None:
+def test_update_writes_the_file_and_later_runs_compare(inner) -> None:
     _chat(inner, "recorded_session.assert_transcript()")
     written = inner.record("--sessionmem-update")
     written.assert_outcomes(passed=1)
@@ -160,7 +158,7 @@ def test_update_writes_the_file_and_later_runs_compare(inner: Inner) -> None:
     failed.stdout.fnmatch_lines(["*Hello Bob*", "*Hello Ann*"])
 
 
-def test_hand_written_matcher_survives_an_update(inner: Inner) -> None:
+def test_hand_written_matcher_survives_an_update(inner) -> None:
     _chat(inner, "recorded_session.assert_transcript()")
     inner.record("--sessionmem-update").assert_outcomes(passed=1)
     path = inner.path / TRANSCRIPT
@@ -176,7 +174,7 @@ def test_hand_written_matcher_survives_an_update(inner: Inner) -> None:
     assert (inner.path / TRANSCRIPT).read_text(encoding="utf-8") == edited
 
 
-def test_unused_transcript_files_are_reported_after_a_full_run_only(inner: Inner) -> None:
+def test_unused_transcript_files_are_reported_after_a_full_run_only(inner) -> None:
     _chat(inner, "recorded_session.assert_transcript()")
     inner.record("--sessionmem-update").assert_outcomes(passed=1)
     _chat(inner, "pass", name="test_extra")
@@ -199,7 +197,7 @@ def test_unused_transcript_files_are_reported_after_a_full_run_only(inner: Inner
     by_node_id.stdout.no_fnmatch_line("*no test used*")
 
 
-def test_a_test_that_stopped_using_its_file_makes_it_unused(inner: Inner) -> None:
+def test_a_test_that_stopped_using_its_file_makes_it_unused(inner) -> None:
     _chat(inner, "recorded_session.assert_transcript()")
     inner.record("--sessionmem-update").assert_outcomes(passed=1)
     _chat(inner, "pass")
@@ -208,7 +206,7 @@ def test_a_test_that_stopped_using_its_file_makes_it_unused(inner: Inner) -> Non
     result.stdout.fnmatch_lines(["1 expected-transcript file(s) no test used:", f"  {TRANSCRIPT}"])
 
 
-def test_update_rewrites_a_file_that_no_longer_matches(inner: Inner) -> None:
+def test_update_rewrites_a_file_that_no_longer_matches(inner) -> None:
     flag = "--sessionmem-update"
     _chat(inner, "recorded_session.assert_transcript()")
     inner.record(flag).assert_outcomes(passed=1)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from plugin_harness import INNER_INI, Inner
-
 SHOW = """
 import pytest
 
@@ -16,9 +14,9 @@ def test_unmarked(recorded_session):
 """
 
 
-def test_cli_beats_marker_beats_ini(inner: Inner) -> None:
+def test_cli_beats_marker_beats_ini(inner) -> None:
     inner.pytester.makeini(
-        INNER_INI + "sessionmem_provider = meibel\nsessionmem_record_mode = new_episodes\n"
+        inner.INI + "sessionmem_provider = meibel\nsessionmem_record_mode = new_episodes\n"
     )
     inner.pytester.makepyfile(test_show=SHOW)
     from_ini_and_marker = inner.replay_offline("-s")
@@ -31,7 +29,7 @@ def test_cli_beats_marker_beats_ini(inner: Inner) -> None:
     from_cli.stdout.fnmatch_lines(["*SEEN eliza none*", "*SEEN eliza none*"])
 
 
-def test_defaults(inner: Inner) -> None:
+def test_defaults(inner) -> None:
     inner.pytester.makepyfile(
         test_show="def test_x(recorded_session):\n"
         "    print('SEEN', recorded_session.provider, recorded_session.cassette.mode)\n"

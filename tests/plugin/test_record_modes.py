@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from plugin_harness import Inner
 
 CASSETTE = Path("cassettes/test_chat/test_chat.json")
 
@@ -28,16 +27,16 @@ SECOND_WRITE = """session_client.add_messages("s1", [("user", "second")])
     assert session_client.get_messages("s1").contents == ["first", "second"]"""
 
 
-def _write(inner: Inner, extra: str = "pass") -> None:
+def _write(inner, extra: str = "pass") -> None:
     inner.pytester.makepyfile(test_chat=READ_WRITE_READ.replace("{extra}", extra))
 
 
-def _interactions(inner: Inner) -> list[tuple[str, str]]:
+def _interactions(inner) -> list[tuple[str, str]]:
     data = json.loads((inner.path / CASSETTE).read_text(encoding="utf-8"))
     return [(i["request"]["method"], i["request"]["path"]) for i in data["interactions"]]
 
 
-def test_once_records_then_replays_in_recorded_order(inner: Inner) -> None:
+def test_once_records_then_replays_in_recorded_order(inner) -> None:
     _write(inner)
     inner.record().assert_outcomes(passed=1)
     assert _interactions(inner) == [
@@ -56,13 +55,13 @@ def test_once_records_then_replays_in_recorded_order(inner: Inner) -> None:
     assert (inner.path / CASSETTE).read_bytes() == before
 
 
-def test_none_replays_offline(inner: Inner) -> None:
+def test_none_replays_offline(inner) -> None:
     _write(inner)
     inner.record().assert_outcomes(passed=1)
     inner.replay_offline("--sessionmem-record-mode=none").assert_outcomes(passed=1)
 
 
-def test_new_episodes_appends_what_is_missing(inner: Inner) -> None:
+def test_new_episodes_appends_what_is_missing(inner) -> None:
     _write(inner)
     inner.record().assert_outcomes(passed=1)
     first = _interactions(inner)
@@ -77,7 +76,7 @@ def test_new_episodes_appends_what_is_missing(inner: Inner) -> None:
     inner.replay_offline().assert_outcomes(passed=1)
 
 
-def test_all_rerecords_from_scratch_and_replaces_the_file(inner: Inner) -> None:
+def test_all_rerecords_from_scratch_and_replaces_the_file(inner) -> None:
     _write(inner, SECOND_WRITE)
     inner.record().assert_outcomes(passed=1)
     assert len(_interactions(inner)) == 7
@@ -91,7 +90,7 @@ def test_all_rerecords_from_scratch_and_replaces_the_file(inner: Inner) -> None:
     inner.replay_offline().assert_outcomes(passed=1)
 
 
-def test_replaying_more_identical_requests_than_recorded_fails(inner: Inner) -> None:
+def test_replaying_more_identical_requests_than_recorded_fails(inner) -> None:
     _write(inner)
     inner.record().assert_outcomes(passed=1)
     _write(inner, 'session_client.get_messages("s1")')  # a third identical read
@@ -107,7 +106,7 @@ def test_replaying_more_identical_requests_than_recorded_fails(inner: Inner) -> 
     [(), ("--sessionmem-base-url", "https://api.getzep.com/api/v2")],
     ids=["default", "cloud"],
 )
-def test_cassette_replays_under_any_base_url(inner: Inner, base_url_args: tuple[str, ...]) -> None:
+def test_cassette_replays_under_any_base_url(inner, base_url_args: tuple[str, ...]) -> None:
     inner.pytester.makepyfile(
         test_chat="""
 import pytest

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plugin_harness import Inner
-
 ZEP_TESTS = """
 import pytest
 from zep_cloud.client import AsyncZep, Zep
@@ -185,7 +183,7 @@ async def test_client_async(async_session_client):
 """
 
 
-def _round_trip(inner: Inner, module: str, source: str, count: int) -> None:
+def _round_trip(inner, module: str, source: str, count: int) -> None:
     inner.pytester.makepyfile(**{module: source})
     recorded = inner.record()
     recorded.assert_outcomes(passed=count)
@@ -199,19 +197,19 @@ def _round_trip(inner: Inner, module: str, source: str, count: int) -> None:
     )
 
 
-def test_zep_round_trip_client_and_sdks(inner: Inner) -> None:
+def test_zep_round_trip_client_and_sdks(inner) -> None:
     _round_trip(inner, "test_zep", ZEP_TESTS, count=5)
 
 
-def test_meibel_round_trip_client_and_sdk(inner: Inner) -> None:
+def test_meibel_round_trip_client_and_sdk(inner) -> None:
     _round_trip(inner, "test_meibel", MEIBEL_TESTS, count=4)
 
 
-def test_eliza_round_trip_client(inner: Inner) -> None:
+def test_eliza_round_trip_client(inner) -> None:
     _round_trip(inner, "test_eliza", ELIZA_TESTS, count=2)
 
 
-def test_offline_conftest_really_blocks_recording(inner: Inner) -> None:
+def test_offline_conftest_really_blocks_recording(inner) -> None:
     """The offline harness is what makes the replays above prove anything."""
     inner.pytester.makepyfile(test_zep=ZEP_TESTS)
     result = inner.replay_offline("--sessionmem-record-mode=once", "--sessionmem-emulator")

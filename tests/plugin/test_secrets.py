@@ -11,7 +11,6 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from plugin_harness import Inner
 
 KEY_ENV = {"zep": "ZEP_API_KEY", "meibel": "MEIBEL_API_KEY", "eliza": "ELIZA_SERVER_AUTH_TOKEN"}
 
@@ -109,7 +108,7 @@ def _canaries() -> dict[str, str]:
     return {env: f"canary-{secrets.token_hex(16)}" for env in KEY_ENV.values()}
 
 
-def _files_holding(inner: Inner, needles: list[bytes]) -> list[str]:
+def _files_holding(inner, needles: list[bytes]) -> list[str]:
     found = []
     for path in inner.path.rglob("*"):
         if path.is_file():
@@ -118,7 +117,7 @@ def _files_holding(inner: Inner, needles: list[bytes]) -> list[str]:
     return found
 
 
-def test_no_canary_byte_reaches_disk(inner: Inner, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_canary_byte_reaches_disk(inner, monkeypatch: pytest.MonkeyPatch) -> None:
     canaries = _canaries()
     for env, value in canaries.items():
         monkeypatch.setenv(env, value)
@@ -137,7 +136,7 @@ def test_no_canary_byte_reaches_disk(inner: Inner, monkeypatch: pytest.MonkeyPat
     assert _files_holding(inner, needles) == []
 
 
-def test_canary_check_would_see_a_leak(inner: Inner) -> None:
+def test_canary_check_would_see_a_leak(inner) -> None:
     """The walk above finds a canary where one is written (so its silence means something)."""
     canary = _canaries()["ZEP_API_KEY"]
     (inner.path / "cassettes").mkdir()

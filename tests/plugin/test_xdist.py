@@ -3,8 +3,6 @@ summary and unused-transcript report cover the whole run."""
 
 from __future__ import annotations
 
-from plugin_harness import OFFLINE_CONFTEST, RECORD_ARGS, Inner
-
 MANY = """
 import pytest
 
@@ -18,11 +16,11 @@ def test_many(recorded_session, session_client, n):
 """
 
 
-def test_record_and_replay_twenty_tests_on_two_workers(inner: Inner) -> None:
+def test_record_and_replay_twenty_tests_on_two_workers(inner) -> None:
     inner.pytester.makepyfile(test_many=MANY)
     inner.online()
     recorded = inner.pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "-n", "2", *RECORD_ARGS, "--sessionmem-update"
+        "-p", "no:cacheprovider", "-n", "2", *inner.RECORD_ARGS, "--sessionmem-update"
     )
     recorded.assert_outcomes(passed=20)
     recorded.stdout.fnmatch_lines(
@@ -37,7 +35,7 @@ def test_record_and_replay_twenty_tests_on_two_workers(inner: Inner) -> None:
 
     stale = inner.path / "transcripts/test_many/test_removed.txt"
     stale.write_text("# sessionmem transcript 1\n", encoding="utf-8")
-    inner.pytester.makeconftest(OFFLINE_CONFTEST)
+    inner.pytester.makeconftest(inner.OFFLINE_CONFTEST)
     replayed = inner.pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
     replayed.assert_outcomes(passed=20)
     replayed.stdout.fnmatch_lines(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
-from helpers_cassette import REPLAY_BASE, FakeUpstream, client_for, make_session
 
 from pytest_sessionmem.cassette.schema import Body
 from pytest_sessionmem.errors import CassetteCorrupt, CassetteNotFound, UnmatchedRequest
+
+REPLAY_BASE = "https://api.getzep.com/api/v2"
 
 COMMAND = "pytest 'tests/test_x.py::test_y' --sessionmem-record-mode=once"
 
@@ -23,17 +23,15 @@ def write_cassette(path: Path, *requests: dict[str, object]) -> None:
     path.write_text(json.dumps({"version": 1, "interactions": interactions}))
 
 
-def replay_client(path: Path) -> httpx.Client:
-    return client_for(make_session(path, "none", base_url=REPLAY_BASE))
-
-
 # -- missing cassette ----------------------------------------------------------------------
 
 
-def test_missing_cassette_names_file_and_command_on_first_request(tmp_path: Path) -> None:
+def test_missing_cassette_names_file_and_command_on_first_request(
+    cassettes, tmp_path: Path
+) -> None:
     path = tmp_path / "cassettes" / "test_x" / "test_y.json"
-    session = make_session(path, "none", record_command=COMMAND)  # no error yet
-    with client_for(session) as client, pytest.raises(CassetteNotFound) as info:
+    session = cassettes.session(path, "none", record_command=COMMAND)  # no error yet
+    with cassettes.client(session) as client, pytest.raises(CassetteNotFound) as info:
         client.get("/sessions/s1/messages", params={"limit": 100, "cursor": 2})
     assert str(info.value) == (
         f"Cassette {path} does not exist, and record mode 'none' only replays, so "
@@ -43,8 +41,11 @@ def test_missing_cassette_names_file_and_command_on_first_request(tmp_path: Path
     assert info.value.path == str(path)
 
 
-def test_missing_cassette_without_command_names_flag(tmp_path: Path) -> None:
-    with replay_client(tmp_path / "x.json") as client, pytest.raises(CassetteNotFound) as info:
+def test_missing_cassette_without_command_names_flag(cassettes, tmp_path: Path) -> None:
+    with (
+        cassettes.replay_client(tmp_path / "x.json") as client,
+        pytest.raises(CassetteNotFound) as info,
+    ):
         client.get("/sessions/s1")
     assert str(info.value).endswith("run the test with --sessionmem-record-mode=once.")
 
@@ -52,7 +53,7 @@ def test_missing_cassette_without_command_names_flag(tmp_path: Path) -> None:
 # -- unmatched -----------------------------------------------------------------------------
 
 
-def test_unmatched_names_request_candidates_differences_and_flag(tmp_path: Path) -> None:
+def test_unmatched_names_request_candidates_differences_and_flag(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     write_cassette(
         path,
@@ -73,7 +74,7 @@ def test_unmatched_names_request_candidates_differences_and_flag(tmp_path: Path)
             "json": {"messages": [{"content": "a"}]},
         },
     )
-    with replay_client(path) as client, pytest.raises(UnmatchedRequest) as info:
+    with cassettes.replay_client(path) as client, pytest.raises(UnmatchedRequest) as info:
         client.get("/sessions/s1/messages", params={"cursor": 2, "limit": 100})
     assert str(info.value) == "\n".join(
         [
@@ -96,49 +97,52 @@ def test_unmatched_names_request_candidates_differences_and_flag(tmp_path: Path)
     )
 
 
-def test_unmatched_json_body_names_the_differing_path(tmp_path: Path) -> None:
+def test_unmatched_json_body_names_the_differing_path(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     recorded = {"messages": [{"role": "user", "content": "hello"}], "extra": 1}
     write_cassette(path, {"method": "POST", "path": "/s/messages", "json": recorded})
-    with replay_client(path) as client, pytest.raises(UnmatchedRequest) as info:
+    with cassettes.replay_client(path) as client, pytest.raises(UnmatchedRequest) as info:
         client.post("/s/messages", json={"messages": [{"role": "user", "content": "bye"}]})
     message = str(info.value)
     assert "- body at `messages[0].content`: 'bye' != 'hello'" in message
     assert "- body at `extra`: (absent) != 1" in message
 
 
-def test_unmatched_in_empty_cassette(tmp_path: Path) -> None:
+def test_unmatched_in_empty_cassette(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     write_cassette(path)
     with (
-        replay_client(path) as client,
+        cassettes.replay_client(path) as client,
         pytest.raises(UnmatchedRequest, match="holds no interactions"),
     ):
         client.get("/x")
 
 
-def test_unmatched_under_once_with_file_names_mode(tmp_path: Path) -> None:
+def test_unmatched_under_once_with_file_names_mode(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     write_cassette(path, {"method": "GET", "path": "/a"})
-    session = make_session(path, "once", upstream=FakeUpstream())
-    with client_for(session) as client, pytest.raises(UnmatchedRequest, match="record mode 'once'"):
+    session = cassettes.session(path, "once", upstream=cassettes.upstream())
+    with (
+        cassettes.client(session) as client,
+        pytest.raises(UnmatchedRequest, match="record mode 'once'"),
+    ):
         client.get("/b")
 
 
 # -- canonical matching --------------------------------------------------------------------
 
 
-def test_query_order_and_encoding_do_not_matter(tmp_path: Path) -> None:
+def test_query_order_and_encoding_do_not_matter(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     write_cassette(path, {"method": "GET", "path": "/m", "query": {"b": "x y", "a": "1"}})
-    with replay_client(path) as client:
+    with cassettes.replay_client(path) as client:
         assert client.get(f"{REPLAY_BASE}/m?a=1&b=x%20y").json() == {"n": 0}
 
 
-def test_json_body_compared_structurally(tmp_path: Path) -> None:
+def test_json_body_compared_structurally(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     write_cassette(path, {"method": "POST", "path": "/m", "json": {"a": 1, "b": [1, 2]}})
-    with replay_client(path) as client:
+    with cassettes.replay_client(path) as client:
         response = client.post(
             "/m", content=b'{ "b" : [1,2],\n "a": 1 }', headers={"content-type": "application/json"}
         )
@@ -154,29 +158,29 @@ def test_json_body_compared_structurally(tmp_path: Path) -> None:
     ],
 )
 def test_json_values_of_different_type_do_not_match(
-    tmp_path: Path, sent: object, recorded: object
+    cassettes, tmp_path: Path, sent: object, recorded: object
 ) -> None:
     path = tmp_path / "c.json"
     request: dict[str, object] = {"method": "POST", "path": "/m"}
     if recorded is not None:
         request["json"] = recorded
     write_cassette(path, request)
-    with replay_client(path) as client, pytest.raises(UnmatchedRequest):
+    with cassettes.replay_client(path) as client, pytest.raises(UnmatchedRequest):
         client.post("/m", json=sent)
 
 
-def test_get_with_empty_json_object_body_matches_its_recording(tmp_path: Path) -> None:
+def test_get_with_empty_json_object_body_matches_its_recording(cassettes, tmp_path: Path) -> None:
     # The Zep SDK sends `{}` on GET; it is recorded and replayed the same way.
     path = tmp_path / "c.json"
     write_cassette(path, {"method": "GET", "path": "/m", "json": {}})
-    with replay_client(path) as client:
+    with cassettes.replay_client(path) as client:
         assert client.request("GET", "/m", json={}).json() == {"n": 0}
 
 
-def test_text_bodies_compared_as_text(tmp_path: Path) -> None:
+def test_text_bodies_compared_as_text(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     write_cassette(path, {"method": "POST", "path": "/form", "text": "a=1&b=2"})
-    with replay_client(path) as client:
+    with cassettes.replay_client(path) as client:
         assert client.post("/form", data={"a": "1", "b": "2"}).json() == {"n": 0}
         with pytest.raises(UnmatchedRequest, match=r"body: text 'a=1' != text 'a=1&b=2'"):
             client.post("/form", data={"a": "1"})
@@ -196,11 +200,11 @@ def test_body_classification() -> None:
 # -- corrupt files -------------------------------------------------------------------------
 
 
-def test_corrupt_json_names_file_and_position(tmp_path: Path) -> None:
+def test_corrupt_json_names_file_and_position(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     path.write_text('{"version": 1,\n  "interactions": [,]}')
     with pytest.raises(CassetteCorrupt) as info:
-        make_session(path, "none")
+        cassettes.session(path, "none")
     assert str(info.value) == (
         f"Cassette {path} is not valid JSON: Expecting value at line 2 column 20. Fix the "
         "file (a merge conflict?), or delete it and record it again with "
@@ -256,12 +260,12 @@ def test_corrupt_json_names_file_and_position(tmp_path: Path) -> None:
     ],
 )
 def test_wrong_shape_names_file_place_and_problem(
-    tmp_path: Path, document: object, problem: str
+    cassettes, tmp_path: Path, document: object, problem: str
 ) -> None:
     path = tmp_path / "c.json"
     path.write_text(json.dumps(document))
     with pytest.raises(CassetteCorrupt) as info:
-        make_session(path, "none")
+        cassettes.session(path, "none")
     assert str(info.value).startswith(f"Cassette {path} is not a valid cassette: {problem}")
     assert "record it again with --sessionmem-record-mode=once" in str(info.value)
 
@@ -269,14 +273,14 @@ def test_wrong_shape_names_file_place_and_problem(
 @pytest.mark.parametrize(
     ("version", "shown"), [(2, "version 2"), ("1", 'version "1"'), (None, "no version")]
 )
-def test_foreign_version_is_named(tmp_path: Path, version: object, shown: str) -> None:
+def test_foreign_version_is_named(cassettes, tmp_path: Path, version: object, shown: str) -> None:
     path = tmp_path / "c.json"
     document: dict[str, object] = {"interactions": []}
     if version is not None:
         document["version"] = version
     path.write_text(json.dumps(document))
     with pytest.raises(CassetteCorrupt) as info:
-        make_session(path, "new_episodes")
+        cassettes.session(path, "new_episodes")
     assert str(info.value) == (
         f"Cassette {path} has {shown}; this pytest-sessionmem reads cassette version 1. "
         "Re-record it with --sessionmem-record-mode=all, or use the pytest-sessionmem release "
@@ -284,8 +288,8 @@ def test_foreign_version_is_named(tmp_path: Path, version: object, shown: str) -
     )
 
 
-def test_non_utf8_file_is_corrupt(tmp_path: Path) -> None:
+def test_non_utf8_file_is_corrupt(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     path.write_bytes(b"\xff\xfe{}")
     with pytest.raises(CassetteCorrupt, match="is not UTF-8 text"):
-        make_session(path, "none")
+        cassettes.session(path, "none")

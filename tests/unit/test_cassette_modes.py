@@ -7,74 +7,59 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers_cassette import (
-    REPLAY_BASE,
-    FakeUpstream,
-    client_for,
-    make_session,
-    read_write_read,
-)
 
 from pytest_sessionmem.cassette import CassetteSession, RecordMode
 from pytest_sessionmem.cassette.transports import RecordingTransport, ReplayTransport
 from pytest_sessionmem.errors import ConfigError, UnmatchedRequest
 
-
-def record(path: Path, mode: str = "once", upstream: FakeUpstream | None = None) -> list[object]:
-    upstream = upstream or FakeUpstream()
-    session = make_session(path, mode, upstream=upstream)
-    with client_for(session) as client:
-        results = read_write_read(client)
-    report = session.finish(failed=False)
-    assert report.written
-    return results
+REPLAY_BASE = "https://api.getzep.com/api/v2"
 
 
-def test_once_without_file_records_then_replays_in_order(tmp_path: Path) -> None:
+def test_once_without_file_records_then_replays_in_order(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    upstream = FakeUpstream()
-    live = record(path, upstream=upstream)
+    upstream = cassettes.upstream()
+    live = cassettes.record(path, upstream=upstream)
     assert len(upstream.calls) == 3
     assert live[0]["row_count"] == 0 and live[1]["row_count"] == 1
 
-    replay = make_session(path, "none")
+    replay = cassettes.session(path, "none")
     assert not replay.is_recording
-    with client_for(replay) as client:
-        replayed = read_write_read(client)
+    with cassettes.client(replay) as client:
+        replayed = cassettes.read_write_read(client)
     assert replayed == live  # first GET empty, second GET after the POST has the message
     report = replay.finish(failed=False)
     assert (report.played, report.recorded, report.unused, report.written) == (3, 0, 0, False)
 
 
-def test_repeated_identical_request_plays_once_each(tmp_path: Path) -> None:
+def test_repeated_identical_request_plays_once_each(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    record(path)
-    session = make_session(path, "none")
-    with client_for(session) as client:
-        read_write_read(client)
+    cassettes.record(path)
+    session = cassettes.session(path, "none")
+    with cassettes.client(session) as client:
+        cassettes.read_write_read(client)
         with pytest.raises(UnmatchedRequest, match="already played 1 times"):
             client.get("/sessions/s1/messages", params={"limit": 100})
 
 
-def test_once_with_existing_file_replays_and_never_records(tmp_path: Path) -> None:
+def test_once_with_existing_file_replays_and_never_records(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    record(path)
-    upstream = FakeUpstream()
-    session = make_session(path, "once", upstream=upstream)
+    cassettes.record(path)
+    upstream = cassettes.upstream()
+    session = cassettes.session(path, "once", upstream=upstream)
     assert not session.is_recording
     assert isinstance(session.transport(), ReplayTransport)
-    with client_for(session) as client, pytest.raises(UnmatchedRequest):
+    with cassettes.client(session) as client, pytest.raises(UnmatchedRequest):
         client.get("/sessions/other/messages")
     assert upstream.calls == []
 
 
-def test_new_episodes_replays_matches_and_appends_misses(tmp_path: Path) -> None:
+def test_new_episodes_replays_matches_and_appends_misses(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    record(path)
-    upstream = FakeUpstream()
-    session = make_session(path, "new_episodes", upstream=upstream)
+    cassettes.record(path)
+    upstream = cassettes.upstream()
+    session = cassettes.session(path, "new_episodes", upstream=upstream)
     assert session.is_recording
-    with client_for(session) as client:
+    with cassettes.client(session) as client:
         first = client.get("/sessions/s1/messages", params={"limit": 100})
         extra = client.get("/sessions/s2/messages", params={"limit": 5})
     assert first.json()["row_count"] == 0  # from the cassette
@@ -86,13 +71,13 @@ def test_new_episodes_replays_matches_and_appends_misses(tmp_path: Path) -> None
     assert paths == ["/sessions/s1/messages"] * 3 + ["/sessions/s2/messages"]
 
 
-def test_all_ignores_and_replaces_existing_file(tmp_path: Path) -> None:
+def test_all_ignores_and_replaces_existing_file(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    record(path)
-    upstream = FakeUpstream()
-    session = make_session(path, "all", upstream=upstream)
+    cassettes.record(path)
+    upstream = cassettes.upstream()
+    session = cassettes.session(path, "all", upstream=upstream)
     assert session.interactions == ()
-    with client_for(session) as client:
+    with cassettes.client(session) as client:
         client.get("/sessions/s9/messages")
     assert len(upstream.calls) == 1
     session.finish(failed=False)
@@ -100,101 +85,101 @@ def test_all_ignores_and_replaces_existing_file(tmp_path: Path) -> None:
     assert [i["request"]["path"] for i in interactions] == ["/sessions/s9/messages"]
 
 
-def test_all_reads_no_file_so_a_corrupt_one_can_be_rerecorded(tmp_path: Path) -> None:
+def test_all_reads_no_file_so_a_corrupt_one_can_be_rerecorded(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     path.write_text("{ not json")
-    session = make_session(path, "all", upstream=FakeUpstream())
-    with client_for(session) as client:
+    session = cassettes.session(path, "all", upstream=cassettes.upstream())
+    with cassettes.client(session) as client:
         client.get("/sessions/s1/messages")
     assert session.finish(failed=False).written
     assert json.loads(path.read_text())["version"] == 1
 
 
-def test_base_url_independence(tmp_path: Path) -> None:
+def test_base_url_independence(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    live = record(path)  # against http://127.0.0.1:1234/zep/api/v2
-    session = make_session(path, "none", base_url=REPLAY_BASE)
-    with client_for(session) as client:
-        assert read_write_read(client) == live
+    live = cassettes.record(path)  # against http://127.0.0.1:1234/zep/api/v2
+    session = cassettes.session(path, "none", base_url=REPLAY_BASE)
+    with cassettes.client(session) as client:
+        assert cassettes.read_write_read(client) == live
     stored = json.loads(path.read_text())
     # Loopback ports change every run (the emulator), so they are not stored.
     assert stored["base_url"] == "http://127.0.0.1/zep/api/v2"
     assert stored["interactions"][0]["request"]["path"] == "/sessions/s1/messages"
 
 
-def test_request_outside_base_path_keeps_full_path(tmp_path: Path) -> None:
+def test_request_outside_base_path_keeps_full_path(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    upstream = FakeUpstream()
-    session = make_session(path, "once", upstream=upstream)
+    upstream = cassettes.upstream()
+    session = cassettes.session(path, "once", upstream=upstream)
     with httpx.Client(transport=session.transport()) as client:
         client.get("http://127.0.0.1:1234/health")
     session.finish(failed=False)
     assert json.loads(path.read_text())["interactions"][0]["request"]["path"] == "/health"
 
 
-def test_rerecording_same_traffic_is_byte_identical(tmp_path: Path) -> None:
+def test_rerecording_same_traffic_is_byte_identical(cassettes, tmp_path: Path) -> None:
     first, second = tmp_path / "a.json", tmp_path / "b.json"
-    record(first)
-    record(second)
+    cassettes.record(first)
+    cassettes.record(second)
     assert first.read_bytes() == second.read_bytes()
-    record(first, mode="all")
+    cassettes.record(first, mode="all")
     assert first.read_bytes() == second.read_bytes()
 
 
-def test_failed_test_discards_new_recording_and_keeps_old_file(tmp_path: Path) -> None:
+def test_failed_test_discards_new_recording_and_keeps_old_file(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    record(path)
+    cassettes.record(path)
     before = path.read_bytes()
-    session = make_session(path, "all", upstream=FakeUpstream())
-    with client_for(session) as client:
+    session = cassettes.session(path, "all", upstream=cassettes.upstream())
+    with cassettes.client(session) as client:
         client.get("/sessions/zzz/messages")
     report = session.finish(failed=True)
     assert (report.written, report.discarded) == (False, True)
     assert path.read_bytes() == before
 
 
-def test_failed_first_recording_leaves_no_file(tmp_path: Path) -> None:
+def test_failed_first_recording_leaves_no_file(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "sub" / "c.json"
-    session = make_session(path, "once", upstream=FakeUpstream())
-    with client_for(session) as client:
+    session = cassettes.session(path, "once", upstream=cassettes.upstream())
+    with cassettes.client(session) as client:
         client.get("/sessions/s1/messages")
     assert session.finish(failed=True).discarded
     assert not path.exists()
     assert list(tmp_path.rglob("*")) == []  # no temp file, no directory
 
 
-def test_keep_on_failure_writes(tmp_path: Path) -> None:
+def test_keep_on_failure_writes(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "deep" / "dir" / "c.json"
-    session = make_session(path, "once", upstream=FakeUpstream())
-    with client_for(session) as client:
+    session = cassettes.session(path, "once", upstream=cassettes.upstream())
+    with cassettes.client(session) as client:
         client.get("/sessions/s1/messages")
     report = session.finish(failed=True, keep_on_failure=True)
     assert (report.written, report.discarded, report.recorded) == (True, False, 1)
     assert path.exists()
 
 
-def test_replay_only_session_writes_nothing(tmp_path: Path) -> None:
+def test_replay_only_session_writes_nothing(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    record(path)
+    cassettes.record(path)
     mtime = path.stat().st_mtime_ns
-    session = make_session(path, "new_episodes", upstream=FakeUpstream())
-    with client_for(session) as client:
-        read_write_read(client)
+    session = cassettes.session(path, "new_episodes", upstream=cassettes.upstream())
+    with cassettes.client(session) as client:
+        cassettes.read_write_read(client)
     assert not session.finish(failed=False).written
     assert path.stat().st_mtime_ns == mtime
 
 
-def test_test_without_requests_passes_under_none_without_file(tmp_path: Path) -> None:
-    session = make_session(tmp_path / "missing.json", "none")
+def test_test_without_requests_passes_under_none_without_file(cassettes, tmp_path: Path) -> None:
+    session = cassettes.session(tmp_path / "missing.json", "none")
     report = session.finish(failed=False)
     assert (report.written, report.played) == (False, 0)
 
 
-def test_transport_class_follows_mode(tmp_path: Path) -> None:
+def test_transport_class_follows_mode(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    assert isinstance(make_session(path, "none").transport(), ReplayTransport)
-    assert isinstance(make_session(path, "once").transport(), RecordingTransport)
-    assert isinstance(make_session(path, "all").async_transport(), RecordingTransport)
+    assert isinstance(cassettes.session(path, "none").transport(), ReplayTransport)
+    assert isinstance(cassettes.session(path, "once").transport(), RecordingTransport)
+    assert isinstance(cassettes.session(path, "all").async_transport(), RecordingTransport)
 
 
 def test_bad_mode_is_config_error(tmp_path: Path) -> None:
@@ -240,17 +225,17 @@ def test_recording_gives_the_test_the_real_gzip_response(tmp_path: Path) -> None
 
 
 @pytest.mark.asyncio
-async def test_async_record_and_replay(tmp_path: Path) -> None:
+async def test_async_record_and_replay(cassettes, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    upstream = FakeUpstream()
-    session = make_session(path, "once", upstream=upstream)
+    upstream = cassettes.upstream()
+    session = cassettes.session(path, "once", upstream=upstream)
     async with httpx.AsyncClient(
         base_url=session.base_url, transport=session.async_transport()
     ) as client:
         await client.post("/sessions/a/messages", json={"messages": [{"content": "x"}]})
         live = (await client.get("/sessions/a/messages")).json()
     session.finish(failed=False)
-    replay = make_session(path, "none", base_url=REPLAY_BASE)
+    replay = cassettes.session(path, "none", base_url=REPLAY_BASE)
     async with httpx.AsyncClient(
         base_url=REPLAY_BASE, transport=replay.async_transport()
     ) as client:

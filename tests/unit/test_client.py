@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any
 
 import httpx
 import pytest
-from sessionclient_harness import Driver, Recorded, json_response
 
 from pytest_sessionmem import (
     AuthenticationError,
@@ -24,28 +24,24 @@ from pytest_sessionmem import (
 )
 from pytest_sessionmem.client import AsyncSessionClient, SessionClient
 
+Handler = Callable[[httpx.Request], httpx.Response]
 SECRET = "sk-live-0123456789abcdef"
 
 
-@pytest.fixture(params=["sync", "async"])
-def driver(request: pytest.FixtureRequest) -> Driver:
-    return Driver(request.param)
+def always(status: int, body: Any = None, **headers: str) -> Handler:
+    return lambda request: httpx.Response(status, json=body or {"message": "nope"}, headers=headers)
 
 
-def always(status: int, body: Any = None, **headers: str) -> Recorded:
-    return Recorded(lambda request: json_response(status, body or {"message": "nope"}, **headers))
-
-
-def then_ok(*statuses: int, **headers: str) -> Recorded:
+def then_ok(*statuses: int, **headers: str) -> Handler:
     """Answers the given error statuses in turn, then 200 with a session."""
     remaining = list(statuses)
 
     def handler(request: httpx.Request) -> httpx.Response:
         if remaining:
-            return json_response(remaining.pop(0), {"message": "busy"}, **headers)
-        return json_response(200, {"session_id": "s1"})
+            return httpx.Response(remaining.pop(0), json={"message": "busy"}, headers=headers)
+        return httpx.Response(200, json={"session_id": "s1"})
 
-    return Recorded(handler)
+    return handler
 
 
 # -- error mapping -------------------------------------------------------------------------
@@ -66,7 +62,7 @@ def then_ok(*statuses: int, **headers: str) -> Recorded:
     ],
 )
 def test_each_status_maps_to_its_error(
-    driver: Driver, status: int, error_type: type[ProviderError]
+    driver, status: int, error_type: type[ProviderError]
 ) -> None:
     server = always(status, {"message": f"said {status}"})
 
@@ -86,17 +82,17 @@ def test_each_status_maps_to_its_error(
 # -- retries -------------------------------------------------------------------------------
 
 
-def test_5xx_is_retried_with_exponential_backoff_then_succeeds(driver: Driver) -> None:
+def test_5xx_is_retried_with_exponential_backoff_then_succeeds(driver) -> None:
     server = then_ok(503, 500)
 
     session = driver.call("zep", server, "get_session", "s1")
 
     assert session.id == "s1"
-    assert len(server.requests) == 3
+    assert len(driver.requests) == 3
     assert driver.sleeps == [0.5, 1.0]
 
 
-def test_retries_stop_after_max_retries_and_backoff_is_capped(driver: Driver) -> None:
+def test_retries_stop_after_max_retries_and_backoff_is_capped(driver) -> None:
     server = always(500)
 
     with pytest.raises(ProviderError) as info:
@@ -105,29 +101,29 @@ def test_retries_stop_after_max_retries_and_backoff_is_capped(driver: Driver) ->
         )
 
     assert info.value.status == 500
-    assert len(server.requests) == 6
+    assert len(driver.requests) == 6
     assert driver.sleeps == [0.5, 1.0, 2.0, 2.0, 2.0]
 
 
-def test_max_retries_zero_means_one_attempt(driver: Driver) -> None:
+def test_max_retries_zero_means_one_attempt(driver) -> None:
     server = always(503)
 
     with pytest.raises(ProviderError):
         driver.call("zep", server, "get_session", "s1", client={"max_retries": 0})
-    assert len(server.requests) == 1
+    assert len(driver.requests) == 1
     assert driver.sleeps == []
 
 
-def test_retry_after_seconds_replaces_the_backoff(driver: Driver) -> None:
+def test_retry_after_seconds_replaces_the_backoff(driver) -> None:
     server = then_ok(429, 429, **{"Retry-After": "3"})
 
     driver.call("zep", server, "get_session", "s1")
 
-    assert len(server.requests) == 3
+    assert len(driver.requests) == 3
     assert driver.sleeps == [3.0, 3.0]
 
 
-def test_retry_after_http_date(driver: Driver) -> None:
+def test_retry_after_http_date(driver) -> None:
     when = datetime.now(timezone.utc) + timedelta(seconds=5)
     server = then_ok(503, **{"Retry-After": format_datetime(when, usegmt=True)})
 
@@ -137,7 +133,7 @@ def test_retry_after_http_date(driver: Driver) -> None:
     assert 0 < driver.sleeps[0] <= 5
 
 
-def test_retry_after_longer_than_max_backoff_fails_fast(driver: Driver) -> None:
+def test_retry_after_longer_than_max_backoff_fails_fast(driver) -> None:
     server = always(429, **{"Retry-After": "60"})
 
     with pytest.raises(RateLimited) as info:
@@ -145,70 +141,70 @@ def test_retry_after_longer_than_max_backoff_fails_fast(driver: Driver) -> None:
 
     assert info.value.retry_after == 60.0
     assert "asks to wait 60s, more than max_backoff=8s" in str(info.value)
-    assert len(server.requests) == 1
+    assert len(driver.requests) == 1
     assert driver.sleeps == []
 
 
-def test_rate_limited_after_retries_carries_retry_after(driver: Driver) -> None:
+def test_rate_limited_after_retries_carries_retry_after(driver) -> None:
     server = always(429, **{"Retry-After": "1"})
 
     with pytest.raises(RateLimited, match="retries exhausted") as info:
         driver.call("zep", server, "get_session", "s1", client={"max_retries": 2})
 
     assert info.value.retry_after == 1.0
-    assert len(server.requests) == 3
+    assert len(driver.requests) == 3
     assert driver.sleeps == [1.0, 1.0]
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 422])
-def test_other_4xx_are_never_retried(driver: Driver, status: int) -> None:
+def test_other_4xx_are_never_retried(driver, status: int) -> None:
     server = always(status)
 
     with pytest.raises(ProviderError):
         driver.call("zep", server, "get_session", "s1")
-    assert len(server.requests) == 1
+    assert len(driver.requests) == 1
     assert driver.sleeps == []
 
 
-def test_post_is_not_retried_on_5xx(driver: Driver) -> None:
+def test_post_is_not_retried_on_5xx(driver) -> None:
     server = always(500)
 
     with pytest.raises(ProviderError) as info:
         driver.call("zep", server, "add_messages", "s1", [("user", "hi")])
     assert info.value.method == "POST"
-    assert len(server.requests) == 1
+    assert len(driver.requests) == 1
 
 
-def test_post_is_retried_on_429(driver: Driver) -> None:
+def test_post_is_retried_on_429(driver) -> None:
     server = then_ok(429)
 
     driver.call("zep", server, "add_messages", "s1", [("user", "hi")])
 
-    assert len(server.requests) == 2
-    assert server.bodies()[0] == server.bodies()[1]
+    assert len(driver.requests) == 2
+    assert driver.bodies()[0] == driver.bodies()[1]
 
 
-def test_delete_is_retried_on_5xx(driver: Driver) -> None:
+def test_delete_is_retried_on_5xx(driver) -> None:
     server = then_ok(502)
 
     driver.call("zep", server, "delete_session", "s1")
 
-    assert [r.method for r in server.requests] == ["DELETE", "DELETE"]
+    assert [r.method for r in driver.requests] == ["DELETE", "DELETE"]
 
 
-def failing(exc_type: type[httpx.TransportError], times: int) -> Recorded:
+def failing(exc_type: type[httpx.TransportError], times: int) -> Handler:
     remaining = [times]
 
     def handler(request: httpx.Request) -> httpx.Response:
         if remaining[0] > 0:
             remaining[0] -= 1
             raise exc_type("connection refused", request=request)
-        return json_response(201, {"message": "OK"})
+        return httpx.Response(201, json={"message": "OK"})
 
-    return Recorded(handler)
+    return handler
 
 
-def test_connect_errors_are_retried_then_reported(driver: Driver) -> None:
+def test_connect_errors_are_retried_then_reported(driver) -> None:
     server = failing(httpx.ConnectError, times=10)
 
     with pytest.raises(ProviderUnavailable) as info:
@@ -216,38 +212,38 @@ def test_connect_errors_are_retried_then_reported(driver: Driver) -> None:
             "eliza", server, "get_messages", "s1", client={"base_url": "http://127.0.0.1:9"}
         )
 
-    assert len(server.requests) == 4
+    assert len(driver.requests) == 4
     message = str(info.value)
     assert "could not reach eliza at http://127.0.0.1:9: connection refused" in message
     assert "is the server running / is the base URL right?" in message
     assert isinstance(info.value.__cause__, httpx.ConnectError)
 
 
-def test_post_is_retried_when_the_connection_was_never_made(driver: Driver) -> None:
+def test_post_is_retried_when_the_connection_was_never_made(driver) -> None:
     server = failing(httpx.ConnectError, times=1)
 
     driver.call("zep", server, "add_messages", "s1", [("user", "hi")])
 
-    assert len(server.requests) == 2
+    assert len(driver.requests) == 2
 
 
-def test_post_is_not_retried_after_a_read_timeout(driver: Driver) -> None:
+def test_post_is_not_retried_after_a_read_timeout(driver) -> None:
     server = failing(httpx.ReadTimeout, times=1)
 
     with pytest.raises(ProviderUnavailable):
         driver.call("zep", server, "add_messages", "s1", [("user", "hi")])
-    assert len(server.requests) == 1
+    assert len(driver.requests) == 1
 
 
-def test_get_is_retried_after_a_read_timeout(driver: Driver) -> None:
+def test_get_is_retried_after_a_read_timeout(driver) -> None:
     server = failing(httpx.ReadTimeout, times=2)
 
     driver.call("zep", server, "delete_session", "s1")
 
-    assert len(server.requests) == 3
+    assert len(driver.requests) == 3
 
 
-def test_sessionmem_errors_from_the_transport_propagate_unchanged(driver: Driver) -> None:
+def test_sessionmem_errors_from_the_transport_propagate_unchanged(driver) -> None:
     missing = CassetteNotFound("no cassette at x.json", path="x.json")
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -262,18 +258,18 @@ def test_sessionmem_errors_from_the_transport_propagate_unchanged(driver: Driver
 # -- secrets -------------------------------------------------------------------------------
 
 
-def echo_key(status: int) -> Recorded:
+def echo_key(status: int) -> Handler:
     """A careless server that echoes the key it was sent in the error body."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         key = request.headers.get("authorization", "")
-        return json_response(status, {"message": f"bad key {key}"})
+        return httpx.Response(status, json={"message": f"bad key {key}"})
 
-    return Recorded(handler)
+    return handler
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 422, 429, 500, 503])
-def test_no_secret_in_any_error(driver: Driver, status: int) -> None:
+def test_no_secret_in_any_error(driver, status: int) -> None:
     server = echo_key(status)
 
     with pytest.raises(ProviderError) as info:
@@ -285,17 +281,17 @@ def test_no_secret_in_any_error(driver: Driver, status: int) -> None:
             client={"api_key": SECRET, "max_retries": 0},
         )
 
-    assert server.last.headers["authorization"] == f"Api-Key {SECRET}"  # it was sent
+    assert driver.last.headers["authorization"] == f"Api-Key {SECRET}"  # it was sent
     error = info.value
     seen = " ".join(str(v) for v in (error, error.url, error.body, error.detail, repr(error)))
     assert SECRET not in seen
     assert "<ZEP_API_KEY>" in seen
 
 
-def test_no_secret_in_a_payload_error(driver: Driver) -> None:
+def test_no_secret_in_a_payload_error(driver) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         key = request.headers["meibel-api-key"]
-        return json_response(200, {"messages": [{"message": f"echo {key}"}]})
+        return httpx.Response(200, json={"messages": [{"message": f"echo {key}"}]})
 
     with pytest.raises(ProviderError, match=r"messages\[0\]\.type: Field required") as info:
         driver.call("meibel", handler, "get_messages", "s1", client={"api_key": SECRET})
@@ -303,7 +299,7 @@ def test_no_secret_in_a_payload_error(driver: Driver) -> None:
     assert "echo <MEIBEL_API_KEY>" in str(info.value.body)
 
 
-def test_no_secret_when_unreachable(driver: Driver) -> None:
+def test_no_secret_when_unreachable(driver) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError(f"refused for {SECRET}", request=request)
 
@@ -361,26 +357,24 @@ def test_bad_client_arguments(kwargs: dict[str, Any], problem: str) -> None:
         ({"min_rating": 1.5}, "min_rating must be a number from 0 to 1"),
     ],
 )
-def test_bad_memory_arguments_send_nothing(
-    driver: Driver, kwargs: dict[str, Any], problem: str
-) -> None:
+def test_bad_memory_arguments_send_nothing(driver, kwargs: dict[str, Any], problem: str) -> None:
     server = always(200, {})
 
     with pytest.raises(ConfigError, match=problem):
         driver.call("zep", server, "get_memory", "s1", **kwargs)
-    assert server.requests == []
+    assert driver.requests == []
 
 
-def test_empty_session_id_is_a_config_error(driver: Driver) -> None:
+def test_empty_session_id_is_a_config_error(driver) -> None:
     server = always(200, {})
 
     with pytest.raises(ConfigError, match="session_id must be a non-empty string, got ''"):
         driver.call("zep", server, "get_session", "")
-    assert server.requests == []
+    assert driver.requests == []
 
 
 @pytest.mark.parametrize("provider", ["meibel", "eliza"])
-def test_memory_outside_zep_is_unsupported(driver: Driver, provider: str) -> None:
+def test_memory_outside_zep_is_unsupported(driver, provider: str) -> None:
     with pytest.raises(UnsupportedOperation, match=f"{provider} has no memory endpoint"):
         driver.call(provider, always(200, {}), "get_memory", "s1")
 
@@ -394,7 +388,7 @@ def test_memory_outside_zep_is_unsupported(driver: Driver, provider: str) -> Non
     ],
 )
 def test_key_from_environment_and_argument(
-    driver: Driver,
+    driver,
     monkeypatch: pytest.MonkeyPatch,
     provider: str,
     env: str,
@@ -407,11 +401,11 @@ def test_key_from_environment_and_argument(
     driver.call(provider, server, "get_session", "s", client={"api_key": None})
     driver.call(provider, server, "get_session", "s", client={"api_key": "from-arg"})
 
-    assert server.requests[0].headers[header] == value
-    assert server.requests[1].headers[header] == value.replace("from-env", "from-arg")
+    assert driver.requests[0].headers[header] == value
+    assert driver.requests[1].headers[header] == value.replace("from-env", "from-arg")
 
 
-def test_base_url_and_headers(driver: Driver) -> None:
+def test_base_url_and_headers(driver) -> None:
     server = always(200, {"session_id": "s"})
 
     driver.call(
@@ -422,8 +416,8 @@ def test_base_url_and_headers(driver: Driver) -> None:
         client={"base_url": "http://127.0.0.1:8000/zep/api/v2/", "headers": {"X-Trace": "t1"}},
     )
 
-    assert server.last.url == "http://127.0.0.1:8000/zep/api/v2/sessions/s"
-    assert server.last.headers["x-trace"] == "t1"
+    assert driver.last.url == "http://127.0.0.1:8000/zep/api/v2/sessions/s"
+    assert driver.last.headers["x-trace"] == "t1"
 
 
 @pytest.mark.parametrize(
@@ -446,7 +440,7 @@ def test_properties() -> None:
 
 class ClosingTransport(httpx.MockTransport):
     def __init__(self) -> None:
-        super().__init__(lambda request: json_response(200, {}))
+        super().__init__(lambda request: httpx.Response(200, json={}))
         self.closed = False
 
     def close(self) -> None:
@@ -486,10 +480,10 @@ def test_context_managers_close_the_transport() -> None:
     ],
 )
 def test_bad_write_input_is_a_config_error_and_sends_nothing(
-    driver: Driver, messages: Any, problem: str
+    driver, messages: Any, problem: str
 ) -> None:
     server = always(201, {})
 
     with pytest.raises(ConfigError, match=problem):
         driver.call("zep", server, "add_messages", "s1", messages)
-    assert server.requests == []
+    assert driver.requests == []

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 import pytest
-from sessionclient_harness import Driver, Recorded, json_response
 
 from pytest_sessionmem import (
     AuthenticationError,
@@ -20,15 +20,12 @@ from pytest_sessionmem import (
     UnsupportedOperation,
 )
 
+Handler = Callable[[httpx.Request], httpx.Response]
+
 BASE = "http://localhost:3000"
 T0 = 1_736_937_000_000  # 2025-01-15T10:30:00Z in epoch ms
 USER = "11111111-1111-4111-8111-111111111111"
 AGENT = "22222222-2222-4222-8222-222222222222"
-
-
-@pytest.fixture(params=["sync", "async"])
-def driver(request: pytest.FixtureRequest) -> Driver:
-    return Driver(request.param)
 
 
 def iso(ms: int) -> str:
@@ -48,7 +45,7 @@ def stored(i: int, ms: int) -> dict[str, Any]:
     }
 
 
-def eliza_server(messages: list[dict[str, Any]]) -> Recorded:
+def eliza_server(messages: list[dict[str, Any]]) -> Handler:
     """The real GET messages semantics: newest first, strict integer ``before``, clamped limit."""
 
     def millis(message: dict[str, Any]) -> int:
@@ -66,38 +63,38 @@ def eliza_server(messages: list[dict[str, Any]]) -> Recorded:
         body: dict[str, Any] = {"messages": page, "hasMore": len(page) == limit}
         if page:
             body["cursors"] = {"before": millis(page[-1]), "after": millis(page[0])}
-        return json_response(200, body)
+        return httpx.Response(200, json=body)
 
-    return Recorded(handler)
+    return handler
 
 
 def distinct(count: int) -> list[dict[str, Any]]:
     return [stored(i, T0 + i * 10) for i in range(count)]
 
 
-def test_walks_before_cursors_and_returns_oldest_first(driver: Driver) -> None:
+def test_walks_before_cursors_and_returns_oldest_first(driver) -> None:
     server = eliza_server(distinct(250))
 
     transcript = driver.call("eliza", server, "get_messages", "s1")
 
     assert transcript.contents == [f"message {i}" for i in range(250)]
-    assert len(server.requests) == 3
-    assert "before" not in server.requests[0].url.params
-    befores = [r.url.params["before"] for r in server.requests[1:]]
+    assert len(driver.requests) == 3
+    assert "before" not in driver.requests[0].url.params
+    befores = [r.url.params["before"] for r in driver.requests[1:]]
     assert all(b.isdigit() for b in befores)  # integer epoch ms, never an ISO string
-    assert {r.url.params["limit"] for r in server.requests} == {"100"}
+    assert {r.url.params["limit"] for r in driver.requests} == {"100"}
 
 
-def test_exactly_full_last_page_ends_without_losing_or_repeating(driver: Driver) -> None:
+def test_exactly_full_last_page_ends_without_losing_or_repeating(driver) -> None:
     server = eliza_server(distinct(200))
 
     transcript = driver.call("eliza", server, "get_messages", "s1")
 
     assert transcript.contents == [f"message {i}" for i in range(200)]
-    assert len(server.requests) == 3
+    assert len(driver.requests) == 3
 
 
-def test_messages_sharing_a_millisecond_across_a_page_boundary_are_kept(driver: Driver) -> None:
+def test_messages_sharing_a_millisecond_across_a_page_boundary_are_kept(driver) -> None:
     # m4..m6 share one millisecond and the first page (newest first: m9 m8 m7 m4 m5) ends
     # inside that group; walking with a strict `before` would never return m6.
     messages = [stored(i, T0 + i) for i in range(4)]
@@ -111,7 +108,7 @@ def test_messages_sharing_a_millisecond_across_a_page_boundary_are_kept(driver: 
     assert len({m.id for m in transcript}) == 10
 
 
-def test_more_ties_than_a_page_still_terminates(driver: Driver) -> None:
+def test_more_ties_than_a_page_still_terminates(driver) -> None:
     server = eliza_server([stored(i, T0) for i in range(8)] + [stored(8, T0 - 5)])
 
     transcript = driver.call("eliza", server, "get_messages", "s1", page_size=3)
@@ -119,17 +116,17 @@ def test_more_ties_than_a_page_still_terminates(driver: Driver) -> None:
     ids = [m.id for m in transcript]
     assert len(ids) == len(set(ids))  # nothing repeated
     assert ids[0] == "m8"  # the older message past the tie is still reached
-    assert len(server.requests) <= 5
+    assert len(driver.requests) <= 5
 
 
-def test_empty_session_is_one_request(driver: Driver) -> None:
+def test_empty_session_is_one_request(driver) -> None:
     server = eliza_server([])
 
     assert list(driver.call("eliza", server, "get_messages", "s1")) == []
-    assert len(server.requests) == 1
+    assert len(driver.requests) == 1
 
 
-def test_iter_messages_is_oldest_first_too(driver: Driver) -> None:
+def test_iter_messages_is_oldest_first_too(driver) -> None:
     server = eliza_server(distinct(7))
 
     messages = driver.call("eliza", server, "iter_messages", "s1", page_size=3)
@@ -137,7 +134,7 @@ def test_iter_messages_is_oldest_first_too(driver: Driver) -> None:
     assert [m.content for m in messages] == [f"message {i}" for i in range(7)]
 
 
-def test_message_mapping(driver: Driver) -> None:
+def test_message_mapping(driver) -> None:
     server = eliza_server(distinct(2))
 
     user, agent = driver.call("eliza", server, "get_messages", "s1")
@@ -156,7 +153,7 @@ def test_message_mapping(driver: Driver) -> None:
     assert agent.raw == stored(1, T0 + 10)
 
 
-def test_unicode_and_long_content(driver: Driver) -> None:
+def test_unicode_and_long_content(driver) -> None:
     messages = [stored(0, T0), stored(1, T0 + 1)]
     messages[0]["content"] = "مرحبا 🌍"
     messages[1]["content"] = "y" * 100_000
@@ -168,24 +165,24 @@ def test_unicode_and_long_content(driver: Driver) -> None:
     ]
 
 
-def test_page_size_is_clamped_to_100(driver: Driver) -> None:
+def test_page_size_is_clamped_to_100(driver) -> None:
     server = eliza_server(distinct(3))
 
     driver.call("eliza", server, "get_messages", "s1", page_size=500)
 
-    assert server.last.url.params["limit"] == "100"
+    assert driver.last.url.params["limit"] == "100"
 
 
 @pytest.mark.parametrize("page_size", [0, -5, "10", 2.5, True])
-def test_nonsense_page_size_is_a_config_error(driver: Driver, page_size: Any) -> None:
+def test_nonsense_page_size_is_a_config_error(driver, page_size: Any) -> None:
     server = eliza_server([])
 
     with pytest.raises(ConfigError, match="page_size must be an integer >= 1"):
         driver.call("eliza", server, "get_messages", "s1", page_size=page_size)
-    assert server.requests == []
+    assert driver.requests == []
 
 
-def test_missing_id_names_the_field(driver: Driver) -> None:
+def test_missing_id_names_the_field(driver) -> None:
     broken = distinct(3)
     del broken[0]["id"]
     server = eliza_server(broken)
@@ -194,22 +191,20 @@ def test_missing_id_names_the_field(driver: Driver) -> None:
         driver.call("eliza", server, "get_messages", "s1")
 
 
-def test_api_key_header_only_when_a_token_is_set(
-    driver: Driver, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_api_key_header_only_when_a_token_is_set(driver, monkeypatch: pytest.MonkeyPatch) -> None:
     server = eliza_server([])
     monkeypatch.delenv("ELIZA_SERVER_AUTH_TOKEN", raising=False)
     driver.call("eliza", server, "get_messages", "s1", client={"api_key": None})
     monkeypatch.setenv("ELIZA_SERVER_AUTH_TOKEN", "tok-1")
     driver.call("eliza", server, "get_messages", "s1", client={"api_key": None})
 
-    assert "x-api-key" not in server.requests[0].headers
-    assert server.requests[1].headers["x-api-key"] == "tok-1"
-    assert server.requests[1].url.path == "/api/messaging/sessions/s1/messages"
+    assert "x-api-key" not in driver.requests[0].headers
+    assert driver.requests[1].headers["x-api-key"] == "tok-1"
+    assert driver.requests[1].url.path == "/api/messaging/sessions/s1/messages"
 
 
-def error_server(status: int, body: Any) -> Recorded:
-    return Recorded(lambda request: json_response(status, body))
+def error_server(status: int, body: Any) -> Handler:
+    return lambda request: httpx.Response(status, json=body)
 
 
 def structured(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -224,7 +219,7 @@ def structured(code: str, message: str, details: Any = None) -> dict[str, Any]:
     }
 
 
-def test_404_session_not_found(driver: Driver) -> None:
+def test_404_session_not_found(driver) -> None:
     server = error_server(404, structured("SESSION_NOT_FOUND", "Session with ID 's1' not found"))
 
     with pytest.raises(SessionNotFound, match="Session with ID 's1' not found") as info:
@@ -232,16 +227,16 @@ def test_404_session_not_found(driver: Driver) -> None:
     assert info.value.status == 404
 
 
-def test_410_session_expired(driver: Driver) -> None:
+def test_410_session_expired(driver) -> None:
     body = structured("SESSION_EXPIRED", "Session 's1' expired at 2025-01-15T11:00:00.000Z")
     server = error_server(410, body)
 
     with pytest.raises(SessionExpired, match=r"expired at 2025-01-15T11:00:00\.000Z"):
         driver.call("eliza", server, "get_session", "s1")
-    assert len(server.requests) == 1
+    assert len(driver.requests) == 1
 
 
-def test_404_for_the_agent_is_not_a_missing_session(driver: Driver) -> None:
+def test_404_for_the_agent_is_not_a_missing_session(driver) -> None:
     server = error_server(404, structured("AGENT_NOT_FOUND", "Agent not found"))
 
     with pytest.raises(ProviderError, match="Agent not found") as info:
@@ -249,7 +244,7 @@ def test_404_for_the_agent_is_not_a_missing_session(driver: Driver) -> None:
     assert not isinstance(info.value, SessionNotFound)
 
 
-def test_auth_middleware_envelope(driver: Driver) -> None:
+def test_auth_middleware_envelope(driver) -> None:
     body = {"error": "API key required", "message": "Missing or invalid X-API-KEY header"}
     server = error_server(401, body)
 
@@ -259,17 +254,17 @@ def test_auth_middleware_envelope(driver: Driver) -> None:
         driver.call("eliza", server, "get_messages", "s1")
 
 
-def test_success_false_envelope(driver: Driver) -> None:
+def test_success_false_envelope(driver) -> None:
     body = {"success": False, "error": "Failed to process message in HTTP transport"}
     server = error_server(500, body)
 
     with pytest.raises(ProviderError, match="Failed to process message in HTTP transport") as info:
         driver.call("eliza", server, "send_message", "s1", "hi", transport="http")
     assert info.value.status == 500
-    assert len(server.requests) == 1  # a POST is not retried on 5xx
+    assert len(driver.requests) == 1  # a POST is not retried on 5xx
 
 
-def test_validation_error_detail(driver: Driver) -> None:
+def test_validation_error_detail(driver) -> None:
     body = structured("VALIDATION_ERROR", "Invalid content", details={"field": "content"})
     server = error_server(400, body)
 
@@ -290,8 +285,9 @@ SESSION_INFO = {
 }
 
 
-def test_create_session(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(201, SESSION_INFO))
+def test_create_session(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, json=SESSION_INFO)
 
     session = driver.call(
         "eliza",
@@ -303,8 +299,8 @@ def test_create_session(driver: Driver) -> None:
         timeout_config={"timeoutMinutes": 30},
     )
 
-    assert (server.last.method, server.last.url) == ("POST", f"{BASE}/api/messaging/sessions")
-    assert server.bodies() == [
+    assert (driver.last.method, driver.last.url) == ("POST", f"{BASE}/api/messaging/sessions")
+    assert driver.bodies() == [
         {
             "agentId": AGENT,
             "userId": USER,
@@ -317,23 +313,26 @@ def test_create_session(driver: Driver) -> None:
     assert session.metadata == {"plan": "pro"}
 
 
-def test_create_session_rejects_unknown_fields(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(201, SESSION_INFO))
+def test_create_session_rejects_unknown_fields(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, json=SESSION_INFO)
 
     with pytest.raises(ConfigError, match=r"unknown fields \['color'\]"):
         driver.call("eliza", server, "create_session", agent_id=AGENT, user_id=USER, color="red")
     with pytest.raises(ConfigError, match="creates the session id itself"):
         driver.call("eliza", server, "create_session", session_id="mine", agent_id=AGENT)
-    assert server.requests == []
+    assert driver.requests == []
 
 
-def test_get_session(driver: Driver) -> None:
+def test_get_session(driver) -> None:
     info = {**SESSION_INFO, "lastActivity": "2025-01-15T10:31:00.000Z", "timeRemaining": 1000}
-    server = Recorded(lambda request: json_response(200, info))
+
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=info)
 
     session = driver.call("eliza", server, "get_session", "s-new")
 
-    assert server.last.url.path == "/api/messaging/sessions/s-new"
+    assert driver.last.url.path == "/api/messaging/sessions/s-new"
     assert session.raw["timeRemaining"] == 1000
     assert session.created_at == datetime(2025, 1, 15, 10, 30, tzinfo=timezone.utc)
 
@@ -376,12 +375,13 @@ SNAKE_172 = {
 
 
 @pytest.mark.parametrize("body", [FLAT_15, CAMEL_170, SNAKE_172], ids=["1.5", "1.7.0", "1.7.2"])
-def test_send_message_reads_every_server_version(driver: Driver, body: dict[str, Any]) -> None:
-    server = Recorded(lambda request: json_response(201, body))
+def test_send_message_reads_every_server_version(driver, body: dict[str, Any]) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, json=body)
 
     message = driver.call("eliza", server, "send_message", "s1", "hi", metadata={"k": "v"})
 
-    assert server.bodies() == [{"content": "hi", "metadata": {"k": "v"}}]
+    assert driver.bodies() == [{"content": "hi", "metadata": {"k": "v"}}]
     assert message == Message(
         id="m1",
         role=Role.USER,
@@ -394,14 +394,16 @@ def test_send_message_reads_every_server_version(driver: Driver, body: dict[str,
     assert message.raw == body
 
 
-def test_add_messages_posts_each_one(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(201, FLAT_15))
+def test_add_messages_posts_each_one(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, json=FLAT_15)
+
     messages = [Message(role=Role.USER, content="one", metadata={"n": 1}), ("user", "two")]
 
     answers = driver.call("eliza", server, "add_messages", "s1", messages)
 
-    assert server.bodies() == [{"content": "one", "metadata": {"n": 1}}, {"content": "two"}]
-    assert {r.url.path for r in server.requests} == {"/api/messaging/sessions/s1/messages"}
+    assert driver.bodies() == [{"content": "one", "metadata": {"n": 1}}, {"content": "two"}]
+    assert {r.url.path for r in driver.requests} == {"/api/messaging/sessions/s1/messages"}
     assert answers == [FLAT_15, FLAT_15]
 
 
@@ -414,56 +416,61 @@ def test_add_messages_posts_each_one(driver: Driver) -> None:
     ],
 )
 def test_add_messages_checks_everything_before_sending(
-    driver: Driver, messages: list[tuple[str, str]], problem: str
+    driver, messages: list[tuple[str, str]], problem: str
 ) -> None:
-    server = Recorded(lambda request: json_response(201, FLAT_15))
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, json=FLAT_15)
 
     with pytest.raises(ConfigError, match=problem):
         driver.call("eliza", server, "add_messages", "s1", messages)
-    assert server.requests == []
+    assert driver.requests == []
 
 
-def test_delete_session(driver: Driver) -> None:
+def test_delete_session(driver) -> None:
     body = {"success": True, "message": "Session s1 deleted successfully"}
-    server = Recorded(lambda request: json_response(200, body))
+
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
 
     driver.call("eliza", server, "delete_session", "s1")
 
-    assert (server.last.method, server.last.url.path) == ("DELETE", "/api/messaging/sessions/s1")
+    assert (driver.last.method, driver.last.url.path) == ("DELETE", "/api/messaging/sessions/s1")
 
 
-def test_memory_is_unsupported(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(200, {}))
+def test_memory_is_unsupported(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={})
 
     with pytest.raises(UnsupportedOperation, match=r"eliza has no memory endpoint.*get_messages"):
         driver.call("eliza", server, "get_memory", "s1")
-    assert server.requests == []
+    assert driver.requests == []
 
 
-def test_a_server_that_ignores_before_cannot_make_paging_loop(driver: Driver) -> None:
+def test_a_server_that_ignores_before_cannot_make_paging_loop(driver) -> None:
     page = {
         "messages": [stored(i, T0) for i in range(3)],
         "hasMore": True,
         "cursors": {"before": T0, "after": T0},
     }
-    server = Recorded(lambda request: json_response(200, page))
+
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=page)
 
     transcript = driver.call("eliza", server, "get_messages", "s1", page_size=3)
 
     assert sorted(m.id for m in transcript) == ["m0", "m1", "m2"]
-    assert len(server.requests) == 3
+    assert len(driver.requests) == 3
 
 
-def test_plain_text_error_from_older_servers(driver: Driver) -> None:
-    server = Recorded(
-        lambda request: httpx.Response(401, text="Unauthorized: Invalid or missing X-API-KEY")
-    )
+def test_plain_text_error_from_older_servers(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, text="Unauthorized: Invalid or missing X-API-KEY")
 
     with pytest.raises(AuthenticationError, match="401 Unauthorized: Unauthorized: Invalid"):
         driver.call("eliza", server, "get_session", "s1")
 
 
-def test_error_body_without_a_message(driver: Driver) -> None:
+def test_error_body_without_a_message(driver) -> None:
     server = error_server(500, {"unexpected": True})
 
     with pytest.raises(ProviderError, match=r"eliza answered 500 Internal Server Error \(") as info:
@@ -471,13 +478,14 @@ def test_error_body_without_a_message(driver: Driver) -> None:
     assert info.value.detail == {"unexpected": True}
 
 
-def test_send_message_answer_that_is_not_an_object(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(201, ["not", "an", "object"]))
+def test_send_message_answer_that_is_not_an_object(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, json=["not", "an", "object"])
 
     with pytest.raises(ProviderError, match="expected a JSON object"):
         driver.call("eliza", server, "send_message", "s1", "hi")
 
 
-def test_users_are_unsupported(driver: Driver) -> None:
+def test_users_are_unsupported(driver) -> None:
     with pytest.raises(UnsupportedOperation, match="pass user_id= to create_session"):
         driver.call("eliza", error_server(200, {}), "add_user", "u1")

@@ -8,16 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sessionclient_harness import Driver, Recorded, json_response
 
 from pytest_sessionmem import ConfigError, Message, ProviderError, Role, UnsupportedOperation
 
 BASE = "https://api.meibel.ai/v2"
-
-
-@pytest.fixture(params=["sync", "async"])
-def driver(request: pytest.FixtureRequest) -> Driver:
-    return Driver(request.param)
 
 
 ITEMS: list[dict[str, Any]] = [
@@ -48,13 +42,14 @@ def messages_body(items: list[dict[str, Any]]) -> dict[str, Any]:
     return {"agent_id": "a1", "agent_name": "Support", "version": "3", "messages": items}
 
 
-def test_get_messages_maps_every_item_kind(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(200, messages_body(ITEMS)))
+def test_get_messages_maps_every_item_kind(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=messages_body(ITEMS))
 
     transcript = driver.call("meibel", server, "get_messages", "s1", client={"api_key": "mk"})
 
-    assert len(server.requests) == 1  # no pagination
-    request = server.last
+    assert len(driver.requests) == 1  # no pagination
+    request = driver.last
     assert request.url == f"{BASE}/sessions/s1/messages"  # no query parameters
     assert request.headers["meibel-api-key"] == "mk"
     assert "authorization" not in request.headers
@@ -80,17 +75,18 @@ def test_get_messages_maps_every_item_kind(driver: Driver) -> None:
     assert unknown.raw == ITEMS[4]
 
 
-def test_empty_session(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(200, messages_body([])))
+def test_empty_session(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=messages_body([]))
 
     assert list(driver.call("meibel", server, "get_messages", "s1")) == []
 
 
-def test_unicode_and_long_message(driver: Driver) -> None:
+def test_unicode_and_long_message(driver) -> None:
     text = "🙂 über " + "x" * 100_000
-    server = Recorded(
-        lambda request: json_response(200, messages_body([{"type": "user", "message": text}]))
-    )
+
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=messages_body([{"type": "user", "message": text}]))
 
     assert driver.call("meibel", server, "get_messages", "s1").contents == [text]
 
@@ -107,39 +103,44 @@ def test_unicode_and_long_message(driver: Driver) -> None:
         ([], r"\(body\): Input should be a valid dictionary"),
     ],
 )
-def test_payloads_that_do_not_fit(driver: Driver, body: Any, problem: str) -> None:
-    server = Recorded(lambda request: json_response(200, body))
+def test_payloads_that_do_not_fit(driver, body: Any, problem: str) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
 
     with pytest.raises(ProviderError, match=problem):
         driver.call("meibel", server, "get_messages", "s1")
 
 
-def test_non_json_response_is_a_provider_error(driver: Driver) -> None:
-    server = Recorded(lambda request: httpx.Response(200, text="OK"))
+def test_non_json_response_is_a_provider_error(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="OK")
 
     with pytest.raises(ProviderError, match="expected JSON"):
         driver.call("meibel", server, "get_messages", "s1")
 
 
-def test_422_carries_the_validation_detail(driver: Driver) -> None:
+def test_422_carries_the_validation_detail(driver) -> None:
     detail = [{"loc": ["body", "user_message"], "msg": "Field required", "type": "missing"}]
-    server = Recorded(lambda request: json_response(422, {"detail": detail}))
+
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(422, json={"detail": detail})
 
     with pytest.raises(ProviderError, match=r"body\.user_message: Field required") as info:
         driver.call("meibel", server, "send_message", "s1", "hi")
     assert (info.value.status, info.value.detail) == (422, detail)
-    assert len(server.requests) == 1
+    assert len(driver.requests) == 1
     assert driver.sleeps == []
 
 
-def test_string_detail_is_the_message(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(404, {"detail": "Session not found"}))
+def test_string_detail_is_the_message(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"detail": "Session not found"})
 
     with pytest.raises(ProviderError, match="meibel answered 404 Not Found: Session not found"):
         driver.call("meibel", server, "get_session", "s1")
 
 
-def test_get_session(driver: Driver) -> None:
+def test_get_session(driver) -> None:
     body = {
         "agent_id": "a1",
         "agent_name": "Support",
@@ -151,11 +152,13 @@ def test_get_session(driver: Driver) -> None:
         "file_parsing": [],
         "result": [],
     }
-    server = Recorded(lambda request: json_response(200, body))
+
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
 
     session = driver.call("meibel", server, "get_session", "s1")
 
-    assert server.last.url == f"{BASE}/sessions/s1"
+    assert driver.last.url == f"{BASE}/sessions/s1"
     assert (session.id, session.agent_id, session.status, session.provider) == (
         "s1",
         "a1",
@@ -165,33 +168,35 @@ def test_get_session(driver: Driver) -> None:
     assert session.raw == body
 
 
-def test_create_session_posts_to_the_agent(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(200, {"session_id": "new-1"}))
+def test_create_session_posts_to_the_agent(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"session_id": "new-1"})
 
     session = driver.call(
         "meibel", server, "create_session", agent_id="a1", prompt="Be brief", initial_context={}
     )
 
-    assert (server.last.method, server.last.url.path) == ("POST", "/v2/agents/a1/sessions")
-    assert server.bodies() == [{"prompt": "Be brief", "initial_context": {}}]
+    assert (driver.last.method, driver.last.url.path) == ("POST", "/v2/agents/a1/sessions")
+    assert driver.bodies() == [{"prompt": "Be brief", "initial_context": {}}]
     assert (session.id, session.agent_id) == ("new-1", "a1")
 
 
-def test_create_session_rejects_fields_meibel_does_not_have(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(200, {"session_id": "x"}))
+def test_create_session_rejects_fields_meibel_does_not_have(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"session_id": "x"})
 
     with pytest.raises(ConfigError, match="pass agent_id="):
         driver.call("meibel", server, "create_session", agent_id="a1", user_id="u")
     with pytest.raises(ConfigError, match="agent_id must be a non-empty string"):
         driver.call("meibel", server, "create_session")
-    assert server.requests == []
+    assert driver.requests == []
 
 
 def chat_reply(request: httpx.Request) -> httpx.Response:
     asked = json.loads(request.content)["user_message"]
-    return json_response(
+    return httpx.Response(
         200,
-        {
+        json={
             "signal_id": "sig-9",
             "response": {"message": f"re: {asked}"},
             "assistant_response": f"re: {asked}",
@@ -200,13 +205,13 @@ def chat_reply(request: httpx.Request) -> httpx.Response:
     )
 
 
-def test_send_message_returns_the_agent_reply(driver: Driver) -> None:
-    server = Recorded(chat_reply)
+def test_send_message_returns_the_agent_reply(driver) -> None:
+    server = chat_reply
 
     reply = driver.call("meibel", server, "send_message", "s1", "hello", timeout_seconds=5)
 
-    assert server.last.url.path == "/v2/sessions/s1/chat"
-    assert server.bodies() == [{"user_message": "hello", "timeout_seconds": 5}]
+    assert driver.last.url.path == "/v2/sessions/s1/chat"
+    assert driver.bodies() == [{"user_message": "hello", "timeout_seconds": 5}]
     assert (reply.role, reply.content, reply.metadata) == (
         Role.ASSISTANT,
         "re: hello",
@@ -215,21 +220,21 @@ def test_send_message_returns_the_agent_reply(driver: Driver) -> None:
     assert reply.raw["response"] == {"message": "re: hello"}
 
 
-def test_add_messages_chats_each_user_message(driver: Driver) -> None:
-    server = Recorded(chat_reply)
+def test_add_messages_chats_each_user_message(driver) -> None:
+    server = chat_reply
 
     answers = driver.call("meibel", server, "add_messages", "s1", [("user", "a"), ("user", "b")])
 
-    assert server.bodies() == [{"user_message": "a"}, {"user_message": "b"}]
+    assert driver.bodies() == [{"user_message": "a"}, {"user_message": "b"}]
     assert [a["assistant_response"] for a in answers] == ["re: a", "re: b"]
 
 
-def test_add_messages_refuses_non_user_turns_before_sending(driver: Driver) -> None:
-    server = Recorded(chat_reply)
+def test_add_messages_refuses_non_user_turns_before_sending(driver) -> None:
+    server = chat_reply
 
     with pytest.raises(ConfigError, match=r"messages\[1\] has role 'assistant'"):
         driver.call("meibel", server, "add_messages", "s1", [("user", "a"), ("assistant", "b")])
-    assert server.requests == []
+    assert driver.requests == []
 
 
 @pytest.mark.parametrize(
@@ -245,26 +250,29 @@ def test_add_messages_refuses_non_user_turns_before_sending(driver: Driver) -> N
     ],
 )
 def test_unsupported_operations_send_nothing(
-    driver: Driver, method: str, args: tuple[str, ...], hint: str
+    driver, method: str, args: tuple[str, ...], hint: str
 ) -> None:
-    server = Recorded(lambda request: json_response(200, {}))
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={})
 
     with pytest.raises(UnsupportedOperation, match=hint):
         driver.call("meibel", server, method, *args)
-    assert server.requests == []
+    assert driver.requests == []
 
 
-def test_html_error_page(driver: Driver) -> None:
-    server = Recorded(lambda request: httpx.Response(502, html="<html>Bad Gateway</html>"))
+def test_html_error_page(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(502, html="<html>Bad Gateway</html>")
 
     with pytest.raises(ProviderError, match="meibel answered 502 Bad Gateway: <html>") as info:
         driver.call("meibel", server, "get_session", "s1", client={"max_retries": 1})
     assert info.value.status == 502
-    assert len(server.requests) == 2
+    assert len(driver.requests) == 2
 
 
-def test_error_body_without_known_keys(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(400, {"code": 7}))
+def test_error_body_without_known_keys(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"code": 7})
 
     with pytest.raises(ProviderError, match=r"meibel answered 400 Bad Request \(") as info:
         driver.call("meibel", server, "get_session", "s1")

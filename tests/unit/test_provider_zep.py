@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 import pytest
-from sessionclient_harness import Driver, Recorded, json_response
 
 from pytest_sessionmem import (
     AuthenticationError,
@@ -20,12 +20,9 @@ from pytest_sessionmem import (
     UnsupportedOperation,
 )
 
+Handler = Callable[[httpx.Request], httpx.Response]
+
 BASE = "https://api.getzep.com/api/v2"
-
-
-@pytest.fixture(params=["sync", "async"])
-def driver(request: pytest.FixtureRequest) -> Driver:
-    return Driver(request.param)
 
 
 def zep_message(i: int, **overrides: Any) -> dict[str, Any]:
@@ -42,7 +39,7 @@ def zep_message(i: int, **overrides: Any) -> dict[str, Any]:
     return message
 
 
-def paged_session(messages: list[dict[str, Any]]) -> Recorded:
+def paged_session(messages: list[dict[str, Any]]) -> Handler:
     """Zep's real paging: 1-based page ``cursor``, oldest first, total_count 0 past the end."""
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -50,43 +47,45 @@ def paged_session(messages: list[dict[str, Any]]) -> Recorded:
         cursor = int(request.url.params["cursor"])
         page = messages[(cursor - 1) * limit : cursor * limit]
         total = len(messages) if page else 0
-        return json_response(200, {"messages": page, "row_count": len(page), "total_count": total})
+        return httpx.Response(
+            200, json={"messages": page, "row_count": len(page), "total_count": total}
+        )
 
-    return Recorded(handler)
+    return handler
 
 
-def test_get_messages_walks_three_pages_oldest_first(driver: Driver) -> None:
+def test_get_messages_walks_three_pages_oldest_first(driver) -> None:
     server = paged_session([zep_message(i) for i in range(250)])
 
     transcript = driver.call("zep", server, "get_messages", "s1")
 
-    assert [r.url.params["cursor"] for r in server.requests] == ["1", "2", "3"]
-    assert {r.url.params["limit"] for r in server.requests} == {"100"}
+    assert [r.url.params["cursor"] for r in driver.requests] == ["1", "2", "3"]
+    assert {r.url.params["limit"] for r in driver.requests} == {"100"}
     assert transcript.contents == [f"message {i}" for i in range(250)]
     assert transcript.session_id == "s1"
     assert transcript.provider == "zep"
 
 
-def test_exactly_full_last_page_is_followed_by_one_empty_page(driver: Driver) -> None:
+def test_exactly_full_last_page_is_followed_by_one_empty_page(driver) -> None:
     server = paged_session([zep_message(i) for i in range(200)])
 
     transcript = driver.call("zep", server, "get_messages", "s1")
 
-    assert [r.url.params["cursor"] for r in server.requests] == ["1", "2", "3"]
+    assert [r.url.params["cursor"] for r in driver.requests] == ["1", "2", "3"]
     assert len(transcript) == 200
 
 
-def test_empty_session_is_one_request(driver: Driver) -> None:
+def test_empty_session_is_one_request(driver) -> None:
     server = paged_session([])
 
     transcript = driver.call("zep", server, "get_messages", "s1", page_size=10)
 
-    assert len(server.requests) == 1
-    assert server.last.url.params["limit"] == "10"
+    assert len(driver.requests) == 1
+    assert driver.last.url.params["limit"] == "10"
     assert list(transcript) == []
 
 
-def test_message_mapping(driver: Driver) -> None:
+def test_message_mapping(driver) -> None:
     server = paged_session([zep_message(0), zep_message(1, metadata=None)])
 
     first, second = driver.call("zep", server, "get_messages", "s1")
@@ -105,7 +104,7 @@ def test_message_mapping(driver: Driver) -> None:
     assert second.metadata == {}
 
 
-def test_unicode_and_very_long_content_survive(driver: Driver) -> None:
+def test_unicode_and_very_long_content_survive(driver) -> None:
     long_text = "ж" * 100_000
     server = paged_session(
         [zep_message(0, content="héllo 👋 世界"), zep_message(1, content=long_text)]
@@ -116,12 +115,12 @@ def test_unicode_and_very_long_content_survive(driver: Driver) -> None:
     assert transcript.contents == ["héllo 👋 世界", long_text]
 
 
-def test_request_shape(driver: Driver) -> None:
+def test_request_shape(driver) -> None:
     server = paged_session([])
 
     driver.call("zep", server, "get_messages", "a/b c", client={"api_key": "zk-1"})
 
-    request = server.last
+    request = driver.last
     assert request.method == "GET"
     assert request.url.raw_path == b"/api/v2/sessions/a%2Fb%20c/messages?limit=100&cursor=1"
     assert request.headers["authorization"] == "Api-Key zk-1"
@@ -131,16 +130,22 @@ def test_request_shape(driver: Driver) -> None:
 def test_iter_messages_streams_page_by_page() -> None:
     from pytest_sessionmem.client import SessionClient
 
-    server = paged_session([zep_message(i) for i in range(250)])
+    pages = paged_session([zep_message(i) for i in range(250)])
+    sent: list[httpx.Request] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return pages(request)
+
     with SessionClient("zep", api_key="k", transport=httpx.MockTransport(server)) as client:
         messages = client.iter_messages("s1")
         assert next(messages).content == "message 0"
-        assert len(server.requests) == 1  # the second page is not fetched yet
+        assert len(sent) == 1  # the second page is not fetched yet
         assert len(list(messages)) == 249
-    assert len(server.requests) == 3
+    assert len(sent) == 3
 
 
-def test_missing_required_field_names_it(driver: Driver) -> None:
+def test_missing_required_field_names_it(driver) -> None:
     broken = [zep_message(i) for i in range(5)]
     del broken[3]["role_type"]
     server = paged_session(broken)
@@ -150,14 +155,14 @@ def test_missing_required_field_names_it(driver: Driver) -> None:
     assert info.value.url is not None and "/sessions/s1/messages" in info.value.url
 
 
-def test_wrong_type_names_the_field(driver: Driver) -> None:
+def test_wrong_type_names_the_field(driver) -> None:
     server = paged_session([zep_message(0, content=42)])
 
     with pytest.raises(ProviderError, match=r"messages\[0\]\.content: Input should be a valid"):
         driver.call("zep", server, "get_messages", "s1")
 
 
-def test_html_instead_of_json_is_a_provider_error(driver: Driver) -> None:
+def test_html_instead_of_json_is_a_provider_error(driver) -> None:
     def html(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, html="<html><body>Login</body></html>")
 
@@ -166,7 +171,7 @@ def test_html_instead_of_json_is_a_provider_error(driver: Driver) -> None:
     assert info.value.method == "GET"
 
 
-def test_get_session(driver: Driver) -> None:
+def test_get_session(driver) -> None:
     body = {
         "uuid": "u",
         "session_id": "s1",
@@ -177,11 +182,13 @@ def test_get_session(driver: Driver) -> None:
         "metadata": None,
         "classifications": {"x": "y"},
     }
-    server = Recorded(lambda request: json_response(200, body))
+
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
 
     session = driver.call("zep", server, "get_session", "s1")
 
-    assert server.last.url == f"{BASE}/sessions/s1"
+    assert driver.last.url == f"{BASE}/sessions/s1"
     assert (session.id, session.provider, session.user_id) == ("s1", "zep", "user-1")
     assert session.created_at == datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
     assert session.metadata == {}
@@ -209,13 +216,14 @@ def memory_body() -> dict[str, Any]:
     }
 
 
-def test_get_memory_maps_facts_summary_and_messages(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(200, memory_body()))
+def test_get_memory_maps_facts_summary_and_messages(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=memory_body())
 
     memory = driver.call("zep", server, "get_memory", "s1", last_n=2, min_rating=0.5)
 
-    assert server.last.url.path == "/api/v2/sessions/s1/memory"
-    assert dict(server.last.url.params) == {"lastn": "2", "minRating": "0.5"}
+    assert driver.last.url.path == "/api/v2/sessions/s1/memory"
+    assert dict(driver.last.url.params) == {"lastn": "2", "minRating": "0.5"}
     assert memory.context == "Alice likes tea."
     assert [(f.id, f.content, f.rating) for f in memory.facts] == [
         ("f1", "Alice likes tea", 0.9),
@@ -227,12 +235,13 @@ def test_get_memory_maps_facts_summary_and_messages(driver: Driver) -> None:
     assert memory.raw["facts"] == ["deprecated"]
 
 
-def test_get_memory_without_filters_sends_no_query(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(200, {}))
+def test_get_memory_without_filters_sends_no_query(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={})
 
     memory = driver.call("zep", server, "get_memory", "s1")
 
-    assert server.last.url.query == b""
+    assert driver.last.url.query == b""
     assert (memory.context, memory.facts, memory.summary, len(memory.messages)) == (
         None,
         (),
@@ -241,33 +250,35 @@ def test_get_memory_without_filters_sends_no_query(driver: Driver) -> None:
     )
 
 
-def test_fact_without_any_text_is_a_provider_error(driver: Driver) -> None:
+def test_fact_without_any_text_is_a_provider_error(driver) -> None:
     body = {"relevant_facts": [{"uuid": "f1", "created_at": "2024-05-01T12:00:00Z"}]}
-    server = Recorded(lambda request: json_response(200, body))
+
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
 
     with pytest.raises(ProviderError, match=r"relevant_facts\[0\]\.content: field required"):
         driver.call("zep", server, "get_memory", "s1")
 
 
-def test_create_session_and_user(driver: Driver) -> None:
+def test_create_session_and_user(driver) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         if request.url.path.endswith("/users"):
-            return json_response(201, {"uuid": "u1", **body})
-        return json_response(201, {"uuid": "x", "created_at": "2024-05-01T12:00:00Z", **body})
+            return httpx.Response(201, json={"uuid": "u1", **body})
+        return httpx.Response(201, json={"uuid": "x", "created_at": "2024-05-01T12:00:00Z", **body})
 
-    server = Recorded(handler)
+    server = handler
 
     user = driver.call("zep", server, "add_user", "user-1", email="a@example.com")
     session = driver.call(
         "zep", server, "create_session", session_id="s1", user_id="user-1", metadata={"k": "v"}
     )
 
-    assert [(r.method, r.url.path) for r in server.requests] == [
+    assert [(r.method, r.url.path) for r in driver.requests] == [
         ("POST", "/api/v2/users"),
         ("POST", "/api/v2/sessions"),
     ]
-    assert server.bodies() == [
+    assert driver.bodies() == [
         {"user_id": "user-1", "email": "a@example.com"},
         {"session_id": "s1", "user_id": "user-1", "metadata": {"k": "v"}},
     ]
@@ -284,26 +295,29 @@ def test_create_session_and_user(driver: Driver) -> None:
     ],
 )
 def test_create_session_argument_errors_send_nothing(
-    driver: Driver, kwargs: dict[str, Any], problem: str
+    driver, kwargs: dict[str, Any], problem: str
 ) -> None:
-    server = Recorded(lambda request: json_response(201, {}))
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, json={})
 
     with pytest.raises(ConfigError, match=problem):
         driver.call("zep", server, "create_session", **kwargs)
-    assert server.requests == []
+    assert driver.requests == []
 
 
-def test_add_messages_is_chunked_by_30(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(201, {"message": "OK"}))
+def test_add_messages_is_chunked_by_30(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, json={"message": "OK"})
+
     messages = [
         Message(role=Role.USER, name="alice", content=f"m{i}", metadata={"i": i}) for i in range(65)
     ]
 
     answers = driver.call("zep", server, "add_messages", "s1", messages)
 
-    assert [len(body["messages"]) for body in server.bodies()] == [30, 30, 5]
-    assert {r.url.path for r in server.requests} == {"/api/v2/sessions/s1/memory"}
-    assert server.bodies()[2]["messages"][-1] == {
+    assert [len(body["messages"]) for body in driver.bodies()] == [30, 30, 5]
+    assert {r.url.path for r in driver.requests} == {"/api/v2/sessions/s1/memory"}
+    assert driver.bodies()[2]["messages"][-1] == {
         "role_type": "user",
         "role": "alice",
         "content": "m64",
@@ -312,8 +326,9 @@ def test_add_messages_is_chunked_by_30(driver: Driver) -> None:
     assert answers == [{"message": "OK"}] * 3
 
 
-def test_add_messages_accepts_tuples_and_dicts(driver: Driver) -> None:
-    server = Recorded(lambda request: httpx.Response(200))
+def test_add_messages_accepts_tuples_and_dicts(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200)
 
     answers = driver.call(
         "zep",
@@ -323,7 +338,7 @@ def test_add_messages_accepts_tuples_and_dicts(driver: Driver) -> None:
         [("user", "hi"), {"role": "assistant", "content": "hello", "name": "bot"}],
     )
 
-    assert server.bodies() == [
+    assert driver.bodies() == [
         {
             "messages": [
                 {"role_type": "user", "content": "hi"},
@@ -334,32 +349,36 @@ def test_add_messages_accepts_tuples_and_dicts(driver: Driver) -> None:
     assert answers == [{}]
 
 
-def test_delete_session_uses_the_memory_endpoint(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(200, {"message": "OK"}))
+def test_delete_session_uses_the_memory_endpoint(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"message": "OK"})
 
     assert driver.call("zep", server, "delete_session", "s1") is None
 
-    assert (server.last.method, server.last.url.path) == ("DELETE", "/api/v2/sessions/s1/memory")
+    assert (driver.last.method, driver.last.url.path) == ("DELETE", "/api/v2/sessions/s1/memory")
 
 
-def test_send_message_is_unsupported(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(200, {}))
+def test_send_message_is_unsupported(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={})
 
     with pytest.raises(UnsupportedOperation, match=r"zep has no chat endpoint.*add_messages"):
         driver.call("zep", server, "send_message", "s1", "hi")
-    assert server.requests == []
+    assert driver.requests == []
 
 
-def test_plain_text_401(driver: Driver) -> None:
-    server = Recorded(lambda request: httpx.Response(401, text="unauthorized\n"))
+def test_plain_text_401(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, text="unauthorized\n")
 
     with pytest.raises(AuthenticationError, match="zep answered 401 Unauthorized: unauthorized"):
         driver.call("zep", server, "get_session", "s1")
-    assert len(server.requests) == 1
+    assert len(driver.requests) == 1
 
 
-def test_error_message_from_json_body(driver: Driver) -> None:
-    server = Recorded(lambda request: json_response(400, {"message": "user not found"}))
+def test_error_message_from_json_body(driver) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"message": "user not found"})
 
     with pytest.raises(ProviderError, match="zep answered 400 Bad Request: user not found") as info:
         driver.call("zep", server, "create_session", session_id="s", user_id="nobody")
@@ -370,16 +389,21 @@ def test_error_message_from_json_body(driver: Driver) -> None:
 def test_async_iter_messages_streams_page_by_page() -> None:
     from pytest_sessionmem.client import AsyncSessionClient
 
-    server = paged_session([zep_message(i) for i in range(150)])
+    pages = paged_session([zep_message(i) for i in range(150)])
+    sent: list[httpx.Request] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return pages(request)
 
     async def first_then_rest() -> tuple[int, int]:
         transport = httpx.MockTransport(server)
         async with AsyncSessionClient("zep", api_key="k", transport=transport) as client:
             messages = client.iter_messages("s1")
             assert (await anext(messages)).content == "message 0"
-            requests_after_first = len(server.requests)
+            requests_after_first = len(sent)
             rest = [m async for m in messages]
             return requests_after_first, len(rest)
 
     assert asyncio.run(first_then_rest()) == (1, 149)
-    assert len(server.requests) == 2
+    assert len(sent) == 2

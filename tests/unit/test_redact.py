@@ -7,12 +7,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers_cassette import CANARY, REPLAY_BASE, make_session
 
 from pytest_sessionmem.cassette import CassetteSession, RecordMode, ScrubConfig
 from pytest_sessionmem.cassette.schema import Body, RecordedRequest
 from pytest_sessionmem.cassette.scrub import ALWAYS_DROPPED_HEADERS, Scrubber
 from pytest_sessionmem.errors import ConfigError
+
+CANARY = "sk-canary-7f3a91"
+REPLAY_BASE = "https://api.getzep.com/api/v2"
 
 
 def echo(request: httpx.Request) -> httpx.Response:
@@ -156,7 +158,9 @@ def test_only_allow_listed_headers_are_kept() -> None:
     assert redactor.request(request).headers == (("content-type", "application/json"),)
 
 
-def test_replay_with_a_different_key_matches_the_scrubbed_recording(tmp_path: Path) -> None:
+def test_replay_with_a_different_key_matches_the_scrubbed_recording(
+    cassettes, tmp_path: Path
+) -> None:
     path = tmp_path / "c.json"
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -172,7 +176,7 @@ def test_replay_with_a_different_key_matches_the_scrubbed_recording(tmp_path: Pa
     with httpx.Client(transport=recording.transport()) as client:
         client.get(f"{REPLAY_BASE}/items", params={"key": "real-key"})
     recording.finish(failed=False)
-    replay = make_session(
+    replay = cassettes.session(
         path, "none", base_url=REPLAY_BASE, scrub=ScrubConfig(secrets={"KEY": "other-key"})
     )
     with httpx.Client(transport=replay.transport()) as client:

@@ -2,44 +2,19 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from helpers_cassette import REPLAY_BASE, loopback_server
 
 from pytest_sessionmem.cassette import CassetteSession, RecordMode
 
-
-def forbid_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Make any socket connect, or any network transport construction, fail loudly."""
-    created: list[str] = []
-
-    def refuse_connect(self: socket.socket, address: Any) -> None:
-        raise AssertionError(f"replay opened a socket to {address}")
-
-    original_sync = httpx.HTTPTransport.__init__
-    original_async = httpx.AsyncHTTPTransport.__init__
-
-    def spy_sync(self: httpx.HTTPTransport, *args: Any, **kwargs: Any) -> None:
-        created.append("HTTPTransport")
-        original_sync(self, *args, **kwargs)
-
-    def spy_async(self: httpx.AsyncHTTPTransport, *args: Any, **kwargs: Any) -> None:
-        created.append("AsyncHTTPTransport")
-        original_async(self, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", refuse_connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse_connect)
-    monkeypatch.setattr(httpx.HTTPTransport, "__init__", spy_sync)
-    monkeypatch.setattr(httpx.AsyncHTTPTransport, "__init__", spy_async)
-    return created
+REPLAY_BASE = "https://api.getzep.com/api/v2"
 
 
 def test_record_over_loopback_then_replay_without_any_socket(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, loopback_server, forbid_network
 ) -> None:
     path = tmp_path / "c.json"
     with loopback_server() as origin:
@@ -51,7 +26,7 @@ def test_record_over_loopback_then_replay_without_any_socket(
     assert got["agent_name"] == "/api/v2/sessions/s1/messages?limit=2"
     assert echoed == {"echo": {"content": "hi"}}
 
-    created = forbid_network(monkeypatch)
+    created = forbid_network()
     replay = CassetteSession(path, mode=RecordMode.NONE, base_url=REPLAY_BASE)
     with httpx.Client(base_url=REPLAY_BASE, transport=replay.transport()) as client:
         assert client.get("/sessions/s1/messages", params={"limit": 2}).json() == got
@@ -67,14 +42,14 @@ async def _async_round(base_url: str, transport: httpx.AsyncBaseTransport) -> An
 
 @pytest.mark.asyncio
 async def test_async_record_over_loopback_then_replay_without_socket(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, loopback_server, forbid_network
 ) -> None:
     path = tmp_path / "c.json"
     with loopback_server() as origin:
         session = CassetteSession(path, mode=RecordMode.ALL, base_url=origin)
         live = await _async_round(origin, session.async_transport())
         session.finish(failed=False)
-    created = forbid_network(monkeypatch)
+    created = forbid_network()
     replay = CassetteSession(path, mode=RecordMode.NONE, base_url=REPLAY_BASE)
     assert await _async_round(REPLAY_BASE, replay.async_transport()) == live
     assert created == []

@@ -8,8 +8,6 @@ from pathlib import Path
 import httpx
 import meibel
 import pytest
-from helpers_cassette import loopback_server
-from test_transport_network import forbid_network
 
 from pytest_sessionmem.cassette import CassetteSession, RecordMode, ScrubConfig
 from pytest_sessionmem.cassette.intercept import intercept_httpx
@@ -20,7 +18,7 @@ KEY = "meibel-canary-5521"
 
 
 def test_meibel_sdk_records_over_loopback_and_replays_offline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, loopback_server, forbid_network
 ) -> None:
     path = tmp_path / "c.json"
     with loopback_server() as origin:
@@ -43,7 +41,7 @@ def test_meibel_sdk_records_over_loopback_and_replays_offline(
     assert json.loads(written)["interactions"][0]["request"]["path"] == "/sessions/s1/messages"
     assert httpx.HTTPTransport.handle_request.__name__ == "handle_request"
 
-    created = forbid_network(monkeypatch)
+    created = forbid_network()
     replay = CassetteSession(path, mode=RecordMode.NONE, base_url=MEIBEL_CLOUD)
     with intercept_httpx(replay, base_url=MEIBEL_CLOUD):
         client = meibel.MeibelClient(base_url=MEIBEL_CLOUD, api_key="another-key")
@@ -55,7 +53,7 @@ def test_meibel_sdk_records_over_loopback_and_replays_offline(
 
 
 @pytest.mark.asyncio
-async def test_async_meibel_sdk_replays_under_intercept(tmp_path: Path) -> None:
+async def test_async_meibel_sdk_replays_under_intercept(tmp_path: Path, loopback_server) -> None:
     path = tmp_path / "c.json"
     with loopback_server() as origin:
         session = CassetteSession(path, mode=RecordMode.ONCE, base_url=origin)
@@ -124,7 +122,9 @@ def test_only_urls_under_the_base_are_intercepted(tmp_path: Path, url: str, cove
     assert seen == ([] if covered else [url])
 
 
-def test_a_direct_transport_records_once_while_intercepting(tmp_path: Path) -> None:
+def test_a_direct_transport_records_once_while_intercepting(
+    tmp_path: Path, loopback_server
+) -> None:
     """Our own client and the SDK share one cassette: the recording side must not be re-caught."""
     from pytest_sessionmem.cassette.intercept import DirectHTTPTransport
 
@@ -134,9 +134,10 @@ def test_a_direct_transport_records_once_while_intercepting(tmp_path: Path) -> N
         session = CassetteSession(
             path, mode=RecordMode.ONCE, base_url=base, real_transport=DirectHTTPTransport()
         )
-        with intercept_httpx(session, base_url=base), httpx.Client(
-            base_url=base, transport=session.transport()
-        ) as ours:
+        with (
+            intercept_httpx(session, base_url=base),
+            httpx.Client(base_url=base, transport=session.transport()) as ours,
+        ):
             assert ours.get("/sessions/s1/messages").status_code == 200
         report = session.finish(failed=False)
     assert report.recorded == 1
