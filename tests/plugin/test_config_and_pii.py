@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from plugin_harness import INNER_INI, Inner
-
 ZEP_PII_TEST = """
 import pytest
 
@@ -25,7 +23,7 @@ def test_pii(recorded_session, session_client):
 """
 
 
-def test_scrub_pii_flag_keeps_personal_data_off_disk_and_replays(inner: Inner) -> None:
+def test_scrub_pii_flag_keeps_personal_data_off_disk_and_replays(inner) -> None:
     inner.pytester.makepyfile(test_pii=ZEP_PII_TEST)
 
     inner.record("--sessionmem-scrub-pii").assert_outcomes(passed=1)
@@ -37,7 +35,7 @@ def test_scrub_pii_flag_keeps_personal_data_off_disk_and_replays(inner: Inner) -
     inner.replay_offline("--sessionmem-scrub-pii").assert_outcomes(passed=1)
 
 
-def test_scrub_pii_as_ini_key_and_as_marker_key(inner: Inner) -> None:
+def test_scrub_pii_as_ini_key_and_as_marker_key(inner) -> None:
     inner.pytester.makepyfile(
         test_pii=ZEP_PII_TEST.replace(
             'provider="zep", session_id="s1"', 'provider="zep", session_id="s1", scrub_pii=True'
@@ -79,8 +77,8 @@ def test_match_ignore_from_config(recorded_session):
 """
 
 
-def test_a_conftest_config_fixture_sits_between_marker_and_ini(inner: Inner) -> None:
-    inner.pytester.makeini(INNER_INI + "sessionmem_provider = zep\nsessionmem_record_mode = all\n")
+def test_a_conftest_config_fixture_sits_between_marker_and_ini(inner) -> None:
+    inner.pytester.makeini(inner.INI + "sessionmem_provider = zep\nsessionmem_record_mode = all\n")
     inner.pytester.makepyfile(test_config=CONFIG_TESTS)
     inner.online(CONFTEST_CONFIG)
 
@@ -96,7 +94,7 @@ def test_a_conftest_config_fixture_sits_between_marker_and_ini(inner: Inner) -> 
     from_cli.stdout.fnmatch_lines(["*SEEN zep once*"])
 
 
-def test_without_match_ignore_the_stamped_request_misses(inner: Inner) -> None:
+def test_without_match_ignore_the_stamped_request_misses(inner) -> None:
     inner.pytester.makepyfile(test_config=CONFIG_TESTS)
     inner.online(CONFTEST_CONFIG)
     inner.run("--sessionmem-emulator").assert_outcomes(passed=3)
@@ -107,7 +105,7 @@ def test_without_match_ignore_the_stamped_request_misses(inner: Inner) -> None:
     result.stdout.fnmatch_lines(["*UnmatchedRequest*", "*query param ts:*"])
 
 
-def test_a_bad_config_fixture_fails_the_test_with_the_accepted_keys(inner: Inner) -> None:
+def test_a_bad_config_fixture_fails_the_test_with_the_accepted_keys(inner) -> None:
     inner.pytester.makepyfile(test_bad="def test_x(recorded_session):\n    pass\n")
     inner.offline("\n@pytest.fixture\ndef sessionmem_config():\n    return {'mode': 'all'}\n")
     result = inner.run()
@@ -141,7 +139,7 @@ def sessionmem_config():
 """
 
 
-def test_before_record_hooks_from_the_config_fixture(inner: Inner) -> None:
+def test_before_record_hooks_from_the_config_fixture(inner) -> None:
     inner.pytester.makepyfile(
         test_hooks="""
 import pytest
