@@ -9,7 +9,6 @@ request shows up as ``NetworkBlocked`` with an empty look-up log.
 from __future__ import annotations
 
 import pytest
-from plugin_harness import Inner
 
 NO_NETWORK_CONFTEST = """
 import pathlib
@@ -66,12 +65,12 @@ async def test_async_sdk_with_its_own_client(recorded_session):
 """
 
 
-def _lookups(inner: Inner) -> list[str]:
+def _lookups(inner) -> list[str]:
     log = inner.path / "lookups.log"
     return log.read_text().split() if log.exists() else []
 
 
-def test_an_sdk_that_builds_its_own_client_is_blocked_before_dns(inner: Inner) -> None:
+def test_an_sdk_that_builds_its_own_client_is_blocked_before_dns(inner) -> None:
     inner.pytester.makeconftest(NO_NETWORK_CONFTEST)
     inner.pytester.makepyfile(test_sdk=SDK_TESTS)
     result = inner.run()
@@ -102,7 +101,7 @@ def test_an_sdk_that_builds_its_own_client_is_blocked_before_dns(inner: Inner) -
 
 
 @pytest.mark.parametrize("how", ["flag", "ini", "marker"])
-def test_an_allowed_host_is_let_through(inner: Inner, how: str) -> None:
+def test_an_allowed_host_is_let_through(inner, how: str) -> None:
     inner.pytester.makeconftest(NO_NETWORK_CONFTEST)
     marker = 'allowed_hosts=["api.getzep.com"], ' if how == "marker" else ""
     inner.pytester.makepyfile(
@@ -130,7 +129,7 @@ def test_sdk(recorded_session, monkeypatch):
     assert _lookups(inner) == ["api.getzep.com"]  # it went on to the (fake) resolver
 
 
-def test_loopback_stays_open_while_replaying(inner: Inner) -> None:
+def test_loopback_stays_open_while_replaying(inner) -> None:
     inner.pytester.makeconftest(NO_NETWORK_CONFTEST)
     inner.pytester.makepyfile(
         test_loopback="""
@@ -153,7 +152,7 @@ def test_local_server(recorded_session):
     inner.run().assert_outcomes(passed=1)
 
 
-def test_a_raw_socket_to_an_address_is_blocked_too(inner: Inner) -> None:
+def test_a_raw_socket_to_an_address_is_blocked_too(inner) -> None:
     inner.pytester.makeconftest(NO_NETWORK_CONFTEST)
     inner.pytester.makepyfile(
         test_raw="""
@@ -179,7 +178,7 @@ def test_connect(recorded_session):
     inner.run().assert_outcomes(passed=1)
 
 
-def test_a_recording_test_is_not_blocked(inner: Inner) -> None:
+def test_a_recording_test_is_not_blocked(inner) -> None:
     inner.pytester.makeconftest(NO_NETWORK_CONFTEST)
     inner.pytester.makepyfile(
         test_rec="""
@@ -198,7 +197,7 @@ def test_sdk_like_call(recorded_session):
     assert _lookups(inner) == ["api.getzep.com"]
 
 
-def test_a_bad_allowed_host_is_a_usage_error(inner: Inner) -> None:
+def test_a_bad_allowed_host_is_a_usage_error(inner) -> None:
     inner.pytester.makepyfile(test_x="def test_x():\n    pass\n")
     result = inner.run("--sessionmem-allowed-host=https://api.getzep.com/api/v2")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
