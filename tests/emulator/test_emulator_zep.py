@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from itertools import islice
 from typing import Any
 
 import httpx
@@ -100,6 +101,27 @@ def test_page_past_the_end_reports_total_count_zero(zep_client: Zep, http: httpx
     response = http.get(f"{ZEP}/sessions/s1/messages", params={"limit": 2, "cursor": 3})
     assert response.json() == {"messages": [], "total_count": 0, "row_count": 0}
 
+
+
+def test_limit_one_pages_one_message_at_a_time(zep_client: Zep) -> None:
+    _session(zep_client)
+    _add(zep_client, "s1", 3)
+    pages = [zep_client.memory.get_session_messages("s1", limit=1, cursor=c) for c in (1, 2, 3, 4)]
+    assert [[m.content for m in p.messages or []] for p in pages] == [["m0"], ["m1"], ["m2"], []]
+    assert [(p.row_count, p.total_count) for p in pages] == [(1, 3), (1, 3), (1, 3), (0, 0)]
+
+
+def test_our_client_with_page_size_one_reads_every_message_once(
+    zep_client: Zep, server: EmulatorServer
+) -> None:
+    from pytest_sessionmem.client import SessionClient
+
+    _session(zep_client)
+    _add(zep_client, "s1", 4)
+    with SessionClient("zep", base_url=server.base_url("zep"), api_key="zep-key") as client:
+        # At most one more than there is: a server that ignored limit=1 would page forever.
+        read = list(islice(client.iter_messages("s1", page_size=1), 5))
+    assert [m.content for m in read] == ["m0", "m1", "m2", "m3"]
 
 @pytest.mark.parametrize(
     ("params", "expected"),

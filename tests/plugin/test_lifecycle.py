@@ -180,6 +180,8 @@ def test_unused_transcript_files_are_reported_after_a_full_run_only(inner) -> No
     _chat(inner, "pass", name="test_extra")
     stale = inner.path / "transcripts/test_chat/test_renamed.txt"
     stale.write_text("# sessionmem transcript 1\n", encoding="utf-8")
+    # Only files with the transcript suffix are expected transcripts.
+    (stale.parent / "notes.md").write_text("# not a transcript\n", encoding="utf-8")
 
     full = inner.replay_offline()
     full.assert_outcomes(passed=1, failed=1)  # test_extra has no cassette
@@ -187,6 +189,7 @@ def test_unused_transcript_files_are_reported_after_a_full_run_only(inner) -> No
         ["1 expected-transcript file(s) no test used:", "  transcripts/test_chat/test_renamed.txt"]
     )
     assert full.stdout.str().count("test_chat/test_chat.txt") == 0
+    assert "notes.md" not in full.stdout.str()
 
     partial = inner.replay_offline("-k", "test_extra")
     partial.assert_outcomes(failed=1)

@@ -9,6 +9,7 @@ import pytest
 
 from pytest_sessionmem.assertions import assert_transcript
 from pytest_sessionmem.assertions.transcript_file import (
+    SUFFIX,
     VERSION_LINE,
     TranscriptFileError,
     parse_transcript,
@@ -18,6 +19,7 @@ from pytest_sessionmem.assertions.transcript_file import (
 )
 from pytest_sessionmem.matchers import ANY, Contains, Regex
 from pytest_sessionmem.models import Message, Role, Transcript
+from pytest_sessionmem.plugin.paths import TRANSCRIPT_SUFFIX, test_file_path
 
 AWKWARD_CONTENTS = [
     "plain",
@@ -197,3 +199,28 @@ def test_missing_file_says_how_to_create_it(tmp_path: Path) -> None:
 def test_crlf_files_read_like_lf_files() -> None:
     text = f"{VERSION_LINE}\r\n\r\n--- user\r\nhi\r\nthere\r\n\r\n"
     assert [t.content for t in parse_transcript(text)] == ["hi\nthere"]
+
+
+# -- file names -----------------------------------------------------------------------------
+
+
+def test_transcript_files_end_in_txt_for_the_plugin_and_the_assertions() -> None:
+    assert SUFFIX == TRANSCRIPT_SUFFIX == ".txt"
+
+
+@pytest.mark.parametrize(
+    ("test_name", "file_name"),
+    [
+        ("test_flight", "test_flight.txt"),
+        ("test_flight[a/b c]", "test_flight[a_b_c].txt"),
+        ("test_v1.2", "test_v1.2.txt"),  # a dot in the name is not taken for a suffix
+    ],
+)
+def test_a_test_maps_to_its_transcript_file(test_name: str, file_name: str) -> None:
+    path = test_file_path(
+        Path("tests/test_booking.py"),
+        folder="transcripts",
+        test_name=test_name,
+        suffix=TRANSCRIPT_SUFFIX,
+    )
+    assert path == Path("tests/transcripts/test_booking") / file_name
