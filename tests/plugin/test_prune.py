@@ -4,7 +4,6 @@ refuses on partial runs and failing runs, and works under pytest-xdist."""
 from __future__ import annotations
 
 import pytest
-from plugin_harness import Inner
 
 SUITE = """
 import pytest
@@ -53,7 +52,7 @@ KEPT = (
 EMPTY_CASSETTE = '{"version": 1, "recorded_with": "pytest-sessionmem", "interactions": []}\n'
 
 
-def recorded_suite(inner: Inner) -> None:
+def recorded_suite(inner) -> None:
     inner.pytester.makepyfile(test_mod=SUITE)
     inner.record("--sessionmem-update").assert_outcomes(passed=3, skipped=2)
     for name in (*PLANTED, *KEPT):
@@ -64,12 +63,12 @@ def recorded_suite(inner: Inner) -> None:
             path.write_text(text, encoding="utf-8")
 
 
-def present(inner: Inner) -> set[str]:
+def present(inner) -> set[str]:
     files = [*inner.files("cassettes/**/*"), *inner.files("transcripts/**/*")]
     return {str(p.relative_to(inner.path)) for p in files}
 
 
-def test_prune_deletes_exactly_the_unused_files(inner: Inner) -> None:
+def test_prune_deletes_exactly_the_unused_files(inner) -> None:
     recorded_suite(inner)
 
     result = inner.replay_offline("--sessionmem-prune")
@@ -99,7 +98,7 @@ def test_prune_deletes_exactly_the_unused_files(inner: Inner) -> None:
     ],
 )
 def test_prune_refuses_a_partial_run_before_running_anything(
-    inner: Inner, args: tuple[str, ...], why: str
+    inner, args: tuple[str, ...], why: str
 ) -> None:
     recorded_suite(inner)
     before = present(inner)
@@ -115,7 +114,7 @@ def test_prune_refuses_a_partial_run_before_running_anything(
     assert present(inner) == before
 
 
-def test_prune_refuses_after_a_failing_test(inner: Inner) -> None:
+def test_prune_refuses_after_a_failing_test(inner) -> None:
     recorded_suite(inner)
     before = present(inner)
     (inner.path / "test_mod.py").write_text(
@@ -132,7 +131,7 @@ def test_prune_refuses_after_a_failing_test(inner: Inner) -> None:
     assert present(inner) == before
 
 
-def test_prune_under_xdist_deletes_once_from_the_controller(inner: Inner) -> None:
+def test_prune_under_xdist_deletes_once_from_the_controller(inner) -> None:
     recorded_suite(inner)
     inner.offline()
 
