@@ -19,7 +19,7 @@ from pytest_sessionmem.assertions.transcript_file import (
 )
 from pytest_sessionmem.matchers import ANY, Contains, Regex
 from pytest_sessionmem.models import Message, Role, Transcript
-from pytest_sessionmem.plugin.paths import TRANSCRIPT_SUFFIX, test_file_path
+from pytest_sessionmem.plugin import paths
 
 AWKWARD_CONTENTS = [
     "plain",
@@ -205,7 +205,7 @@ def test_crlf_files_read_like_lf_files() -> None:
 
 
 def test_transcript_files_end_in_txt_for_the_plugin_and_the_assertions() -> None:
-    assert SUFFIX == TRANSCRIPT_SUFFIX == ".txt"
+    assert SUFFIX == paths.TRANSCRIPT_SUFFIX == ".txt"
 
 
 @pytest.mark.parametrize(
@@ -217,10 +217,10 @@ def test_transcript_files_end_in_txt_for_the_plugin_and_the_assertions() -> None
     ],
 )
 def test_a_test_maps_to_its_transcript_file(test_name: str, file_name: str) -> None:
-    path = test_file_path(
+    path = paths.test_file_path(
         Path("tests/test_booking.py"),
         folder="transcripts",
         test_name=test_name,
-        suffix=TRANSCRIPT_SUFFIX,
+        suffix=paths.TRANSCRIPT_SUFFIX,
     )
     assert path == Path("tests/transcripts/test_booking") / file_name
