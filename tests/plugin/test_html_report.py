@@ -14,7 +14,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from plugin_harness import Inner
 
 SUITE = """
 import pytest
@@ -153,7 +152,7 @@ class Dom(HTMLParser):
         self.current.content.append(data)
 
 
-def test_report_in_chromium_shows_failing_turns_side_by_side(inner: Inner, tmp_path: Path) -> None:
+def test_report_in_chromium_shows_failing_turns_side_by_side(inner, tmp_path: Path) -> None:
     inner.pytester.makepyfile(test_review=SUITE)
     result = inner.run("--sessionmem-html=report.html")
     result.assert_outcomes(passed=2, failed=3, skipped=1)
@@ -204,7 +203,7 @@ def test_report_in_chromium_shows_failing_turns_side_by_side(inner: Inner, tmp_p
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
 
 
-def test_under_xdist_the_controller_writes_the_whole_report(inner: Inner) -> None:
+def test_under_xdist_the_controller_writes_the_whole_report(inner) -> None:
     inner.pytester.makepyfile(test_review=SUITE)
 
     result = inner.pytester.runpytest_subprocess(
@@ -218,7 +217,7 @@ def test_under_xdist_the_controller_writes_the_whole_report(inner: Inner) -> Non
     assert result.stdout.str().count("HTML report:") == 1
 
 
-def test_credentials_never_reach_the_report(inner: Inner, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_credentials_never_reach_the_report(inner, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZEP_API_KEY", "zk-secret-canary-42")
     inner.pytester.makepyfile(
         test_leak="""

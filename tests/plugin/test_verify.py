@@ -5,8 +5,6 @@ Nothing is written either way."""
 
 from __future__ import annotations
 
-from plugin_harness import Inner
-
 ZEP_TEST = """
 import pytest
 
@@ -38,14 +36,14 @@ def _new_release(monkeypatch):
 """
 
 
-def recorded(inner: Inner) -> bytes:
+def recorded(inner) -> bytes:
     inner.pytester.makepyfile(test_zep=ZEP_TEST)
     inner.record().assert_outcomes(passed=1)
     [cassette] = inner.cassettes()
     return (inner.path / cassette).read_bytes()
 
 
-def test_verify_passes_against_a_faithful_emulator_and_writes_nothing(inner: Inner) -> None:
+def test_verify_passes_against_a_faithful_emulator_and_writes_nothing(inner) -> None:
     before = recorded(inner)
 
     result = inner.run("--sessionmem-verify", "--sessionmem-emulator")
@@ -58,7 +56,7 @@ def test_verify_passes_against_a_faithful_emulator_and_writes_nothing(inner: Inn
     assert (inner.path / cassette).read_bytes() == before
 
 
-def test_verify_reports_a_drift_planted_in_the_emulator(inner: Inner) -> None:
+def test_verify_reports_a_drift_planted_in_the_emulator(inner) -> None:
     before = recorded(inner)
     inner.online(PLANTED_DRIFT)
 
@@ -85,7 +83,7 @@ def test_verify_reports_a_drift_planted_in_the_emulator(inner: Inner) -> None:
     assert (inner.path / cassette).read_bytes() == before
 
 
-def test_the_drift_error_is_typed_and_names_paths(inner: Inner) -> None:
+def test_the_drift_error_is_typed_and_names_paths(inner) -> None:
     recorded(inner)
     inner.online(
         PLANTED_DRIFT
@@ -114,7 +112,7 @@ def pytest_runtest_call(item):
     ) in out
 
 
-def test_verify_without_a_cassette_says_to_record_first(inner: Inner) -> None:
+def test_verify_without_a_cassette_says_to_record_first(inner) -> None:
     inner.pytester.makepyfile(test_zep=ZEP_TEST)
     inner.online()
 
