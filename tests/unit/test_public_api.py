@@ -15,6 +15,7 @@ PUBLIC_NAMES = [
     "AsyncSessionClient",
     "AuthenticationError",
     "CassetteCorrupt",
+    "CassetteDrift",
     "CassetteError",
     "CassetteNotFound",
     "CassetteSession",
