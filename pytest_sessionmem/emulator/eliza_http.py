@@ -35,7 +35,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from .eliza_js import js_dumps, js_number
+from .eliza_js import js_dumps, js_number, js_object
 
 __all__ = [
     "BODY_LIMIT",
@@ -249,6 +249,15 @@ def _unbrotli(data: bytes) -> bytes:
     return out
 
 
+def _js_double(literal: str) -> int | float:
+    """A JSON number as JavaScript holds it: a double. Integral values that a double holds
+    exactly stay Python ints (so the common case renders through the C encoder)."""
+    value = float(literal)
+    if value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"Unexpected token '{name[0]}', \"{name}\" is not valid JSON")
 
@@ -262,7 +271,13 @@ def _parse_strict(text: str) -> Any:
         shown = f"'{first}'" if first else "end of JSON input"
         raise BodyError(f'Unexpected token {shown}, "{text[:30]}" is not valid JSON')
     try:
-        return json.loads(text, parse_int=float, parse_float=float, parse_constant=_reject_constant)
+        return json.loads(
+            text,
+            parse_int=_js_double,
+            parse_float=_js_double,
+            parse_constant=_reject_constant,
+            object_pairs_hook=js_object,
+        )
     except RecursionError:
         raise BodyError("Maximum call stack size exceeded") from None
     except json.JSONDecodeError as exc:

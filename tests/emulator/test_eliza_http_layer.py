@@ -16,9 +16,17 @@ from typing import Any
 import brotli
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pytest_sessionmem.emulator.eliza_http import BodyError, parse_json_body
-from pytest_sessionmem.emulator.eliza_js import js_dumps, js_number, js_parse_int
+from pytest_sessionmem.emulator.eliza_js import (
+    _js_dumps,
+    js_dumps,
+    js_number,
+    js_object,
+    js_parse_int,
+)
 from pytest_sessionmem.emulator.runner import EmulatorServer
 
 SESSIONS = "/api/messaging/sessions"
@@ -64,7 +72,8 @@ def test_numbers_are_written_as_javascript_writes_them(value: float, text: str) 
 
 
 def test_json_text_has_javascript_key_order_and_escapes() -> None:
-    assert js_dumps({"b": 1, "2": 2, "1": 1, "01": 0}) == '{"1":1,"2":2,"b":1,"01":0}'
+    parsed_order = js_object([("b", 1), ("2", 2), ("1", 1), ("01", 0)])
+    assert js_dumps(parsed_order) == '{"1":1,"2":2,"b":1,"01":0}'
     assert js_dumps("a\ud800\x01\u2028") == '"a\\ud800\\u0001\u2028"'
 
 
@@ -159,6 +168,7 @@ def test_refused_bodies(data: bytes, headers: dict[str, str], message: str) -> N
 def test_only_application_json_is_parsed_and_numbers_are_doubles() -> None:
     assert _parse(BODY, content_type="application/vnd.api+json") is None
     assert _parse(b"") == {}
+    assert list(_parse(b'{"b": 1, "2": 2, "1": 1, "01": 0}')) == ["1", "2", "b", "01"]
     big = _parse(b'{"n": 9223372036854775808, "i": 1e400}')
     assert big == {"n": 9223372036854775808.0, "i": math.inf}
     for bad in (b'{"n": NaN}', b"  ", b"42", b'"text"'):
@@ -271,3 +281,27 @@ def test_cors_preflight_and_headers(eliza: httpx.Client) -> None:
         "true",
     )
     assert "access-control-allow-origin" not in plain.headers
+
+
+_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53), max_value=2**53)
+    | st.floats()
+    | st.text(alphabet=st.characters(blacklist_categories=()), max_size=6)
+    | st.sampled_from(["1.0,", "e-07", "\ud800", "x\udfffy"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        # Objects as the emulator holds them: in JavaScript's own-key order (see js_object).
+        | st.dictionaries(
+            st.text(max_size=3) | st.sampled_from(["0", "1", "10", "01"]), inner, max_size=3
+        ).map(lambda d: js_object(list(d.items())))
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(value=_values)
+def test_the_fast_json_path_writes_what_the_javascript_rules_write(value: Any) -> None:
+    assert js_dumps(value) == _js_dumps(value)
