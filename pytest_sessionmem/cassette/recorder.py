@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -238,6 +238,17 @@ class CassetteSession:
                     limits=httpx.Limits(max_keepalive_connections=0)
                 )
             return self._owned_real_async
+
+    # -- scrubbing for other files ---------------------------------------------------------------
+
+    def scrub(self, value: Any) -> Any:
+        """``value`` as this cassette would store it: secrets (and patterns, PII) replaced.
+
+        Strings, and every string nested in lists and dicts. Anything else written next to
+        the cassette (an expected-transcript file, a report) goes through this, so no file
+        holds what the cassette would not, and placeholders agree across the files.
+        """
+        return self._redactor.value(value)
 
     # -- what the transports call -------------------------------------------------------------
 

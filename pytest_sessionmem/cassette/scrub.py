@@ -198,6 +198,10 @@ class Scrubber:
             return Body("base64", self._secrets.data(bytes(body.value)))
         return body
 
+    def value(self, value: Any) -> Any:
+        """Every string in ``value`` (nested lists and dicts, keys too) through :meth:`text`."""
+        return self._json_strings(value)
+
     def _json_strings(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.text(value)

@@ -27,6 +27,9 @@ __all__ = ["CassetteInfo", "RecordedSession", "TranscriptFileUse"]
 
 T = TypeVar("T")
 
+# Message fields an expected-transcript file can hold or compare (``raw`` is neither).
+_SCRUBBED_FIELDS = ("content", "name", "metadata", "tool_id", "tool_name", "arguments", "result")
+
 # The key an SDK is handed while replaying without credentials: it is scrubbed from
 # every recording, so any non-empty value matches.
 REPLAY_API_KEY = "sessionmem-replay"
@@ -202,6 +205,10 @@ class RecordedSession:
         if expected is not None:
             assertions.assert_transcript(transcript, expected, mode=mode, **options)
             return
+        # The file holds what the cassette would: secrets as their placeholders. Both the
+        # file and the comparison use the scrubbed transcript, so a run that records (real
+        # keys in the responses) and one that replays (placeholders) agree with one file.
+        transcript = self.scrubbed(transcript)
         use = TranscriptFileUse(self.transcript_path)
         self.transcript_uses.append(use)
         if self.update:
@@ -224,6 +231,21 @@ class RecordedSession:
                 "transcript, review it, and commit it."
             )
         assertions.assert_transcript(transcript, self.transcript_path, mode=mode, **options)
+
+    def scrubbed(self, transcript: Transcript) -> Transcript:
+        """``transcript`` with every secret replaced as the cassette stores it."""
+        scrub = self._cassette.scrub
+        messages = tuple(
+            message.model_copy(
+                update={
+                    name: scrub(getattr(message, name))
+                    for name in _SCRUBBED_FIELDS
+                    if getattr(message, name) is not None
+                }
+            )
+            for message in transcript.messages
+        )
+        return transcript.model_copy(update={"messages": messages})
 
     def wait_until(
         self,

@@ -2,8 +2,9 @@
 
 Every provider is recorded with a random canary key that the emulator requires, and the
 canary also travels in URLs and in request and response bodies (Meibel echoes the chat
-message, Zep and ElizaOS return stored message content). Afterwards no file under the run's
-directory may hold any of them.
+message, Zep and ElizaOS return stored message content). The same run writes the
+expected-transcript files (``--sessionmem-update``) and a JUnit report. Afterwards no file
+under the run's directory may hold any of them.
 """
 
 from __future__ import annotations
@@ -51,7 +52,9 @@ def test_zep_client(recorded_session, session_client):
     session_client.create_session(session_id="s-" + key, user_id="u1")  # the key in URLs
     session_client.add_messages("s-" + key, [("user", "my key is " + key)])
     shown = seen(recorded_session, "ZEP_API_KEY")
-    assert session_client.get_messages("s-" + key).contents == ["my key is " + shown]
+    transcript = session_client.get_messages("s-" + key)
+    assert transcript.contents == ["my key is " + shown]
+    recorded_session.assert_transcript(actual=transcript)  # the expected-transcript file
 
 
 @pytest.mark.sessionmem(provider="zep")
@@ -76,6 +79,7 @@ def test_meibel_client(recorded_session, session_client):
     session = session_client.create_session(agent_id="agent-1")
     reply = session_client.send_message(session.id, key)
     assert reply.content == "Echo: " + seen(recorded_session, "MEIBEL_API_KEY")
+    recorded_session.assert_transcript(actual=session_client.get_messages(session.id))
 
 
 @pytest.mark.sessionmem(provider="meibel", intercept_httpx=True)
@@ -100,7 +104,9 @@ def test_eliza_client(recorded_session, session_client):
     )
     session_client.send_message(session.id, "token " + key)
     shown = seen(recorded_session, "ELIZA_SERVER_AUTH_TOKEN")
-    assert session_client.get_messages(session.id).contents == ["token " + shown, "ACK"]
+    transcript = session_client.get_messages(session.id)
+    assert transcript.contents == ["token " + shown, "ACK"]
+    recorded_session.assert_transcript(actual=transcript)
 '''
 
 
@@ -122,15 +128,21 @@ def test_no_canary_byte_reaches_disk(inner, monkeypatch: pytest.MonkeyPatch) -> 
     for env, value in canaries.items():
         monkeypatch.setenv(env, value)
     inner.pytester.makepyfile(test_canary=CANARY_TESTS)
-    recorded = inner.record("--junitxml=report.xml")
+    # Recording and writing the expected-transcript files in one run, with a report file.
+    recorded = inner.record("--sessionmem-update", "--junitxml=report.xml")
     recorded.assert_outcomes(passed=5)
     assert len(inner.cassettes()) == 5
+    # One expected-transcript file per provider, holding its key's placeholder instead.
+    transcripts = {p.stem: p.read_text() for p in inner.files("transcripts/**/*.txt")}
+    assert sorted(transcripts) == ["test_eliza_client", "test_meibel_client", "test_zep_client"]
+    for provider, env in KEY_ENV.items():
+        assert f"<{env}>" in transcripts[f"test_{provider}_client"]
     # The canary and its random part alone, in case a scrubber kept part of it.
     needles = [v.encode() for v in canaries.values()]
     needles += [v.removeprefix("canary-").encode() for v in canaries.values()]
     assert _files_holding(inner, needles) == []
     # The scrubbed cassettes still replay, offline, with the same keys set; responses then
-    # show each key's placeholder.
+    # show each key's placeholder, and they match the expected-transcript files.
     replayed = inner.replay_offline()
     replayed.assert_outcomes(passed=5)
     assert _files_holding(inner, needles) == []
