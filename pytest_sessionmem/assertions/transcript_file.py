@@ -43,6 +43,7 @@ Ids, timestamps and metadata are never written: they change on every recording.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -349,5 +350,29 @@ def _json_string(content: str) -> str:
 
 
 def write_transcript_file(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (see :mod:`pytest_sessionmem.atomic_file`)."""
-    write_atomic(Path(path), text.encode("utf-8"))
+    """Write ``text`` to ``path`` whole or not at all (see :mod:`pytest_sessionmem.atomic_file`).
+
+    A folder that cannot be written raises :class:`TranscriptFileError` naming the file and
+    the folder; the old file, if any, is left as it was.
+    """
+    __tracebackhide__ = True
+    target = Path(path)
+    try:
+        write_atomic(target, text.encode("utf-8"))
+    except OSError as exc:
+        raise _unwritable(target, exc) from None
+
+
+def _unwritable(target: Path, exc: OSError) -> TranscriptFileError:
+    folder = target.parent
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        problem = f"its folder {folder} is not writable ({reason}). Make the folder writable"
+        problem += f" (chmod u+w '{folder}') and run again"
+    else:
+        problem = f"writing into its folder {folder} failed ({reason}). Fix that and run again"
+    return TranscriptFileError(
+        f"cannot write this expected-transcript file: {problem}, or run without "
+        "--sessionmem-update to compare with the file as it is.",
+        path=str(target),
+    )

@@ -191,8 +191,9 @@ def explain_miss(
     *,
     cassette: str,
     mode: str,
+    how_to_record: str | None = None,
 ) -> str:
-    """The full text of an :class:`UnmatchedRequest` error."""
+    """The full text of an :class:`UnmatchedRequest` error; ``how_to_record`` ends it."""
     lines = [
         f"No recorded interaction matches {request.describe()} in cassette {cassette} "
         f"(record mode {mode!r})."
@@ -224,8 +225,9 @@ def explain_miss(
             if len(diffs) > MAX_DIFFERENCES:
                 lines.append(f"       - and {len(diffs) - MAX_DIFFERENCES} more difference(s)")
     lines.append(
-        "To record it, run again with --sessionmem-record-mode=new_episodes (keeps the recorded "
-        "interactions and adds the missing ones) or --sessionmem-record-mode=all (records the "
-        "whole test afresh)."
+        how_to_record
+        or "To record it, run again with --sessionmem-record-mode=new_episodes (keeps the "
+        "recorded interactions and adds the missing ones) or --sessionmem-record-mode=all "
+        "(records the whole test afresh)."
     )
     return "\n".join(lines)

@@ -42,7 +42,12 @@ from pytest_sessionmem.cassette.schema import (
     RecordedResponse,
 )
 from pytest_sessionmem.cassette.scrub import Scrubber, ScrubConfig
-from pytest_sessionmem.cassette.store import dump_cassette, load_cassette, write_atomic
+from pytest_sessionmem.cassette.store import (
+    dump_cassette,
+    load_cassette,
+    sniff_recorded_against,
+    write_atomic,
+)
 from pytest_sessionmem.cassette.transports import RecordingTransport, ReplayTransport
 from pytest_sessionmem.errors import (
     CassetteDrift,
@@ -51,7 +56,7 @@ from pytest_sessionmem.errors import (
     UnmatchedRequest,
 )
 
-__all__ = ["CassetteSession", "FinishReport", "RecordMode"]
+__all__ = ["CassetteSession", "FinishReport", "RecordHint", "RecordMode"]
 
 
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -92,6 +97,39 @@ class FinishReport:
     drifted: int = 0
 
 
+#: Builds the end of a "to record it" message: ``hint(record_mode, recorded_against)``, where
+#: ``recorded_against`` is ``"emulator"``, ``"service"`` or ``None`` (unknown). The plugin
+#: passes one that prints commands that work when copied.
+RecordHint = Callable[[str, "str | None"], str]
+
+
+def _default_hint(record_command: str) -> RecordHint:
+    def hint(mode: str, against: str | None) -> str:
+        if record_command:
+            return f"run:\n    {record_command}"
+        flag = " --sessionmem-emulator" if against == "emulator" else ""
+        return f"run the test with --sessionmem-record-mode={mode}{flag}."
+
+    return hint
+
+
+def _sibling_recorded_against(path: Path) -> str | None:
+    """Where the other cassettes of the same test module were recorded, if they agree."""
+    seen: set[str] = set()
+    try:
+        siblings = sorted(path.parent.glob("*.json"))[:50]
+    except OSError:
+        return None
+    for sibling in siblings:
+        try:
+            found = sniff_recorded_against(sibling.read_bytes()[:4096])
+        except OSError:
+            continue
+        if found:
+            seen.add(found)
+    return seen.pop() if len(seen) == 1 else None
+
+
 class CassetteSession:
     """The cassette of one test: loads it, replays from it, records into it, writes it back."""
 
@@ -103,6 +141,8 @@ class CassetteSession:
         base_url: str,
         scrub: ScrubConfig = ScrubConfig(),  # noqa: B008 - frozen, so sharing the default is safe
         record_command: str = "",
+        record_hint: RecordHint | None = None,
+        recorded_against: str = "",
         real_transport: httpx.BaseTransport | None = None,
         real_async_transport: httpx.AsyncBaseTransport | None = None,
         match_ignore: Sequence[str] = (),
@@ -123,7 +163,10 @@ class CassetteSession:
         self._pii_blind = scrub.pii
         self._before_request = before_record_request
         self._before_response = before_record_response
-        self._record_command = record_command
+        self._record_hint = record_hint or _default_hint(record_command)
+        # Where this session records ("emulator" or "service"); stored in the file it writes.
+        self._recording_against = recorded_against
+        self._recorded_against = ""  # what the loaded file says
         self._real = real_transport
         self._real_async = real_async_transport
         self._owned_real: httpx.HTTPTransport | None = None
@@ -144,8 +187,9 @@ class CassetteSession:
         loaded: tuple[Interaction, ...] = ()
         # `all` ignores the old file entirely, so even a corrupt one can be re-recorded.
         if self._file_existed and (self.mode is not RecordMode.ALL or verify):
-            cassette = load_cassette(self.path)
+            cassette = load_cassette(self.path, rerecord=self._rerecord)
             loaded, self._recorded_base_url = cassette.interactions, cassette.base_url
+            self._recorded_against = cassette.recorded_against
         self._loaded = loaded
         self._play_counts = [0] * len(loaded)
         # match key -> indices of loaded interactions not played yet, in recorded order;
@@ -164,6 +208,11 @@ class CassetteSession:
         if self.mode is RecordMode.ONCE:
             return not self._file_existed
         return self.mode in (RecordMode.NEW_EPISODES, RecordMode.ALL)
+
+    @property
+    def recorded_against(self) -> str:
+        """Where the interactions come from: ``"emulator"``, ``"service"`` or ``""`` (unknown)."""
+        return self._recording_against if self.is_recording else self._recorded_against
 
     @property
     def replays_first(self) -> bool:
@@ -271,6 +320,7 @@ class CassetteSession:
         self, request: httpx.Request, recorded: RecordedRequest
     ) -> httpx.Response | None:
         """The next unplayed recorded response for this request, or ``None``."""
+        __tracebackhide__ = True
         if not self._file_existed and not self.is_recording:
             raise CassetteNotFound(self._not_found_message(recorded), path=str(self.path))
         index = self._take(recorded)
@@ -296,6 +346,7 @@ class CassetteSession:
 
     def replay(self, request: httpx.Request) -> httpx.Response:
         """Answer from the cassette, or raise ``UnmatchedRequest`` / ``CassetteNotFound``."""
+        __tracebackhide__ = True
         recorded = self.capture(request)
         response = self.try_replay(request, recorded)
         if response is None:
@@ -309,7 +360,12 @@ class CassetteSession:
                     for item in loaded
                 ]
             message = explain_miss(
-                recorded, loaded, counts, cassette=str(self.path), mode=self.mode.value
+                recorded,
+                loaded,
+                counts,
+                cassette=str(self.path),
+                mode=self.mode.value,
+                how_to_record=self._unmatched_hint(),
             )
             raise UnmatchedRequest(message, path=str(self.path))
         return response
@@ -367,15 +423,32 @@ class CassetteSession:
         )
 
     def _not_found_message(self, recorded: RecordedRequest) -> str:
-        how = (
-            f"run:\n    {self._record_command}"
-            if self._record_command
-            else "run the test with --sessionmem-record-mode=once."
-        )
+        against = self._recorded_against or _sibling_recorded_against(self.path)
         return (
             f"Cassette {self.path} does not exist, and record mode {self.mode.value!r} only "
-            f"replays, so {recorded.describe()} has no recorded answer. To record it, {how}"
+            f"replays, so {recorded.describe()} has no recorded answer. To record it, "
+            f"{self._record_hint('once', against)}"
         )
+
+    def _rerecord(self, against: str | None) -> str:
+        # `all` ignores the old file, so the command works without deleting it first.
+        return f"record it again (the old file is replaced); {self._record_hint('all', against)}"
+
+    def _unmatched_hint(self) -> str:
+        against = self._recorded_against or None
+        if against == "emulator":
+            return (
+                "To record it, record the whole test again (new_episodes cannot work against "
+                "the emulator: it starts empty for each recording test, so what the replayed "
+                f"writes created would be missing); {self._record_hint('all', against)}"
+            )
+        if against == "service":
+            return (
+                "To add it to the cassette (the recorded interactions are kept), "
+                f"{self._record_hint('new_episodes', against)}\n"
+                "To record the whole test afresh instead, use --sessionmem-record-mode=all."
+            )
+        return f"To record the whole test again, {self._record_hint('all', against)}"
 
     # -- end of test --------------------------------------------------------------------------
 
@@ -393,6 +466,7 @@ class CassetteSession:
             cassette = Cassette(
                 base_url=self._recorded_base_url or self._stored_base_url(),
                 interactions=tuple(self.interactions),
+                recorded_against=self._recording_against or self._recorded_against,
             )
             write_atomic(self.path, dump_cassette(cassette))
         return FinishReport(

@@ -5,7 +5,8 @@ A cassette is one JSON document per test::
     {
       "version": 1,
       "recorded_with": "pytest-sessionmem",
-      "base_url": "http://127.0.0.1:8000/api/v2",
+      "base_url": "http://127.0.0.1/zep/api/v2",
+      "recorded_against": "emulator",   # or "service"; absent in older files
       "interactions": [
         {
           "request": {
@@ -23,6 +24,9 @@ A cassette is one JSON document per test::
         }
       ]
     }
+
+``recorded_against`` says where the interactions came from: the embedded emulator, or a
+real service. Error messages use it to print a record command that works when copied.
 
 Exactly one of ``json`` / ``text`` / ``base64`` holds a non-empty body; the key names the
 encoding, so a reader never has to guess. The document carries no timestamps or durations:
@@ -162,6 +166,8 @@ class Cassette:
     interactions: tuple[Interaction, ...] = ()
     recorded_with: str = RECORDED_WITH
     version: int = SCHEMA_VERSION
+    recorded_against: str = ""
+    """``"emulator"``, ``"service"``, or ``""`` when unknown (files from older releases)."""
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -196,12 +202,15 @@ def _interaction_to_data(interaction: Interaction) -> dict[str, Any]:
 
 def cassette_to_data(cassette: Cassette) -> dict[str, Any]:
     """The JSON document for a cassette, keys in a fixed order."""
-    return {
+    data: dict[str, Any] = {
         "version": cassette.version,
         "recorded_with": cassette.recorded_with,
         "base_url": cassette.base_url,
-        "interactions": [_interaction_to_data(item) for item in cassette.interactions],
     }
+    if cassette.recorded_against:
+        data["recorded_against"] = cassette.recorded_against
+    data["interactions"] = [_interaction_to_data(item) for item in cassette.interactions]
+    return data
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -302,8 +311,15 @@ def _interaction_from_data(value: Any, where: str) -> Interaction:
     return Interaction(request, response)
 
 
-def cassette_from_data(data: Any, *, path: str) -> Cassette:
-    """Validate a parsed document; ``CassetteCorrupt`` names the file, the place and the problem."""
+#: How a corrupt cassette's message ends when the caller knows no better command.
+RERECORD = "delete it and record it again with --sessionmem-record-mode=once."
+
+
+def cassette_from_data(data: Any, *, path: str, rerecord: str = RERECORD) -> Cassette:
+    """Validate a parsed document; ``CassetteCorrupt`` names the file, the place and the problem.
+
+    ``rerecord`` ends each message: how to record the cassette again (after "or ").
+    """
     try:
         top = _expect(data, dict, "top level", "an object")
         version = top.get("version")
@@ -311,15 +327,23 @@ def cassette_from_data(data: Any, *, path: str) -> Cassette:
             shown = "no version" if version is None else f"version {json.dumps(version)}"
             raise CassetteCorrupt(
                 f"Cassette {path} has {shown}; this pytest-sessionmem reads cassette version "
-                f"{SCHEMA_VERSION}. Re-record it with --sessionmem-record-mode=all, or use the "
-                "pytest-sessionmem release that wrote it.",
+                f"{SCHEMA_VERSION}. Use the pytest-sessionmem release that wrote it, or "
+                f"{rerecord}",
                 path=path,
             )
-        top = _object(top, "top level", ("version", "interactions"), ("recorded_with", "base_url"))
+        top = _object(
+            top,
+            "top level",
+            ("version", "interactions"),
+            ("recorded_with", "base_url", "recorded_against"),
+        )
         items = _expect(top["interactions"], list, "interactions", "a list")
         return Cassette(
             base_url=_expect(top.get("base_url", ""), str, "base_url", "a string"),
             recorded_with=_expect(top.get("recorded_with", ""), str, "recorded_with", "a string"),
+            recorded_against=_expect(
+                top.get("recorded_against", ""), str, "recorded_against", "a string"
+            ),
             interactions=tuple(
                 _interaction_from_data(item, f"interactions[{index}]")
                 for index, item in enumerate(items)
@@ -327,7 +351,6 @@ def cassette_from_data(data: Any, *, path: str) -> Cassette:
         )
     except _ShapeError as exc:
         raise CassetteCorrupt(
-            f"Cassette {path} is not a valid cassette: {exc}. Fix the file by hand, or delete it "
-            "and record it again with --sessionmem-record-mode=once.",
+            f"Cassette {path} is not a valid cassette: {exc}. Fix it by hand, or {rerecord}",
             path=path,
         ) from None

@@ -9,14 +9,22 @@ workers never collide (and each test writes only its own cassette anyway).
 
 from __future__ import annotations
 
+import errno
 import json
+import re
+from collections.abc import Callable
 from pathlib import Path
 
-from pytest_sessionmem.atomic_file import write_atomic
-from pytest_sessionmem.cassette.schema import Cassette, cassette_from_data, cassette_to_data
-from pytest_sessionmem.errors import CassetteCorrupt
+from pytest_sessionmem import atomic_file
+from pytest_sessionmem.cassette.schema import (
+    RERECORD,
+    Cassette,
+    cassette_from_data,
+    cassette_to_data,
+)
+from pytest_sessionmem.errors import CassetteCorrupt, CassetteError
 
-__all__ = ["dump_cassette", "load_cassette", "write_atomic"]
+__all__ = ["dump_cassette", "load_cassette", "sniff_recorded_against", "write_atomic"]
 
 
 def dump_cassette(cassette: Cassette) -> bytes:
@@ -25,25 +33,70 @@ def dump_cassette(cassette: Cassette) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def load_cassette(path: Path) -> Cassette:
-    """Read and validate a cassette; :class:`CassetteCorrupt` says what is wrong and where."""
+def load_cassette(
+    path: Path, *, rerecord: Callable[[str | None], str] | None = None
+) -> Cassette:
+    """Read and validate a cassette; :class:`CassetteCorrupt` says what is wrong and where.
+
+    ``rerecord(recorded_against)`` ends each message (after "or "): how to record the file
+    again. ``recorded_against`` is read from the file even when the rest of it
+    cannot be parsed (``None`` when it says nothing).
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise CassetteCorrupt(f"Cassette {path} cannot be read: {exc}", path=str(path)) from exc
+
+    def tail() -> str:
+        return rerecord(sniff_recorded_against(raw)) if rerecord is not None else RERECORD
+
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise CassetteCorrupt(
-            f"Cassette {path} is not UTF-8 text ({exc}). Delete it and record it again "
-            "with --sessionmem-record-mode=once.",
+            f"Cassette {path} is not UTF-8 text ({exc}). Fix it by hand, or {tail()}",
             path=str(path),
         ) from None
     except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        # Some messages end in "at" already ("Unterminated string starting at").
+        problem = f"{exc.msg} {where}" if exc.msg.endswith(" at") else f"{exc.msg} at {where}"
         raise CassetteCorrupt(
-            f"Cassette {path} is not valid JSON: {exc.msg} at line {exc.lineno} column "
-            f"{exc.colno}. Fix the file (a merge conflict?), or delete it and record it again "
-            "with --sessionmem-record-mode=once.",
+            f"Cassette {path} is not valid JSON: {problem}. Fix it by hand (a merge "
+            f"conflict?), or {tail()}",
             path=str(path),
         ) from None
-    return cassette_from_data(data, path=str(path))
+    return cassette_from_data(data, path=str(path), rerecord=tail())
+
+
+_RECORDED_AGAINST = re.compile(rb'"recorded_against"\s*:\s*"([a-z]+)"')
+
+
+def sniff_recorded_against(raw: bytes) -> str | None:
+    """Where a cassette says it was recorded, read from its bytes even if they are not JSON."""
+    found = _RECORDED_AGAINST.search(raw)
+    return found.group(1).decode("ascii") if found else None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a cassette whole or not at all (:mod:`pytest_sessionmem.atomic_file`).
+
+    A folder that cannot be written raises :class:`CassetteError` naming the file and the
+    folder; the old file, if any, is left as it was.
+    """
+    try:
+        atomic_file.write_atomic(path, data)
+    except OSError as exc:
+        raise _unwritable(path, exc) from None
+
+
+def _unwritable(path: Path, exc: OSError) -> CassetteError:
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        problem = f"its folder {path.parent} is not writable ({reason}). Make the folder "
+        problem += f"writable (chmod u+w '{path.parent}')"
+    else:
+        problem = f"writing into its folder {path.parent} failed ({reason}). Fix that"
+    return CassetteError(
+        f"Cassette {path} cannot be written: {problem} and record again.", path=str(path)
+    )

@@ -53,10 +53,12 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._session = session
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        __tracebackhide__ = True  # the error names the request; these frames add nothing
         request.read()
         return self._session.replay(request)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        __tracebackhide__ = True
         await request.aread()
         return self._session.replay(request)
 

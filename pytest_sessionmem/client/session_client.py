@@ -226,6 +226,7 @@ class SessionClient(_ClientBase[httpx.BaseTransport, Callable[[float], None]]):
         self._http = httpx.Client(transport=transport, timeout=timeout)
 
     def _run(self, program: Program[T]) -> T:
+        __tracebackhide__ = True
         return drive_sync(program, self._http, self._sleep)
 
     def close(self) -> None:
@@ -330,6 +331,7 @@ class AsyncSessionClient(
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
 
     async def _run(self, program: Program[T]) -> T:
+        __tracebackhide__ = True
         return await drive_async(program, self._http, self._sleep)
 
     async def aclose(self) -> None:

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from pytest_sessionmem.plugin.hints import missing_key, record_hint
 from pytest_sessionmem.plugin.paths import (
     CASSETTE_SUFFIX,
     TRANSCRIPT_SUFFIX,
     test_file_path,
 )
 from pytest_sessionmem.plugin.report import CassetteOutcome
-from pytest_sessionmem.plugin.upstream import one_shot_async_transport, one_shot_transport
+from pytest_sessionmem.plugin.upstream import (
+    one_shot_async_transport,
+    one_shot_transport,
+    refusing_transport,
+)
 from pytest_sessionmem.providers.registry import provider_spec, secret_env_names
 
 if TYPE_CHECKING:
@@ -64,18 +69,27 @@ upstream: Upstream,
     # --sessionmem-verify goes live like a recording run (seeded emulator included) and
     # compares each answer with the cassette instead of writing it.
     will_record = will_record or settings.verify
+    spec = provider_spec(settings.provider) if settings.provider else None
     base_url = upstream.base_url(settings, recording=will_record, nodeid=nodeid)
-    record_command = f"pytest '{nodeid}' --sessionmem-record-mode=once"
+    # Without the key the service would refuse every request: the first request that
+    # would go out raises a ConfigError instead (replayed ones under new_episodes need none).
+    problem = (
+        missing_key(spec, base_url=base_url, nodeid=nodeid, mode=settings.record_mode)
+        if will_record and spec is not None
+        else None
+    )
+    real: Any = refusing_transport(problem) if problem else None
     session = CassetteSession(
         cassette_path,
         mode=mode,
         base_url=base_url,
         scrub=scrub,
-        record_command=record_command,
+        record_hint=record_hint(nodeid, spec),
+        recorded_against=upstream.records_against(settings) if will_record else "",
         # Only a recording test needs the network side; building one costs an SSL
         # context, which replay-only runs skip.
-        real_transport=one_shot_transport() if will_record else None,
-        real_async_transport=one_shot_async_transport() if will_record else None,
+        real_transport=real or (one_shot_transport() if will_record else None),
+        real_async_transport=real or (one_shot_async_transport() if will_record else None),
         match_ignore=settings.match_ignore,
         before_record_request=settings.before_record_request,
         before_record_response=settings.before_record_response,
@@ -100,6 +114,7 @@ upstream: Upstream,
         api_key=api_key,
         replaying=not session.is_recording,
         emulator=upstream.running_emulator if will_record and settings.emulator else None,
+        nodeid=nodeid,
     )
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_sessionmem.errors import CassetteError, ConfigError, UnusedInteractionsWarning
+from pytest_sessionmem.plugin.hints import unused_message
 from pytest_sessionmem.plugin.prune import PruneResult, PruneTracker
 from pytest_sessionmem.plugin.report_html import HtmlCollector, TestRecord
 from pytest_sessionmem.plugin.run_state import RunState
@@ -365,15 +366,24 @@ def recorded_session(
     marker: dict[str, Any] = {}
     for mark in reversed(list(node.iter_markers("sessionmem"))):  # closest marker wins
         if mark.args:
-            pytest.fail("@pytest.mark.sessionmem takes keyword arguments only.", pytrace=False)
+            pytest.fail(
+                "ConfigError: @pytest.mark.sessionmem takes keyword arguments only, such as "
+                "@pytest.mark.sessionmem(provider='zep', session_id='s1').",
+                pytrace=False,
+            )
         marker.update(mark.kwargs)
+    problem: ConfigError | CassetteError | None = None
     try:
         settings = state.settings_for(marker, sessionmem_config)
         recorded = state.open_session(
             settings, test_path=node.path, test_name=_test_name(node), nodeid=node.nodeid
         )
-    except (ConfigError, CassetteError) as exc:  # a corrupt cassette: its text says it all
-        pytest.fail(str(exc), pytrace=False)
+    except (ConfigError, CassetteError) as exc:
+        problem = exc
+    if problem is not None:
+        # Its text says it all: the type and the message once, with no traceback of ours
+        # (failing outside the except block, so no "During handling..." chain either).
+        pytest.fail(f"{type(problem).__name__}: {problem}", pytrace=False)
     from pytest_sessionmem.assertions.polling import virtual_time
 
     with contextlib.ExitStack() as stack:
@@ -390,21 +400,45 @@ def recorded_session(
         if settings.intercept_httpx:
             stack.enter_context(recorded.intercept_httpx())
         yield recorded
-    outcome = state.close_session(
-        recorded,
-        nodeid=node.nodeid,
-        failed=node.stash.get(CALL_FAILED, True),
-        keep_failed=settings.keep_failed,
-    )
-    if outcome.unused and settings.unused != "ignore":
-        message = (
-            f"{outcome.unused} recorded interaction(s) in {outcome.path} were not used by "
-            f"{node.nodeid}. Re-record with --sessionmem-record-mode=all to drop them, or set "
-            "@pytest.mark.sessionmem(unused='ignore')."
+    try:
+        outcome = state.close_session(
+            recorded,
+            nodeid=node.nodeid,
+            failed=node.stash.get(CALL_FAILED, True),
+            keep_failed=settings.keep_failed,
         )
+    except CassetteError as exc:  # the cassette could not be written
+        problem = exc
+    if problem is not None:
+        pytest.fail(f"{type(problem).__name__}: {problem}", pytrace=False)
+    if recorded.missing_transcripts:
+        pytest.fail(
+            "\n".join(
+                recorded.missing_transcript_message(path, kept=outcome.written)
+                for path in recorded.missing_transcripts
+            ),
+            pytrace=False,
+        )
+    if outcome.unused and settings.unused != "ignore":
+        message = unused_message(recorded, nodeid=node.nodeid, rootdir=request.config.rootpath)
         if settings.unused == "error":
-            pytest.fail(message, pytrace=False)
-        warnings.warn(UnusedInteractionsWarning(message), stacklevel=1)
+            pytest.fail(f"UnusedInteractions: {message}", pytrace=False)
+        # Reported at the test, not in this fixture; under `filterwarnings = error` the
+        # warning becomes this one line, not a traceback through the fixture's source.
+        warned: UnusedInteractionsWarning | None = None
+        try:
+            path, lineno, _ = node.reportinfo()
+            warnings.warn_explicit(
+                UnusedInteractionsWarning(message),
+                UnusedInteractionsWarning,
+                filename=str(path),
+                lineno=(lineno or 0) + 1,
+                module=node.module.__name__ if getattr(node, "module", None) else None,
+            )
+        except UnusedInteractionsWarning as exc:
+            warned = exc
+        if warned is not None:
+            pytest.fail(f"UnusedInteractionsWarning: {warned}", pytrace=False)
 
 
 @pytest.fixture
@@ -422,10 +456,12 @@ def async_session_client(recorded_session: RecordedSession) -> AsyncSessionClien
 @pytest.fixture(scope="session")
 def sessionmem_emulator(pytestconfig: pytest.Config) -> EmulatorServer:
     """The embedded emulator, on a loopback port, shared by the run (needs the emulator extra)."""
+    problem: ConfigError | None = None
     try:
         return pytestconfig.stash[RUN_STATE].upstream.emulator()
     except ConfigError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = exc
+    pytest.fail(f"{type(problem).__name__}: {problem}", pytrace=False)
 
 
 def _blocked_message(nodeid: str, settings: Settings, host: str, port: int | None) -> str:

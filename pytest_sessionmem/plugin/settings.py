@@ -148,14 +148,14 @@ def resolve_settings(
     stray_config = sorted(set(config) - set(CONFIG_KEYS))
     if stray_config:
         raise ConfigError(
-            f"The sessionmem_config fixture returned unknown key(s) {', '.join(stray_config)}. "
-            f"It may return: {', '.join(CONFIG_KEYS)}."
+            f"The sessionmem_config fixture returned unknown key(s) {', '.join(stray_config)}"
+            f"{_did_you_mean(stray_config, CONFIG_KEYS)}. It may return: {', '.join(CONFIG_KEYS)}."
         )
     unknown = sorted(set(marker) - set(MARKER_KEYS))
     if unknown:
         raise ConfigError(
-            f"@pytest.mark.sessionmem got unknown argument(s) {', '.join(unknown)}. "
-            f"It accepts: {', '.join(MARKER_KEYS)}."
+            f"@pytest.mark.sessionmem got unknown argument(s) {', '.join(unknown)}"
+            f"{_did_you_mean(unknown, MARKER_KEYS)}. It accepts: {', '.join(MARKER_KEYS)}."
         )
     for source in (cli, ini):
         stray = sorted(set(source) - set(_FIELD_NAMES))
@@ -180,6 +180,17 @@ def resolve_settings(
     settings = Settings(**{k: _coerce(k, v) for k, v in values.items()})
     _validate(settings)
     return settings
+
+
+def _did_you_mean(unknown: list[str], known: tuple[str, ...]) -> str:
+    """`` (did you mean session_id?)`` for the first unknown key close to a known one."""
+    import difflib
+
+    for key in unknown:
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        if close:
+            return f" (did you mean {close[0]}?)"
+    return ""
 
 
 def _as_list(value: Any, name: str) -> list[str]:

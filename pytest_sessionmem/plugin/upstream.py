@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from pytest_sessionmem.emulator.runner import EmulatorServer
     from pytest_sessionmem.plugin.settings import Settings
 
-__all__ = ["Upstream", "one_shot_async_transport", "one_shot_transport"]
+__all__ = ["Upstream", "one_shot_async_transport", "one_shot_transport", "refusing_transport"]
 
 # What a test without a provider records against: a name that can never resolve.
 NO_PROVIDER_URL = "http://sessionmem.invalid"
@@ -53,6 +53,11 @@ class Upstream:
             return provider_spec(settings.provider).default_base_url
         return NO_PROVIDER_URL
 
+    def records_against(self, settings: Settings) -> str:
+        """Where a recording test's traffic comes from: ``"emulator"`` or ``"service"``."""
+        uses_emulator = settings.emulator and settings.provider and not settings.base_url
+        return "emulator" if uses_emulator else "service"
+
     def stop(self) -> None:
         if self._emulator is not None:
             self._emulator.stop()
@@ -83,3 +88,25 @@ def one_shot_async_transport() -> Any:
     from pytest_sessionmem.cassette.intercept import DirectAsyncHTTPTransport
 
     return DirectAsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
+
+
+def refusing_transport(message: str) -> Any:
+    """A network side that sends nothing: each request raises ``ConfigError(message)``.
+
+    For a recording test that cannot succeed (no key for a service that needs one): the
+    test fails at its first request that would go out, before anything is sent.
+    """
+    import httpx
+
+    from pytest_sessionmem.errors import ConfigError
+
+    class RefusingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            __tracebackhide__ = True
+            raise ConfigError(message)
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            __tracebackhide__ = True
+            raise ConfigError(message)
+
+    return RefusingTransport()

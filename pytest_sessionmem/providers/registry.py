@@ -45,6 +45,8 @@ class ProviderSpec:
     """``module:Class`` of the sans-IO adapter, imported on first use."""
     volatile_fields: tuple[str, ...] = ()
     """Message fields (dotted) that differ on every recording; transcript comparison ignores them."""
+    key_required: bool = True
+    """Whether the real service refuses requests without a key (a self-hosted ElizaOS needs none)."""
 
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         """The headers that authenticate a request; none when there is no key."""
@@ -92,6 +94,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
             default_base_url="http://localhost:3000",
             emulator_prefix="/eliza",
             adapter="pytest_sessionmem.providers.eliza:ElizaProvider",
+            key_required=False,
             # ``name`` is the author's UUID, and the server merges the session's channel
             # metadata into every user message and routing metadata into every agent reply.
             volatile_fields=(

@@ -44,7 +44,8 @@ def test_missing_cassette_names_the_file_and_the_command(inner) -> None:
     result.stdout.fnmatch_lines(
         [
             "*CassetteNotFound: Cassette *cassettes/test_read/test_read.json does not exist*",
-            "*pytest 'test_read.py::test_read' --sessionmem-record-mode=once*",
+            "*pytest test_read.py::test_read --sessionmem-record-mode=once --sessionmem-emulator",
+            "*pytest test_read.py::test_read --sessionmem-record-mode=once",
         ]
     )
     assert inner.cassettes() == []
@@ -61,7 +62,9 @@ def test_unmatched_request_names_request_candidates_and_flag(inner) -> None:
             "*Closest recorded requests*",
             "*1. GET /sessions/s1/messages?*",
             "*path: '/sessions/s2/messages' != '/sessions/s1/messages'",
-            "*--sessionmem-record-mode=new_episodes*",
+            # Recorded against the emulator: new_episodes cannot work there.
+            "*new_episodes cannot work against the emulator*",
+            "*pytest test_read.py::test_read --sessionmem-record-mode=all --sessionmem-emulator",
         ]
     )
 
@@ -101,7 +104,10 @@ def test_typo(recorded_session):
     result = inner.replay_offline("-s")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*@pytest.mark.sessionmem got unknown argument(s) recordmode. It accepts: provider,*"]
+        [
+            "ConfigError: @pytest.mark.sessionmem got unknown argument(s) recordmode (did you "
+            "mean record_mode?). It accepts: provider,*"
+        ]
     )
     result.stdout.no_fnmatch_line("*BODY RAN*")
 

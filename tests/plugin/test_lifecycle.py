@@ -72,10 +72,12 @@ def test_unused_interactions_warn_once_per_test(inner) -> None:
     result.assert_outcomes(passed=2, warnings=2)
     result.stdout.fnmatch_lines(
         [
-            "*UnusedInteractionsWarning: 1 recorded interaction(s) in *test_chat.json were not "
-            "used by test_chat.py::test_chat. Re-record with --sessionmem-record-mode=all*",
-            "*UnusedInteractionsWarning: 1 recorded interaction(s) in *test_other.json were not "
-            "used by test_chat.py::test_other.*",
+            "*UnusedInteractionsWarning: 1 recorded interaction in cassettes/test_chat/"
+            "test_chat.json was not used by test_chat.py::test_chat: * To drop them, record the "
+            "test again (pytest test_chat.py::test_chat --sessionmem-record-mode=all "
+            "--sessionmem-emulator)*",
+            "*UnusedInteractionsWarning: 1 recorded interaction in cassettes/test_chat/"
+            "test_other.json was not used by test_chat.py::test_other: *",
         ]
     )
     result.stdout.fnmatch_lines(
@@ -94,7 +96,8 @@ def test_unused_error_makes_it_a_test_error(inner) -> None:
     result.stdout.fnmatch_lines(
         [
             "*ERROR at teardown of test_chat*",
-            "1 recorded interaction(s) in *test_chat.json were not used by test_chat.py::test_chat.*",
+            "UnusedInteractions: 1 recorded interaction in *test_chat.json was not used by "
+            "test_chat.py::test_chat: *",
             "*ERROR at teardown of test_other*",
         ]
     )
@@ -132,13 +135,27 @@ TRANSCRIPT = Path("transcripts/test_chat/test_chat.txt")
 def test_missing_transcript_file_names_the_update_flag(inner) -> None:
     _chat(inner, "recorded_session.assert_transcript()")
     result = inner.record()
-    result.assert_outcomes(failed=1)
+    # The recording is kept; the test errors at teardown with the command that writes it.
+    result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*No expected-transcript file at *test_chat.txt. Run the test once with --sessionmem-update*"
+            "*ERROR at teardown of test_chat*",
+            "No expected-transcript file at *test_chat.txt yet. The recording was kept. Write "
+            "it from the recording:",
+            "    pytest test_chat.py::test_chat --sessionmem-update",
         ]
     )
     assert not (inner.path / TRANSCRIPT).exists()
+    assert (inner.path / "cassettes" / "test_chat" / "test_chat.json").exists()
+    # Replaying, the missing file fails the test at once, with the same command.
+    replayed = inner.replay_offline()
+    replayed.assert_outcomes(failed=1)
+    replayed.stdout.fnmatch_lines(
+        [
+            "E * No expected-transcript file at *test_chat.txt yet. Write it from the cassette:",
+            "E *    pytest test_chat.py::test_chat --sessionmem-update",
+        ]
+    )
 
 
 def test_update_writes_the_file_and_later_runs_compare(inner) -> None:

@@ -90,9 +90,8 @@ def test_unmatched_names_request_candidates_differences_and_flag(cassettes, tmp_
             "       - query param cursor: '2' != (absent)",
             "       - query param limit: '100' != (absent)",
             '       - body: (empty) != json {"messages": [{"content": "a"}]}',
-            "To record it, run again with --sessionmem-record-mode=new_episodes (keeps the "
-            "recorded interactions and adds the missing ones) or --sessionmem-record-mode=all "
-            "(records the whole test afresh).",
+            # The file does not say where it was recorded: the whole test, afresh.
+            "To record the whole test again, run the test with --sessionmem-record-mode=all.",
         ]
     )
 
@@ -206,9 +205,9 @@ def test_corrupt_json_names_file_and_position(cassettes, tmp_path: Path) -> None
     with pytest.raises(CassetteCorrupt) as info:
         cassettes.session(path, "none")
     assert str(info.value) == (
-        f"Cassette {path} is not valid JSON: Expecting value at line 2 column 20. Fix the "
-        "file (a merge conflict?), or delete it and record it again with "
-        "--sessionmem-record-mode=once."
+        f"Cassette {path} is not valid JSON: Expecting value at line 2 column 20. Fix it by "
+        "hand (a merge conflict?), or record it again (the old file is replaced); run the "
+        "test with --sessionmem-record-mode=all."
     )
     assert info.value.path == str(path)
 
@@ -267,7 +266,10 @@ def test_wrong_shape_names_file_place_and_problem(
     with pytest.raises(CassetteCorrupt) as info:
         cassettes.session(path, "none")
     assert str(info.value).startswith(f"Cassette {path} is not a valid cassette: {problem}")
-    assert "record it again with --sessionmem-record-mode=once" in str(info.value)
+    assert str(info.value).endswith(
+        "Fix it by hand, or record it again (the old file is replaced); run the test with "
+        "--sessionmem-record-mode=all."
+    )
 
 
 @pytest.mark.parametrize(
@@ -283,9 +285,35 @@ def test_foreign_version_is_named(cassettes, tmp_path: Path, version: object, sh
         cassettes.session(path, "new_episodes")
     assert str(info.value) == (
         f"Cassette {path} has {shown}; this pytest-sessionmem reads cassette version 1. "
-        "Re-record it with --sessionmem-record-mode=all, or use the pytest-sessionmem release "
-        "that wrote it."
+        "Use the pytest-sessionmem release that wrote it, or record it again (the old file is "
+        "replaced); run the test with --sessionmem-record-mode=all."
     )
+
+
+def test_an_unterminated_string_reads_once_at(cassettes, tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text('{"version": 1, "interactions": [{"request": "GET /x')
+    with pytest.raises(CassetteCorrupt) as info:
+        cassettes.session(path, "none")
+    assert "Unterminated string starting at line 1 column 45." in str(info.value)
+    assert "at at" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("against", "flag"), [("emulator", " --sessionmem-emulator"), ("service", "")]
+)
+def test_a_corrupt_file_still_says_where_it_was_recorded(
+    cassettes, tmp_path: Path, against: str, flag: str
+) -> None:
+    path = tmp_path / "c.json"
+    # A merge conflict: not JSON, yet the file still says where it came from.
+    conflict = "<" * 7 + " HEAD"
+    path.write_text(
+        f'{{"version": 1,\n{conflict}\n  "recorded_against": "{against}",\n"interactions": []}}'
+    )
+    with pytest.raises(CassetteCorrupt) as info:
+        cassettes.session(path, "none")
+    assert str(info.value).endswith(f"run the test with --sessionmem-record-mode=all{flag}.")
 
 
 def test_non_utf8_file_is_corrupt(cassettes, tmp_path: Path) -> None:

@@ -83,7 +83,9 @@ def test_an_unknown_config_key_names_the_accepted_ones() -> None:
     with pytest.raises(ConfigError) as info:
         resolve_settings(config={"record": "all"})
     message = str(info.value)
-    assert message.startswith("The sessionmem_config fixture returned unknown key(s) record.")
+    assert message.startswith(
+        "The sessionmem_config fixture returned unknown key(s) record (did you mean record_mode?)."
+    )
     assert "record_mode" in message and "before_record_response" in message
 
 

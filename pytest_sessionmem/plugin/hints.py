@@ -1,0 +1,104 @@
+"""Commands in error messages, written so that they work when copied.
+
+Every "to record it, run ..." line the plugin prints comes from here: the test's node id,
+the record mode that fixes the problem, and ``--sessionmem-emulator`` when the cassette was
+recorded against the embedded emulator (or both variants when nobody knows).
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pytest_sessionmem.cassette.recorder import RecordHint
+    from pytest_sessionmem.plugin.context import RecordedSession
+    from pytest_sessionmem.providers.registry import ProviderSpec
+
+__all__ = ["key_note", "missing_key", "pytest_command", "record_hint", "unused_message"]
+
+
+def pytest_command(nodeid: str, *flags: str) -> str:
+    """``pytest 'tests/test_x.py::test_y[a b]' --flag ...``, quoted for a POSIX shell."""
+    return " ".join(["pytest", shlex.quote(nodeid), *flags])
+
+
+def key_note(spec: ProviderSpec | None) -> str:
+    """How a command for the real service must be run, credential-wise."""
+    if spec is None:
+        return ""
+    if spec.key_required:
+        return f" (with {spec.api_key_env} set)"
+    return f" (with {spec.api_key_env} set if your server needs one)"
+
+
+def record_hint(nodeid: str, spec: ProviderSpec | None) -> RecordHint:
+    """The cassette layer's ``RecordHint`` for one test."""
+
+    def hint(mode: str, against: str | None) -> str:
+        command = pytest_command(nodeid, f"--sessionmem-record-mode={mode}")
+        emulator = f"{command} --sessionmem-emulator"
+        if against == "emulator":
+            return f"run:\n    {emulator}"
+        if against == "service":
+            return f"run{key_note(spec)}:\n    {command}"
+        return (
+            f"run, against the embedded emulator:\n    {emulator}\n"
+            f"or against the real service{key_note(spec)}:\n    {command}"
+        )
+
+    return hint
+
+
+def missing_key(spec: ProviderSpec, *, base_url: str, nodeid: str, mode: str) -> str | None:
+    """Why a recording test cannot start without its key, or ``None`` when it can.
+
+    Recording against a server on this machine (the embedded emulator, a local fake or a
+    self-hosted server) needs no key; a service that requires one would refuse every request.
+    """
+    import os
+    from urllib.parse import urlsplit
+
+    from pytest_sessionmem.cassette.network_guard import is_loopback
+
+    if not spec.key_required or os.environ.get(spec.api_key_env):
+        return None
+    if is_loopback(urlsplit(base_url).hostname):
+        return None
+    command = pytest_command(nodeid, f"--sessionmem-record-mode={mode}")
+    return (
+        f"{nodeid} would record from {spec.service} at {base_url}, but {spec.api_key_env} is "
+        "not set, so the service would refuse every request. Nothing was sent. Either "
+        f"export {spec.api_key_env} with your key and run:\n    {command}\n"
+        f"or record against the embedded emulator, which needs no key:\n"
+        f"    {command} --sessionmem-emulator"
+    )
+
+
+#: How many unused requests an unused-interactions message names before "and N more".
+MAX_NAMED_UNUSED = 3
+
+
+def unused_message(recorded: RecordedSession, *, nodeid: str, rootdir: Path) -> str:
+    """One line: which recorded requests the test did not replay, and how to drop them."""
+    session = recorded.cassette.session
+    unused = session.unused()
+    names = [item.request.describe() for item in unused[:MAX_NAMED_UNUSED]]
+    if len(unused) > MAX_NAMED_UNUSED:
+        names.append(f"and {len(unused) - MAX_NAMED_UNUSED} more")
+    try:
+        shown = session.path.relative_to(rootdir)
+    except ValueError:
+        shown = session.path
+    flags = ["--sessionmem-record-mode=all"]
+    if session.recorded_against == "emulator":
+        flags.append("--sessionmem-emulator")
+    count = len(unused)
+    noun = "interaction" if count == 1 else "interactions"
+    return (
+        f"{count} recorded {noun} in {shown} {'was' if count == 1 else 'were'} not used by "
+        f"{nodeid}: {', '.join(names)}. To drop them, record the test again "
+        f"({pytest_command(nodeid, *flags)}), or mark it "
+        "@pytest.mark.sessionmem(unused='ignore')."
+    )
