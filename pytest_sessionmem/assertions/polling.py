@@ -14,7 +14,6 @@ attempts than its replay: recordings of a passing wait always replay.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -92,7 +91,15 @@ def _check(predicate: Callable[[Any], Any] | None, value: Any) -> tuple[bool, st
         result = predicate(value)
     except AssertionError as exc:
         return False, str(exc) or type(exc).__name__
-    return bool(result), None if result else f"predicate returned {result!r}"
+    return _verdict(result)
+
+
+def _verdict(result: Any) -> tuple[bool, str | None]:
+    # An assertion-style predicate (``lambda m: assert_memory(m, ...)``) returns None when
+    # it holds: returning without raising is success. Anything else counts by its truth.
+    if result is None or result:
+        return True, None
+    return False, f"predicate returned {result!r}"
 
 
 class _Attempts:
@@ -151,11 +158,13 @@ def wait_until(
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
 ) -> T:
-    """Call ``fetch()`` until ``predicate(value)`` (or the value itself) is truthy; return it.
+    """Call ``fetch()`` until ``predicate(value)`` holds (or the value itself is truthy); return it.
 
-    The predicate may instead raise ``AssertionError`` (``lambda m: assert_memory(m, ...)``):
-    that counts as "not yet", and the last such message is shown on timeout. Any other
-    exception, from ``fetch`` or the predicate, propagates at once.
+    The predicate holds when it returns a truthy value, or returns ``None`` without raising:
+    an assertion-style predicate such as ``lambda m: assert_memory(m, ...)`` holds once its
+    assertion passes. ``AssertionError`` means "not yet", and the last such message is shown
+    on timeout; ``False`` (or another falsy value except ``None``) also means "not yet". Any
+    other exception, from ``fetch`` or the predicate, propagates at once.
     """
     __tracebackhide__ = True
     virtual = _virtual_clock.get()
@@ -182,10 +191,19 @@ async def async_wait_until(
     sleep: Callable[[float], Awaitable[None]] | None = None,
     clock: Callable[[], float] | None = None,
 ) -> T:
-    """:func:`wait_until` for an async ``fetch``; the predicate may be sync or async."""
+    """:func:`wait_until` for an async ``fetch``; the predicate may be sync or async.
+
+    It sleeps with the async library that is running (asyncio or trio, through anyio).
+    """
     __tracebackhide__ = True
     virtual = _virtual_clock.get()
-    sleep = sleep or (virtual.async_sleep if virtual else asyncio.sleep)
+    if sleep is None:
+        if virtual is not None:
+            sleep = virtual.async_sleep
+        else:
+            import anyio  # httpx depends on it; imported only by a live async wait
+
+            sleep = anyio.sleep
     attempts = _Attempts(timeout, interval, clock or (virtual.clock if virtual else time.monotonic))
     while True:
         value = await fetch()
@@ -209,4 +227,4 @@ async def _check_async(
             result = await result
     except AssertionError as exc:
         return False, str(exc) or type(exc).__name__
-    return bool(result), None if result else f"predicate returned {result!r}"
+    return _verdict(result)

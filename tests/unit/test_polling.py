@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from pytest_sessionmem.assertions import assert_memory
 from pytest_sessionmem.assertions.polling import (
     WaitTimeout,
     async_wait_until,
@@ -14,6 +15,7 @@ from pytest_sessionmem.assertions.polling import (
     wait_until,
 )
 from pytest_sessionmem.errors import ConfigError
+from pytest_sessionmem.models import Fact, Memory
 
 
 class FakeTime:
@@ -183,3 +185,51 @@ def test_async_injected_sleep() -> None:
 
     assert asyncio.run(scenario()) == 7
     assert slept == [0.2, 0.2]
+
+
+# -- assertion-style predicates and the running async library ---------------------------
+
+
+def _facts_memory(*facts: str) -> Memory:
+    return Memory(facts=tuple(Fact(id=f"f{i}", content=text) for i, text in enumerate(facts)))
+
+
+def test_an_assertion_style_predicate_holds_once_it_stops_raising() -> None:
+    # The documented pattern: assert_memory returns None when the memory is right.
+    fake = FakeTime()
+    memories = answers(_facts_memory(), _facts_memory("Alice lives in Paris"))
+    memory = wait_until(
+        memories,
+        lambda m: assert_memory(m, facts_include=["Alice lives in Paris"]),
+        sleep=fake.sleep,
+        clock=fake.clock,
+    )
+    assert [f.content for f in memory.facts] == ["Alice lives in Paris"]
+    assert fake.sleeps == [0.5]  # one "not yet", then done
+
+
+def test_an_async_assertion_style_predicate_holds_once_it_stops_raising() -> None:
+    async def fetch() -> Memory:
+        return _facts_memory("Alice lives in Paris")
+
+    async def check(memory: Memory) -> None:
+        assert_memory(memory, facts_include=["Alice lives in Paris"])
+
+    memory = asyncio.run(async_wait_until(fetch, check, timeout=1, interval=0.01))
+    assert len(memory.facts) == 1
+
+
+def test_async_wait_until_sleeps_under_trio() -> None:
+    import trio
+
+    seen: list[int] = []
+
+    async def fetch() -> int:
+        seen.append(len(seen))
+        return len(seen)
+
+    async def main() -> int:
+        return await async_wait_until(fetch, lambda n: n >= 3, timeout=5, interval=0.001)
+
+    assert trio.run(main) == 3
+    assert seen == [0, 1, 2]
