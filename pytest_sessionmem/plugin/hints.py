@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pytest_sessionmem.cassette.recorder import RecordHint
-    from pytest_sessionmem.plugin.context import RecordedSession
+    from pytest_sessionmem.cassette.recorder import CassetteSession, RecordHint
     from pytest_sessionmem.providers.registry import ProviderSpec
 
 __all__ = ["key_note", "missing_key", "pytest_command", "record_hint", "unused_message"]
@@ -80,9 +79,8 @@ def missing_key(spec: ProviderSpec, *, base_url: str, nodeid: str, mode: str) ->
 MAX_NAMED_UNUSED = 3
 
 
-def unused_message(recorded: RecordedSession, *, nodeid: str, rootdir: Path) -> str:
+def unused_message(session: CassetteSession, *, nodeid: str, rootdir: Path) -> str:
     """One line: which recorded requests the test did not replay, and how to drop them."""
-    session = recorded.cassette.session
     unused = session.unused()
     names = [item.request.describe() for item in unused[:MAX_NAMED_UNUSED]]
     if len(unused) > MAX_NAMED_UNUSED:

@@ -420,7 +420,9 @@ def recorded_session(
             pytrace=False,
         )
     if outcome.unused and settings.unused != "ignore":
-        message = unused_message(recorded, nodeid=node.nodeid, rootdir=request.config.rootpath)
+        message = unused_message(
+            recorded.cassette.session, nodeid=node.nodeid, rootdir=request.config.rootpath
+        )
         if settings.unused == "error":
             pytest.fail(f"UnusedInteractions: {message}", pytrace=False)
         # Reported at the test, not in this fixture; under `filterwarnings = error` the
