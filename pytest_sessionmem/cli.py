@@ -1,6 +1,7 @@
 """The ``sessionmem`` command.
 
-``sessionmem serve`` runs the embedded emulator in the foreground until Ctrl-C::
+``sessionmem serve`` runs the embedded emulator in the foreground until Ctrl-C or SIGTERM
+(also when started as a background job, which ignores Ctrl-C by default)::
 
     sessionmem serve [--host 127.0.0.1] [--port 8765] [--seed N]
                      [--zep-key K] [--meibel-key K] [--eliza-key K]
@@ -15,32 +16,39 @@ numbers) in cassettes and transcript files as ``file:line: what`` and exits 1 on
 
     sessionmem lint tests/ [--pii]
 
-Each subcommand is a ``_cmd_<name>(args) -> int`` registered in :func:`build_parser`.
+``sessionmem --version`` prints the version. Each subcommand is a
+``_cmd_<name>(args) -> int`` registered in :func:`build_parser`.
 Exit codes: 0 success, 1 findings (lint), 2 bad input.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from collections.abc import Sequence
 
 from .errors import ConfigError
 from .providers.registry import PROVIDERS
+from .version import __version__
 
 __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sessionmem", description="Tools for pytest-sessionmem.")
+    parser.add_argument(
+        "--version", action="version", version=f"sessionmem (pytest-sessionmem) {__version__}"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     serve = commands.add_parser(
         "serve",
         help="run the Zep / Meibel / ElizaOS emulator on loopback",
         description="Serve the in-memory emulator of the Zep v2, Meibel v2 and ElizaOS session "
-        "APIs until Ctrl-C. Without a key for a provider, that provider does not check auth.",
+        "APIs until Ctrl-C (SIGINT) or SIGTERM. Without a key for a provider, that provider "
+        "does not check auth.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free)")
@@ -99,18 +107,27 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         api_keys={provider: getattr(args, _key_dest(provider)) for provider in PROVIDERS},
     )
     server.start()
+    # Ctrl-C and SIGTERM both stop it cleanly. A shell starts a background job (`... &`)
+    # with SIGINT ignored; installing the handlers explicitly makes SIGINT work there too.
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        print(f"sessionmem emulator on {server.url} (Ctrl-C stops)")
+        print(f"sessionmem emulator on {server.url} (Ctrl-C or SIGTERM stops)")
         for provider in PROVIDERS:
             print(f"  {provider:<7} {server.base_url(provider)}")
         print(f"  control {server.url}/_emulator")
         sys.stdout.flush()
-        threading.Event().wait()  # until KeyboardInterrupt
+        threading.Event().wait()  # until a signal interrupts it
     except KeyboardInterrupt:
         print("stopping")
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         server.stop()
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _key_dest(provider: str) -> str:

@@ -18,7 +18,7 @@ import pytest
 
 from pytest_sessionmem.errors import CassetteError, ConfigError, UnusedInteractionsWarning
 from pytest_sessionmem.plugin.hints import unused_message
-from pytest_sessionmem.plugin.prune import PruneResult, PruneTracker
+from pytest_sessionmem.plugin.prune import PruneResult, PruneTracker, partial_reason
 from pytest_sessionmem.plugin.report_html import HtmlCollector, TestRecord
 from pytest_sessionmem.plugin.run_state import RunState
 from pytest_sessionmem.plugin.settings import PROVIDERS, RECORD_MODES, UNUSED_POLICIES, Settings
@@ -168,16 +168,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[RUN_STATE] = RunState(cli=cli, ini=ini, rootdir=config.rootpath)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
-    config.stash[RUN_STATE].note_selection(list(config.args))
-    if config.stash[RUN_STATE].base.prune:
-        _configure_prune(config)
-    if config.stash[RUN_STATE].base.html:
+    state = config.stash[RUN_STATE]
+    state.note_selection(list(config.args))
+    if state.base.html:
         config.stash[HTML] = HtmlCollector()
-
-
-def _configure_prune(config: pytest.Config) -> None:
-    from pytest_sessionmem.plugin.prune import partial_reason
-
     reason = partial_reason(
         args=[str(arg) for arg in config.args],
         keyword=config.getoption("keyword", "") or "",
@@ -186,11 +180,15 @@ def _configure_prune(config: pytest.Config) -> None:
         stepwise=bool(config.getoption("stepwise", False)),
         deselect=config.getoption("deselect", None) or [],
     )
-    if reason and not hasattr(config, "workerinput"):
+    if reason:
+        # --lf, --sw, -k ...: a file whose test was left out would look unused.
+        state.partial = True
+    if state.base.prune and reason and not hasattr(config, "workerinput"):
         raise pytest.UsageError(
             f"--sessionmem-prune needs a full run, and {reason}: a file whose test is left out "
             "would look unused. Run the whole suite: pytest --sessionmem-prune"
         )
+    # Which cassette names markers use: for --sessionmem-prune and the unused-file report.
     config.stash[PRUNE] = PruneTracker()
 
 
@@ -272,7 +270,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.workeroutput["sessionmem"] = state.export()
         if tracker is not None:
             config.workeroutput["sessionmem_prune"] = tracker.export()
-    elif tracker is not None:
+    elif tracker is not None and state.base.prune:
         from pytest_sessionmem.plugin.prune import prune_unused
 
         config.stash[PRUNE_RESULT] = prune_unused(
@@ -305,11 +303,15 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    if hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput") or config.get_verbosity() <= -2:  # quiet under -qq
         return
+    from pytest_sessionmem.plugin.prune import unused_cassettes
     from pytest_sessionmem.plugin.report import summary_lines
 
-    lines = summary_lines(config.stash[RUN_STATE])
+    state = config.stash[RUN_STATE]
+    tracker = config.stash.get(PRUNE, None)
+    stale = [] if state.partial or tracker is None else unused_cassettes(state, tracker)
+    lines = summary_lines(state, unused_cassettes=stale)
     pruned = config.stash.get(PRUNE_RESULT, None)
     if pruned is not None:
         lines = [*lines, *pruned.lines(config.rootpath)]

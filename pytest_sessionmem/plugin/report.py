@@ -78,7 +78,12 @@ def unused_transcript_files(state: RunFacts) -> list[Path]:
                 unused.append(file)
     return unused
 
-def summary_lines(state: RunFacts) -> list[str]:
+def _count(number: int, noun: str) -> str:
+    """``1 cassette``, ``2 cassettes``."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def summary_lines(state: RunFacts, *, unused_cassettes: Sequence[Path] = ()) -> list[str]:
     if not state.outcomes and not state.transcripts_written and not state.collected:
         return []
     replayed = [o for o in state.outcomes if o.played and not o.recorded and not o.verified]
@@ -89,8 +94,8 @@ def summary_lines(state: RunFacts) -> list[str]:
     lines: list[str] = []
     if state.outcomes:
         lines.append(
-            f"{len(replayed)} cassettes replayed, {len(written)} recorded "
-            f"({added} interactions added), {unused} unused interactions"
+            f"{_count(len(replayed), 'cassette')} replayed, {len(written)} recorded "
+            f"({_count(added, 'interaction')} added), {_count(unused, 'unused interaction')}"
         )
     verified = [o for o in state.outcomes if o.verified]
     if verified:
@@ -105,7 +110,8 @@ def summary_lines(state: RunFacts) -> list[str]:
     for o in state.outcomes:
         if o.unused:
             lines.append(
-                f"  unused: {o.unused} interaction(s) in {_rel(state.rootdir, o.path)} ({o.nodeid})"
+                f"  unused: {_count(o.unused, 'interaction')} in {_rel(state.rootdir, o.path)} "
+                f"({o.nodeid})"
             )
     for o in discarded:
         lines.append(
@@ -116,8 +122,11 @@ def summary_lines(state: RunFacts) -> list[str]:
         lines.append(f"  transcript written: {_rel(state.rootdir, path)}")
     stale = unused_transcript_files(state)
     if stale:
-        lines.append(f"{len(stale)} expected-transcript file(s) no test used:")
+        lines.append(f"{_count(len(stale), 'expected-transcript file')} no test used:")
         lines.extend(f"  {_rel(state.rootdir, str(p))}" for p in stale)
+    if unused_cassettes:
+        lines.append(f"{_count(len(unused_cassettes), 'cassette file')} no test used:")
+        lines.extend(f"  {_rel(state.rootdir, str(p))}" for p in unused_cassettes)
     return lines
 
 

@@ -146,3 +146,43 @@ def test_cli_reports_a_busy_port() -> None:
         )
     assert result.returncode == 2
     assert "cannot listen" in result.stderr
+
+
+def _ignore_sigint() -> None:
+    # What a shell does to a background job (`command &`): SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("stop_with", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_cli_serve_started_as_a_background_job_stops_cleanly(stop_with: signal.Signals) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest_sessionmem.cli", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ignore_sigint,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("sessionmem emulator on http://127.0.0.1:")
+        process.send_signal(stop_with)
+        out, err = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert "stopping" in out
+
+
+def test_cli_version() -> None:
+    from pytest_sessionmem.version import __version__
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_sessionmem.cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"sessionmem (pytest-sessionmem) {__version__}"
