@@ -91,7 +91,7 @@ def test_wait_until_replays_every_poll_without_sleeping(inner) -> None:
     # the same polls, answered in recorded order, with time.sleep forbidden
     replayed.stdout.fnmatch_lines(["*ATTEMPTS=4*"])
     replayed.stdout.fnmatch_lines(
-        ["1 cassettes replayed, 0 recorded (0 interactions added), 0 unused*"]
+        ["1 cassette replayed, 0 recorded (0 interactions added), 0 unused*"]
     )
 
 

@@ -83,8 +83,8 @@ def test_unused_interactions_warn_once_per_test(inner) -> None:
     result.stdout.fnmatch_lines(
         [
             "2 cassettes replayed, 0 recorded (0 interactions added), 2 unused interactions",
-            "  unused: 1 interaction(s) in cassettes/test_chat/test_chat.json (test_chat.py::test_chat)",
-            "  unused: 1 interaction(s) in cassettes/test_chat/test_other.json (test_chat.py::test_other)",
+            "  unused: 1 interaction in cassettes/test_chat/test_chat.json (test_chat.py::test_chat)",
+            "  unused: 1 interaction in cassettes/test_chat/test_other.json (test_chat.py::test_other)",
         ]
     )
 
@@ -203,7 +203,7 @@ def test_unused_transcript_files_are_reported_after_a_full_run_only(inner) -> No
     full = inner.replay_offline()
     full.assert_outcomes(passed=1, failed=1)  # test_extra has no cassette
     full.stdout.fnmatch_lines(
-        ["1 expected-transcript file(s) no test used:", "  transcripts/test_chat/test_renamed.txt"]
+        ["1 expected-transcript file no test used:", "  transcripts/test_chat/test_renamed.txt"]
     )
     assert full.stdout.str().count("test_chat/test_chat.txt") == 0
     assert "notes.md" not in full.stdout.str()
@@ -223,7 +223,7 @@ def test_a_test_that_stopped_using_its_file_makes_it_unused(inner) -> None:
     _chat(inner, "pass")
     result = inner.replay_offline(*SHOW_UNUSED_AS_WARNING)
     result.assert_outcomes(passed=1, warnings=1)  # it no longer reads the messages either
-    result.stdout.fnmatch_lines(["1 expected-transcript file(s) no test used:", f"  {TRANSCRIPT}"])
+    result.stdout.fnmatch_lines(["1 expected-transcript file no test used:", f"  {TRANSCRIPT}"])
 
 
 def test_update_rewrites_a_file_that_no_longer_matches(inner) -> None:

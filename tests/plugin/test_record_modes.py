@@ -51,7 +51,7 @@ def test_once_records_then_replays_in_recorded_order(inner) -> None:
     inner.offline()
     result = inner.run("--sessionmem-record-mode=once", "--sessionmem-emulator")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["1 cassettes replayed, 0 recorded (0 interactions added)*"])
+    result.stdout.fnmatch_lines(["1 cassette replayed, 0 recorded (0 interactions added)*"])
     assert (inner.path / CASSETTE).read_bytes() == before
 
 
@@ -71,7 +71,7 @@ def test_new_episodes_appends_what_is_missing(inner) -> None:
     inner.online()
     result = inner.run("--sessionmem-record-mode=new_episodes", "--sessionmem-emulator")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["0 cassettes replayed, 1 recorded (1 interactions added)*"])
+    result.stdout.fnmatch_lines(["0 cassettes replayed, 1 recorded (1 interaction added)*"])
     assert _interactions(inner) == [*first, ("POST", "/users")]
     inner.replay_offline().assert_outcomes(passed=1)
 

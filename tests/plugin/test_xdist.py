@@ -41,7 +41,7 @@ def test_record_and_replay_twenty_tests_on_two_workers(inner) -> None:
     replayed.stdout.fnmatch_lines(
         [
             "20 cassettes replayed, 0 recorded (0 interactions added), 0 unused interactions",
-            "1 expected-transcript file(s) no test used:",
+            "1 expected-transcript file no test used:",
             "  transcripts/test_many/test_removed.txt",
         ]
     )
