@@ -306,6 +306,10 @@ def _field_block(mismatch: FieldMismatch, *, indent: str, labelled: bool = False
         return [
             f"{label}{describe(mismatch.expected)} did not match {render_value(mismatch.actual)}"
         ]
+    nested = _nested_differences(mismatch.expected, mismatch.actual)
+    if nested:
+        at = f"{indent}{mismatch.path} " if labelled else indent
+        return [f"{at}{line}" for line in nested]
     if _wants_text_diff(mismatch):
         block = text_difference(
             mismatch.expected, mismatch.actual, indent=indent + ("  " if labelled else "")
@@ -314,6 +318,48 @@ def _field_block(mismatch: FieldMismatch, *, indent: str, labelled: bool = False
     return [
         f"{label}expected {render_value(mismatch.expected)}, actual {render_value(mismatch.actual)}"
     ]
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """JSON-like data only: no matchers or other objects that compare in their own way."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_plain(item) for item in value)
+    return isinstance(value, _PLAIN) and not isinstance(value, Enum)
+
+
+def _nested_differences(expected: Any, actual: Any) -> list[str] | None:
+    """``at ['tool']['args']['city']: 'Paris' != 'Lyon'`` for each difference inside two
+    nested values (lists and dicts); ``None`` when they are not both plain containers.
+
+    DeepDiff does the walk; it is imported only here, when such a field differs.
+    """
+    containers = (dict, list, tuple)
+    if not (isinstance(expected, containers) and isinstance(actual, containers)):
+        return None
+    if not (_plain(expected) and _plain(actual)):
+        return None
+    from deepdiff import DeepDiff
+
+    diff = DeepDiff(expected, actual, verbose_level=2)
+    lines: list[str] = []
+    for kind, changes in diff.items():
+        if not isinstance(changes, dict):
+            continue
+        for path, change in changes.items():
+            where = str(path).removeprefix("root") or "the top level"
+            if kind in ("values_changed", "type_changes"):
+                old, new = change.get("old_value"), change.get("new_value")
+                lines.append(f"at {where}: {render_value(old)} != {render_value(new)}")
+            elif kind.endswith("_added"):
+                lines.append(f"at {where}: unexpected {render_value(change)}")
+            elif kind.endswith("_removed"):
+                lines.append(f"at {where}: missing (expected {render_value(change)})")
+    return lines or None
 
 
 def _wants_text_diff(mismatch: FieldMismatch) -> bool:

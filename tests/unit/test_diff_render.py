@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+import pytest
+
+from pytest_sessionmem import assert_transcript
 from pytest_sessionmem.assertions.render import (
     display_width,
     escape,
@@ -10,7 +16,7 @@ from pytest_sessionmem.assertions.render import (
     text_difference,
 )
 from pytest_sessionmem.matchers import Regex
-from pytest_sessionmem.models import Role
+from pytest_sessionmem.models import Message, Role, Transcript
 
 
 def caret_column(lines: list[str]) -> int:
@@ -93,3 +99,54 @@ def test_render_value_for_matchers_roles_and_long_strings() -> None:
     assert render_value(Role.USER) == "user"
     assert render_value("z" * 200, limit=10) == "'zzzzzzzzz'… (200 chars)"
     assert render_value({"k": 1}) == "{'k': 1}"
+
+
+# -- nested fields: DeepDiff names the path inside lists and dicts --------------------------
+
+
+def _tool_turns(arguments: dict[str, object]) -> Transcript:
+    return Transcript(
+        messages=(
+            Message(role=Role.USER, content="weather?"),
+            Message(role=Role.TOOL, content="ok", tool_name="weather", arguments=arguments),
+        )
+    )
+
+
+def test_a_nested_difference_names_its_path_and_both_values() -> None:
+    actual = _tool_turns({"calls": [{"city": "Lyon", "days": 3}], "units": "C"})
+    expected = [
+        ("user", "weather?"),
+        {
+            "role": "tool",
+            "content": "ok",
+            "arguments": {"calls": [{"city": "Paris", "days": 3}], "units": "C"},
+        },
+    ]
+    with pytest.raises(AssertionError) as info:
+        assert_transcript(actual, expected)
+    assert str(info.value).splitlines()[1:] == [
+        "turn 2 (tool): arguments differs",
+        "  arguments.calls at [0]['city']: 'Paris' != 'Lyon'",
+    ]
+
+
+def test_deepdiff_is_imported_only_when_a_nested_field_differs() -> None:
+    script = """
+import sys
+from pytest_sessionmem import Message, Transcript, assert_transcript
+def check(actual, expected):
+    try:
+        assert_transcript(Transcript(messages=(actual,)), [expected])
+    except AssertionError:
+        pass
+check(Message(role="user", content="a"), ("user", "b"))
+print("deepdiff" in sys.modules)
+check(Message(role="tool", content="x", arguments={"l": [1]}),
+      {"role": "tool", "content": "x", "arguments": {"l": [2]}})
+print("deepdiff" in sys.modules)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["False", "True"]
