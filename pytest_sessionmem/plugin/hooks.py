@@ -47,7 +47,13 @@ _OPTIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         (),
     ),
     ("provider", "choice", f"default provider: one of {PROVIDERS}.", ()),
-    ("base_url", "str", "provider base URL to record against.", ()),
+    (
+        "base_url",
+        "list",
+        "PROVIDER=URL: where that provider's tests record, such as "
+        "eliza=http://localhost:3000 (repeatable, one per provider).",
+        (),
+    ),
     (
         "cassette_dir",
         "str",

@@ -74,6 +74,8 @@ class Settings:
     before_record_request: Callable[[Any], Any] | None = None
     before_record_response: Callable[[Any], Any] | None = None
     allowed_hosts: tuple[str, ...] = ()
+    base_urls: tuple[tuple[str, str], ...] = ()
+    """Every provider's base URL from the command line and ini (``PROVIDER=URL``)."""
     # Run-wide tools: command line and ini only.
     prune: bool = False
     html: str | None = None
@@ -84,7 +86,9 @@ class Settings:
         parts = [f"record_mode={self.record_mode}"]
         if self.provider:
             parts.append(f"provider={self.provider}")
-        if self.base_url:
+        if self.base_urls:
+            parts.append("base_url=" + ",".join(f"{p}={u}" for p, u in self.base_urls))
+        elif self.base_url:
             parts.append(f"base_url={self.base_url}")
         parts.append(f"cassettes=<test dir>/{self.cassette_dir}")
         parts.append(f"transcripts=<test dir>/{self.transcript_dir}")
@@ -161,6 +165,10 @@ def resolve_settings(
         stray = sorted(set(source) - set(_FIELD_NAMES))
         if stray:
             raise ConfigError(f"Unknown sessionmem setting(s): {', '.join(stray)}.")
+    # Command line and ini give one base URL per provider (PROVIDER=URL); the marker and the
+    # config fixture give this test's URL. Each is resolved once the provider is known.
+    cli_urls = _base_urls(cli.pop("base_url", None), "--sessionmem-base-url")
+    ini_urls = _base_urls(ini.pop("base_url", None), "the sessionmem_base_url ini key")
 
     values: dict[str, Any] = {}
     for name in _FIELD_NAMES:
@@ -177,9 +185,43 @@ def resolve_settings(
             if value is not None and value != "":
                 values[name] = value
                 break
+    provider = values.get("provider")
+    if isinstance(provider, str):
+        own = cli_urls.get(provider.strip())
+        if own is None and values.get("base_url") in (None, ""):
+            own = ini_urls.get(provider.strip())
+        if own is not None:
+            values["base_url"] = own
+    values["base_urls"] = tuple(sorted({**ini_urls, **cli_urls}.items()))
     settings = Settings(**{k: _coerce(k, v) for k, v in values.items()})
     _validate(settings)
     return settings
+
+
+def _base_urls(value: Any, where: str) -> dict[str, str]:
+    """``["eliza=http://localhost:3000", ...]`` -> ``{"eliza": "http://localhost:3000"}``.
+
+    A bare URL is refused: it would send every provider's tests to one server.
+    """
+    urls: dict[str, str] = {}
+    for entry in _as_list(value, "base_url"):
+        name, sep, url = entry.partition("=")
+        name, url = name.strip(), url.strip()
+        if not sep or "://" in name or not url:
+            raise ConfigError(
+                f"{where} takes PROVIDER=URL, one per provider, such as "
+                f"--sessionmem-base-url eliza=http://localhost:3000 (ini: one "
+                f"'eliza=http://localhost:3000' per line); got {entry!r}. A bare URL would "
+                "send the other providers' requests there too. For one test, use "
+                "@pytest.mark.sessionmem(base_url=...)."
+            )
+        if name not in PROVIDERS:
+            raise ConfigError(
+                f"{where} names an unknown provider {name!r} in {entry!r}; providers: "
+                f"{', '.join(PROVIDERS)}."
+            )
+        urls[name] = url
+    return urls
 
 
 def _did_you_mean(unknown: list[str], known: tuple[str, ...]) -> str:
@@ -225,6 +267,12 @@ def _validate(settings: Settings) -> None:
     _one_of("unused", settings.unused, UNUSED_POLICIES)
     if settings.provider is not None:
         _one_of("provider", settings.provider, PROVIDERS)
+    for provider, url in settings.base_urls:
+        if not re.match(r"^https?://", url):
+            raise ConfigError(
+                f"sessionmem base URL for {provider} must start with http:// or https://, "
+                f"got {url!r}."
+            )
     if settings.base_url is not None and not re.match(r"^https?://", settings.base_url):
         raise ConfigError(
             f"sessionmem base_url must start with http:// or https://, got {settings.base_url!r}."

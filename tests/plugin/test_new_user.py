@@ -342,3 +342,31 @@ def test_unused_interactions_warn_at_the_test_when_not_an_error(inner: Inner) ->
     result.assert_outcomes(passed=1, warnings=1)
     assert re.search(r"test_chat\.py:\d+: UnusedInteractionsWarning: 1 recorded", result.stdout.str())
     assert "hooks.py" not in result.stdout.str()
+
+
+# -- item 8: one base URL per provider -------------------------------------------------------
+
+
+def test_a_base_url_is_per_provider_and_a_bare_one_shows_the_form(inner: Inner) -> None:
+    inner.pytester.makepyfile(
+        test_where="""
+import pytest
+
+@pytest.mark.sessionmem(provider="zep")
+def test_zep(recorded_session):
+    print("ZEP", recorded_session.base_url)
+
+@pytest.mark.sessionmem(provider="eliza")
+def test_eliza(recorded_session):
+    print("ELIZA", recorded_session.base_url)
+"""
+    )
+    result = inner.run("-s", "--sessionmem-base-url", "eliza=http://127.0.0.1:3999")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*ZEP https://api.getzep.com/api/v2*"])
+    result.stdout.fnmatch_lines(["*ELIZA http://127.0.0.1:3999*"])
+    bare = inner.run("--sessionmem-base-url=http://127.0.0.1:3999")
+    assert bare.ret == pytest.ExitCode.USAGE_ERROR
+    bare.stderr.fnmatch_lines(
+        ["*--sessionmem-base-url takes PROVIDER=URL*eliza=http://localhost:3000*"]
+    )

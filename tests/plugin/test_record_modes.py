@@ -103,7 +103,7 @@ def test_replaying_more_identical_requests_than_recorded_fails(inner) -> None:
 
 @pytest.mark.parametrize(
     "base_url_args",
-    [(), ("--sessionmem-base-url", "https://api.getzep.com/api/v2")],
+    [(), ("--sessionmem-base-url", "zep=https://api.getzep.com/api/v2")],
     ids=["default", "cloud"],
 )
 def test_cassette_replays_under_any_base_url(inner, base_url_args: tuple[str, ...]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pytest_sessionmem.errors import ConfigError
@@ -33,7 +35,6 @@ def test_record_mode_precedence(cli: dict, marker: dict, ini: dict, expected: st
     ("key", "values"),
     [
         ("provider", ("zep", "meibel", "eliza")),
-        ("base_url", ("http://cli", "http://marker", "http://ini")),
         ("unused", ("error", "ignore", "warn")),
     ],
 )
@@ -42,6 +43,37 @@ def test_every_scalar_key_follows_the_same_order(key: str, values: tuple[str, st
     assert getattr(resolve_settings(cli=cli, marker=marker, ini=ini), key) == values[0]
     assert getattr(resolve_settings(marker=marker, ini=ini), key) == values[1]
     assert getattr(resolve_settings(ini=ini), key) == values[2]
+
+
+def test_base_url_is_per_provider_and_follows_the_same_order() -> None:
+    cli = {"base_url": ["zep=http://cli", "eliza=http://eliza-cli"]}
+    marker = {"provider": "zep", "base_url": "http://marker"}
+    ini = {"base_url": "zep=http://ini\nmeibel=http://meibel-ini"}
+    assert resolve_settings(cli=cli, marker=marker, ini=ini).base_url == "http://cli"
+    assert resolve_settings(marker=marker, ini=ini).base_url == "http://marker"
+    assert resolve_settings(marker={"provider": "zep"}, ini=ini).base_url == "http://ini"
+
+
+def test_a_base_url_never_sends_one_provider_to_another_providers_server() -> None:
+    cli = {"base_url": ["eliza=http://localhost:3000"]}
+    for provider in ("zep", "meibel"):
+        assert resolve_settings(cli=cli, marker={"provider": provider}).base_url is None
+    assert resolve_settings(cli=cli, marker={"provider": "eliza"}).base_url == (
+        "http://localhost:3000"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("http://localhost:3000", "takes PROVIDER=URL, one per provider"),
+        ("zap=http://x", "unknown provider 'zap'"),
+        ("zep=api.getzep.com", "must start with http:// or https://"),
+    ],
+)
+def test_a_bad_base_url_entry_shows_the_form(value: str, problem: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(problem)):
+        resolve_settings(cli={"base_url": [value]})
 
 
 def test_defaults() -> None:
@@ -91,7 +123,7 @@ def test_run_wide_switches_are_not_marker_keys() -> None:
             "'mem0' is not a valid sessionmem provider. Valid values: zep, meibel, eliza.",
         ),
         ({"unused": "loud"}, "'loud' is not a valid sessionmem unused"),
-        ({"base_url": "api.getzep.com"}, "must start with http:// or https://"),
+        ({"base_url": "zep=api.getzep.com"}, "must start with http:// or https://"),
         ({"scrub_patterns": ["("]}, "is not a valid regex"),
     ],
 )
