@@ -17,10 +17,12 @@ on, so streamed bodies arrive as one chunk.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 import httpx
 
+from pytest_sessionmem.cassette.interop import refuse_active_mocks
 from pytest_sessionmem.cassette.schema import RecordedRequest
 
 __all__ = ["RecordingTransport", "ReplayTransport", "TransportBackend"]
@@ -31,6 +33,9 @@ class TransportBackend(Protocol):
 
     @property
     def replays_first(self) -> bool: ...
+
+    @property
+    def path(self) -> Path: ...
 
     def capture(self, request: httpx.Request) -> RecordedRequest: ...
 
@@ -82,12 +87,14 @@ class RecordingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._real_async = real_async
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        __tracebackhide__ = True
         request.read()
         recorded = self._session.capture(request)
         if self._session.replays_first:
             hit = self._session.try_replay(request, recorded)
             if hit is not None:
                 return hit
+        refuse_active_mocks(str(self._session.path), request)
         response = self._real().handle_request(request)
         try:
             raw = b"".join(_sync_stream(response))
@@ -96,12 +103,14 @@ class RecordingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return self._keep(recorded, request, response, raw)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        __tracebackhide__ = True
         await request.aread()
         recorded = self._session.capture(request)
         if self._session.replays_first:
             hit = self._session.try_replay(request, recorded)
             if hit is not None:
                 return hit
+        refuse_active_mocks(str(self._session.path), request)
         response = await self._real_async().handle_async_request(request)
         try:
             raw = b"".join([chunk async for chunk in _async_stream(response)])

@@ -370,3 +370,42 @@ def test_eliza(recorded_session):
     bare.stderr.fnmatch_lines(
         ["*--sessionmem-base-url takes PROVIDER=URL*eliza=http://localhost:3000*"]
     )
+
+
+# -- item 4: respx and pytest-httpx never reach a cassette ----------------------------------
+
+MOCKED = """
+import httpx
+import pytest
+import respx
+
+
+@pytest.mark.sessionmem(provider="zep", session_id="s1")
+def test_with_respx(session_client):
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(url__regex=r".*/sessions/s1/messages.*").respond(
+            json={"messages": [{"uuid": "m1", "role_type": "user", "content": "MOCKED"}],
+                  "row_count": 1, "total_count": 1}
+        )
+        session_client.get_messages("s1")
+
+
+@pytest.mark.httpx_mock(assert_all_responses_were_requested=False)
+@pytest.mark.sessionmem(provider="zep", session_id="s1")
+def test_with_pytest_httpx(recorded_session, httpx_mock):
+    httpx_mock.add_response(json={"messages": [], "row_count": 0, "total_count": 0})
+    with recorded_session.intercept_httpx(), httpx.Client() as sdk_like:
+        sdk_like.get(f"{recorded_session.base_url}/sessions/s1/messages")
+"""
+
+
+def test_a_mocked_response_is_never_recorded(inner: Inner) -> None:
+    inner.pytester.makepyfile(test_mocked=MOCKED)
+    result = inner.record("-rN")
+    result.assert_outcomes(failed=2)
+    text = result.stdout.str()
+    assert "ConfigError: respx is mocking httpx in this test while it records GET" in text
+    assert "ConfigError: pytest-httpx is mocking httpx in this test while it records GET" in text
+    assert "Record this test without respx.mock" in text
+    assert "Record this test without the httpx_mock fixture" in text
+    assert inner.cassettes() == []  # neither mocked answer was written anywhere
