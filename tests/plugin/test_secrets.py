@@ -3,7 +3,7 @@
 Every provider is recorded with a random canary key that the emulator requires, and the
 canary also travels in URLs and in request and response bodies (Meibel echoes the chat
 message, Zep and ElizaOS return stored message content). The same run writes the
-expected-transcript files (``--sessionmem-update``) and a JUnit report. Afterwards no file
+expected-transcript files (``--sessionmem-update``), the HTML review report and a JUnit report. Afterwards no file
 under the run's directory may hold any of them.
 """
 
@@ -129,9 +129,12 @@ def test_no_canary_byte_reaches_disk(inner, monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setenv(env, value)
     inner.pytester.makepyfile(test_canary=CANARY_TESTS)
     # Recording and writing the expected-transcript files in one run, with a report file.
-    recorded = inner.record("--sessionmem-update", "--junitxml=report.xml")
+    recorded = inner.record(
+        "--sessionmem-update", "--junitxml=report.xml", "--sessionmem-html=review.html"
+    )
     recorded.assert_outcomes(passed=5)
     assert len(inner.cassettes()) == 5
+    assert (inner.path / "review.html").exists()
     # One expected-transcript file per provider, holding its key's placeholder instead.
     transcripts = {p.stem: p.read_text() for p in inner.files("transcripts/**/*.txt")}
     assert sorted(transcripts) == ["test_eliza_client", "test_meibel_client", "test_zep_client"]
