@@ -26,30 +26,18 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from pytest_sessionmem.cassette import interop
 from pytest_sessionmem.errors import ConfigError
 
 if TYPE_CHECKING:
     from pytest_sessionmem.cassette.recorder import CassetteSession
 
-__all__ = [
-    "DirectAsyncHTTPTransport",
-    "DirectHTTPTransport",
-    "intercept_httpx",
-    "previous_handlers",
-]
+__all__ = ["DirectAsyncHTTPTransport", "DirectHTTPTransport", "intercept_httpx"]
 
 SyncHandler = Callable[[httpx.HTTPTransport, httpx.Request], httpx.Response]
 AsyncHandler = Callable[[httpx.AsyncHTTPTransport, httpx.Request], Awaitable[httpx.Response]]
 
 _guard = threading.Lock()
-# The httpx methods that were in place when the active interception began (they answer
-# requests outside its base URL, and its recordings): the mock check looks through them.
-_previous: list[object] = []
-
-
-def previous_handlers() -> tuple[object, ...]:
-    """The methods an active :func:`intercept_httpx` wraps, or ``()``."""
-    return tuple(_previous)
 
 
 class DirectHTTPTransport(httpx.HTTPTransport):
@@ -134,7 +122,9 @@ def intercept_httpx(session: CassetteSession, *, base_url: str) -> Iterator[None
         )
         return await transport.handle_async_request(request)
 
-    _previous[:] = [previous_sync, previous_async]
+    # What this interception sends through (an active mock, say) stays visible to the
+    # check that keeps mocked answers out of cassettes.
+    interop.note_wrapped(previous_sync, previous_async)
     try:
         httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign]
         httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign]
@@ -142,5 +132,5 @@ def intercept_httpx(session: CassetteSession, *, base_url: str) -> Iterator[None
     finally:
         httpx.HTTPTransport.handle_request = previous_sync  # type: ignore[method-assign,assignment]
         httpx.AsyncHTTPTransport.handle_async_request = previous_async  # type: ignore[method-assign,assignment]
-        _previous.clear()
+        interop.note_wrapped()
         _guard.release()

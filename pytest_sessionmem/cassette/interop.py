@@ -14,7 +14,15 @@ import httpx
 
 from pytest_sessionmem.errors import ConfigError
 
-__all__ = ["active_http_mocks", "refuse_active_mocks"]
+__all__ = ["active_http_mocks", "note_wrapped", "refuse_active_mocks"]
+
+# The httpx methods an active ``intercept_httpx`` wraps: requests it sends on go through them.
+_wrapped: list[object] = []
+
+
+def note_wrapped(*handlers: object) -> None:
+    """Called by ``intercept_httpx`` on entry (with the methods it wraps) and exit (none)."""
+    _wrapped[:] = handlers
 
 
 def active_http_mocks() -> list[str]:
@@ -24,12 +32,10 @@ def active_http_mocks() -> list[str]:
     registry = getattr(getattr(mocks, "Mocker", None), "registry", {}) if mocks else {}
     if any(getattr(mocker, "_patches", None) for mocker in registry.values()):
         found.append("respx")
-    from pytest_sessionmem.cassette.intercept import previous_handlers
-
     handlers = [
         httpx.HTTPTransport.handle_request,
         httpx.AsyncHTTPTransport.handle_async_request,
-        *previous_handlers(),  # what an active intercept_httpx sends through
+        *_wrapped,  # what an active intercept_httpx sends through
     ]
     if any(
         (getattr(handler, "__module__", "") or "").split(".")[0] == "pytest_httpx"

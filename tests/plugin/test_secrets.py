@@ -3,8 +3,8 @@
 Every provider is recorded with a random canary key that the emulator requires, and the
 canary also travels in URLs and in request and response bodies (Meibel echoes the chat
 message, Zep and ElizaOS return stored message content). The same run writes the
-expected-transcript files (``--sessionmem-update``), the HTML review report and a JUnit report. Afterwards no file
-under the run's directory may hold any of them.
+expected-transcript files (``--sessionmem-update``), the HTML review report and a JUnit
+report. Afterwards no file under the run's directory may hold any of them.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_sessionmem.assertions.transcript_file import write_transcript_file
+from pytest_sessionmem.assertions.transcript_file import TranscriptFileError, write_transcript_file
 from pytest_sessionmem.atomic_file import write_atomic
 
 
@@ -45,8 +45,9 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full_disk)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(TranscriptFileError, match="No space left") as info:
         write_transcript_file(target, "new\n")
+    assert f"writing into its folder {tmp_path} failed" in str(info.value)
 
     assert target.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["t.txt"]
