@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from plugin_harness import Inner
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,13 +46,13 @@ def _commands(text: str) -> list[str]:
     return found
 
 
-def _run_copied(inner: Inner, command: str, *extra: str) -> pytest.RunResult:
+def _run_copied(inner, command: str, *extra: str) -> pytest.RunResult:
     args = shlex.split(command)
     assert args[0] == "pytest"
     return inner.run(*args[1:], *extra)
 
 
-def _recorded(inner: Inner) -> None:
+def _recorded(inner) -> None:
     inner.pytester.makepyfile(test_chat=CHAT)
     inner.record("--sessionmem-update").assert_outcomes(passed=2)
 
@@ -61,7 +60,7 @@ def _recorded(inner: Inner) -> None:
 # -- item 3: recording without a key -------------------------------------------------------
 
 
-def test_recording_from_the_service_without_a_key_is_a_config_error(inner: Inner) -> None:
+def test_recording_from_the_service_without_a_key_is_a_config_error(inner) -> None:
     inner.offline()  # no socket may open, no emulator may start
     inner.pytester.makepyfile(test_chat=CHAT)
     result = inner.run("test_chat.py::test_chat", "--sessionmem-record-mode=once", "-rN")
@@ -83,7 +82,7 @@ def test_recording_from_the_service_without_a_key_is_a_config_error(inner: Inner
     assert (inner.path / "cassettes" / "test_chat" / "test_chat.json").exists()
 
 
-def test_recording_against_a_local_server_needs_no_key(inner: Inner) -> None:
+def test_recording_against_a_local_server_needs_no_key(inner) -> None:
     inner.pytester.makepyfile(test_chat=CHAT)
     # ElizaOS servers need a key only when configured to; the emulator never does.
     inner.record("test_chat.py::test_other").assert_outcomes(passed=1)
@@ -102,7 +101,7 @@ def _plugin_doc_workflow() -> tuple[str, list[str]]:
     return example.group(1), [line for line in lines if line]
 
 
-def test_the_documented_record_workflow_works_verbatim(inner: Inner) -> None:
+def test_the_documented_record_workflow_works_verbatim(inner) -> None:
     example, commands = _plugin_doc_workflow()
     assert commands == [
         "pytest --sessionmem-record-mode=once --sessionmem-emulator",
@@ -134,7 +133,7 @@ def test_the_documented_record_workflow_works_verbatim(inner: Inner) -> None:
 # -- item 7: every "to record it, run ..." works when copied -------------------------------
 
 
-def test_a_missing_emulator_cassette_prints_the_emulator_command(inner: Inner) -> None:
+def test_a_missing_emulator_cassette_prints_the_emulator_command(inner) -> None:
     _recorded(inner)
     cassette = inner.path / "cassettes" / "test_chat" / "test_chat.json"
     assert '"recorded_against": "emulator"' in cassette.read_text()
@@ -151,7 +150,7 @@ def test_a_missing_emulator_cassette_prints_the_emulator_command(inner: Inner) -
     inner.replay_offline().assert_outcomes(passed=2)
 
 
-def test_a_missing_cassette_of_unknown_origin_prints_both_commands(inner: Inner) -> None:
+def test_a_missing_cassette_of_unknown_origin_prints_both_commands(inner) -> None:
     inner.pytester.makepyfile(test_chat=CHAT)
     inner.offline()
     result = inner.run("test_chat.py::test_other")
@@ -164,7 +163,7 @@ def test_a_missing_cassette_of_unknown_origin_prints_both_commands(inner: Inner)
 
 
 def test_a_corrupt_emulator_cassette_prints_a_command_that_records_it_again(
-    inner: Inner,
+    inner,
 ) -> None:
     _recorded(inner)
     cassette = inner.path / "cassettes" / "test_chat" / "test_chat.json"
@@ -187,7 +186,7 @@ def test_a_corrupt_emulator_cassette_prints_a_command_that_records_it_again(
 
 
 def test_an_unmatched_request_against_the_emulator_never_suggests_new_episodes(
-    inner: Inner, monkeypatch: pytest.MonkeyPatch
+    inner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _recorded(inner)
     monkeypatch.setenv("EXTRA", "1")
@@ -209,7 +208,7 @@ def test_an_unmatched_request_against_the_emulator_never_suggests_new_episodes(
 # -- item 9: errors name their type once and hide the plugin's frames ----------------------
 
 
-def test_a_missing_cassette_traceback_shows_the_test_not_the_plugin(inner: Inner) -> None:
+def test_a_missing_cassette_traceback_shows_the_test_not_the_plugin(inner) -> None:
     inner.pytester.makepyfile(test_chat=CHAT)
     inner.offline()
     result = inner.run("test_chat.py::test_chat", "-rN")
@@ -222,7 +221,7 @@ def test_a_missing_cassette_traceback_shows_the_test_not_the_plugin(inner: Inner
     assert [Path(frame).name for frame in frames] == ["test_chat.py", "session_client.py"]
 
 
-def test_a_marker_typo_suggests_the_closest_keyword(inner: Inner) -> None:
+def test_a_marker_typo_suggests_the_closest_keyword(inner) -> None:
     inner.pytester.makepyfile(
         test_typo="""
 import pytest
@@ -240,7 +239,7 @@ def test_typo(recorded_session):
     assert "During handling" not in text
 
 
-def test_a_bad_marker_value_names_its_type_once(inner: Inner) -> None:
+def test_a_bad_marker_value_names_its_type_once(inner) -> None:
     inner.pytester.makepyfile(
         test_bad="""
 import pytest
@@ -282,7 +281,7 @@ def _read_only(folder: Path) -> Iterator[None]:
         folder.chmod(0o755)
 
 
-def test_a_read_only_transcript_folder_names_the_file_and_the_folder(inner: Inner) -> None:
+def test_a_read_only_transcript_folder_names_the_file_and_the_folder(inner) -> None:
     _recorded(inner)
     folder = inner.path / "transcripts" / "test_chat"
     transcript = folder / "test_chat.txt"
@@ -305,12 +304,12 @@ def test_a_read_only_transcript_folder_names_the_file_and_the_folder(inner: Inne
 
 
 def test_unused_interactions_under_filterwarnings_error_are_one_line(
-    inner: Inner, monkeypatch: pytest.MonkeyPatch
+    inner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _recorded(inner)
     inner.pytester.makepyfile(
         test_chat=CHAT.replace(
-            '    session_client.add_user("u2")', '    pass  # stopped adding the user'
+            '    session_client.add_user("u2")', "    pass  # stopped adding the user"
         )
     )
     inner.offline()
@@ -332,7 +331,7 @@ def test_unused_interactions_under_filterwarnings_error_are_one_line(
     inner.replay_offline("test_chat.py::test_other").assert_outcomes(passed=1)
 
 
-def test_unused_interactions_warn_at_the_test_when_not_an_error(inner: Inner) -> None:
+def test_unused_interactions_warn_at_the_test_when_not_an_error(inner) -> None:
     _recorded(inner)
     inner.pytester.makepyfile(
         test_chat=CHAT.replace('    session_client.add_user("u2")', "    pass")
@@ -340,14 +339,16 @@ def test_unused_interactions_warn_at_the_test_when_not_an_error(inner: Inner) ->
     inner.offline()
     result = inner.run("test_chat.py::test_other", "-W", "default::UserWarning")
     result.assert_outcomes(passed=1, warnings=1)
-    assert re.search(r"test_chat\.py:\d+: UnusedInteractionsWarning: 1 recorded", result.stdout.str())
+    assert re.search(
+        r"test_chat\.py:\d+: UnusedInteractionsWarning: 1 recorded", result.stdout.str()
+    )
     assert "hooks.py" not in result.stdout.str()
 
 
 # -- item 8: one base URL per provider -------------------------------------------------------
 
 
-def test_a_base_url_is_per_provider_and_a_bare_one_shows_the_form(inner: Inner) -> None:
+def test_a_base_url_is_per_provider_and_a_bare_one_shows_the_form(inner) -> None:
     inner.pytester.makepyfile(
         test_where="""
 import pytest
@@ -399,7 +400,7 @@ def test_with_pytest_httpx(recorded_session, httpx_mock):
 """
 
 
-def test_a_mocked_response_is_never_recorded(inner: Inner) -> None:
+def test_a_mocked_response_is_never_recorded(inner) -> None:
     inner.pytester.makepyfile(test_mocked=MOCKED)
     result = inner.record("-rN")
     result.assert_outcomes(failed=2)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from plugin_harness import Inner
 
 TWO_TESTS = """
 import os
@@ -34,13 +33,13 @@ def _section(result: pytest.RunResult) -> list[str]:
     return [line for line in body.split("\n=")[0].splitlines() if line.strip()]
 
 
-def _recorded(inner: Inner) -> None:
+def _recorded(inner) -> None:
     inner.pytester.makepyfile(test_chat=TWO_TESTS)
     inner.record("--sessionmem-update").assert_outcomes(passed=2)
 
 
 def test_last_failed_never_calls_a_transcript_file_unused(
-    inner: Inner, monkeypatch: pytest.MonkeyPatch
+    inner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _recorded(inner)
     inner.offline()
@@ -54,7 +53,7 @@ def test_last_failed_never_calls_a_transcript_file_unused(
     assert not any("no test used" in line for line in _section(again))
 
 
-def test_cassette_files_no_test_uses_are_reported_on_full_runs_only(inner: Inner) -> None:
+def test_cassette_files_no_test_uses_are_reported_on_full_runs_only(inner) -> None:
     _recorded(inner)
     folder = inner.path / "cassettes" / "test_chat"
     (folder / "test_renamed.json").write_text((folder / "test_chat.json").read_text())
@@ -71,7 +70,7 @@ def test_cassette_files_no_test_uses_are_reported_on_full_runs_only(inner: Inner
     assert not any("no test used" in line for line in _section(partial))
 
 
-def test_counts_are_singular_and_plural(inner: Inner) -> None:
+def test_counts_are_singular_and_plural(inner) -> None:
     _recorded(inner)
     inner.offline()
     one = inner.run()
@@ -80,14 +79,14 @@ def test_counts_are_singular_and_plural(inner: Inner) -> None:
     )
 
 
-def test_the_section_is_quiet_under_qq(inner: Inner) -> None:
+def test_the_section_is_quiet_under_qq(inner) -> None:
     _recorded(inner)
     inner.offline()
     assert _section(inner.run("-q")) != []
     assert _section(inner.run("-qq")) == []
 
 
-def test_every_flag_has_the_ini_key_of_the_same_name(inner: Inner) -> None:
+def test_every_flag_has_the_ini_key_of_the_same_name(inner) -> None:
     help_text = inner.run("--help").stdout.str()
     options, ini = re.split(r"^\[pytest\] .*options.*$", help_text, maxsplit=1, flags=re.MULTILINE)
     flags = set(re.findall(r"^\s+(--sessionmem-[a-z-]+)", options, flags=re.MULTILINE))
