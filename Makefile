@@ -2,7 +2,8 @@
 #
 # Each target sets up what it needs on first use: a virtual environment in .venv, the
 # package with its dev extra, and (for the test suite) the real ElizaOS server under
-# tests/integration/eliza_server. Set-up runs again only when pyproject.toml or the
+# tests/integration/eliza_server and the zep-cloud 3.x and 4.x SDKs, each in its own folder
+# under .sessionmem-cache/zep-sdks (tests/integration/zep_sdks/envs.py). Set-up runs again only when pyproject.toml or the
 # package-lock.json changes, so a second run goes straight to the tests.
 #
 #   make examples    the examples suite, from its committed cassettes
@@ -19,13 +20,15 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.sessionmem-installed
 ELIZA := tests/integration/eliza_server
 ELIZA_INSTALLED := $(ELIZA)/node_modules/.package-lock.json
+ZEP_SDKS := tests/integration/zep_sdks/envs.py
+ZEP_SDKS_INSTALLED := .sessionmem-cache/zep-sdks/.built
 
 .PHONY: examples test lint typecheck setup clean
 
 examples: $(INSTALLED)
 	$(BIN)/python -m pytest examples $(PYTEST_ARGS)
 
-test: $(INSTALLED) $(ELIZA_INSTALLED)
+test: $(INSTALLED) $(ELIZA_INSTALLED) $(ZEP_SDKS_INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
@@ -35,7 +38,7 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy
 
-setup: $(INSTALLED) $(ELIZA_INSTALLED)
+setup: $(INSTALLED) $(ELIZA_INSTALLED) $(ZEP_SDKS_INSTALLED)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,5 +52,9 @@ $(ELIZA_INSTALLED): $(ELIZA)/package-lock.json
 	npm ci --prefix $(ELIZA) --no-fund --no-audit --loglevel=error
 	touch $@
 
+$(ZEP_SDKS_INSTALLED): $(ZEP_SDKS) | $(INSTALLED)
+	$(BIN)/python $(ZEP_SDKS)
+	touch $@
+
 clean:
-	rm -rf $(VENV) $(ELIZA)/node_modules
+	rm -rf $(VENV) $(ELIZA)/node_modules .sessionmem-cache/zep-sdks

@@ -46,22 +46,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="run the Zep / Meibel / ElizaOS emulator on loopback",
-        description="Serve the in-memory emulator of the Zep v2, Meibel v2 and ElizaOS session "
-        "APIs until Ctrl-C (SIGINT) or SIGTERM. Without a key for a provider, that provider "
-        "does not check auth.",
+        description="Serve the in-memory emulator of the Zep (v2 sessions, v3 and v4 threads), "
+        "Meibel v2 and ElizaOS session APIs until Ctrl-C (SIGINT) or SIGTERM. Without a key for a "
+        "provider, that provider does not check auth.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free)")
     serve.add_argument(
         "--seed", type=int, default=None, help="deterministic ids and timestamps from this seed"
     )
-    for provider in PROVIDERS:
+    for provider in _key_providers():
+        sharing = [p for p in PROVIDERS if p != provider and _same_key(p, provider)]
         serve.add_argument(
             f"--{provider}-key",
             metavar="KEY",
             dest=_key_dest(provider),
             default=None,
-            help=f"API key {provider} requires",
+            help=f"API key {provider} requires"
+            + (f" (and {', '.join(sharing)}, which share it)" if sharing else ""),
         )
     serve.set_defaults(handler=_cmd_serve)
 
@@ -104,7 +106,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         seed=args.seed,
-        api_keys={provider: getattr(args, _key_dest(provider)) for provider in PROVIDERS},
+        api_keys={provider: getattr(args, _key_dest(provider)) for provider in _key_providers()},
     )
     server.start()
     # Ctrl-C and SIGTERM both stop it cleanly. A shell starts a background job (`... &`)
@@ -128,6 +130,17 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+def _same_key(a: str, b: str) -> bool:
+    return PROVIDERS[a].api_key_env == PROVIDERS[b].api_key_env
+
+
+def _key_providers() -> list[str]:
+    """One provider per credential: zep-v3 and zep-v4 take zep's key."""
+    owners: list[str] = []
+    for provider in PROVIDERS:
+        if not any(_same_key(provider, owner) for owner in owners):
+            owners.append(provider)
+    return owners
 
 
 def _key_dest(provider: str) -> str:

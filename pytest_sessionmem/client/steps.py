@@ -19,7 +19,7 @@ import httpx
 from pytest_sessionmem.client.error_mapping import ErrorMapper
 from pytest_sessionmem.client.retry import RetryPolicy
 from pytest_sessionmem.errors import ProviderError
-from pytest_sessionmem.providers.operation import Operation
+from pytest_sessionmem.providers.operation import ACCEPT_STATUS_EXTENSION, Operation
 
 __all__ = ["Program", "Send", "Sleep", "with_retries"]
 
@@ -72,7 +72,9 @@ def _send(request: httpx.Request, policy: RetryPolicy, errors: ErrorMapper) -> P
             assert reply is not None, "a driver answers every Send"
             delay = policy.delay_after_response(request, reply, attempt)
             if delay is None:
-                if reply.status_code >= 400:
+                # An operation may take some error statuses itself (a summary's "none yet" 404).
+                accepted = request.extensions.get(ACCEPT_STATUS_EXTENSION, ())
+                if reply.status_code >= 400 and reply.status_code not in accepted:
                     raise errors.error_for(request, reply)
                 return reply
         # httpx read and closed the response already (no streaming), so nothing leaks.

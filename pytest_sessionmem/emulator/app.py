@@ -2,7 +2,8 @@
 
 URL layout (``BASE = http://127.0.0.1:PORT``)::
 
-    BASE/zep/api/v2/...        Zep Cloud v2       (SDK base_url = BASE/zep/api/v2)
+    BASE/zep/api/v2/...        Zep Cloud v2 sessions and v3 threads (zep-cloud 2.x and 3.x)
+    BASE/zep/api/v4/...        Zep Cloud v4       (zep-cloud 4.x; SDK base_url = BASE/zep/api/v4)
     BASE/meibel/v2/...         Meibel v2          (SDK base_url = BASE/meibel/v2)
     BASE/eliza/api/messaging/  ElizaOS server     (client base URL = BASE/eliza)
     BASE/_emulator/...         control API (see :mod:`.control`), never subject to faults
@@ -25,7 +26,7 @@ from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from ..providers.registry import PROVIDERS
-from . import control, eliza, meibel, zep
+from . import control, eliza, meibel, zep_threads
 from ._http import control_error
 from ._routing import sub_path
 from .core import EmulatorState, Fault
@@ -53,7 +54,9 @@ def provider_handlers(state: EmulatorState) -> dict[str, Handler]:
     provider's own error envelope; nothing here falls back to a framework's plain-text page.
     """
     return {
-        "zep": zep.router(state).respond,
+        # v3 threads live on the v2 service, beside its sessions (one store).
+        "zep": zep_threads.v2_service_router(state).respond,
+        "zep-v4": zep_threads.v4_router(state).respond,
         "meibel": meibel.router(state).respond,
         "eliza": eliza.handler(state),
     }
@@ -133,7 +136,9 @@ def fault_response(provider: str, fault: Fault) -> Response:
 
 def _error_body(provider: str, status: int) -> Any:
     text = f"injected fault: HTTP {status}"
-    if provider == "zep":
+    if provider == "zep-v4":
+        return zep_threads.v4_error_body(status, text)
+    if provider in ("zep", "zep-v3"):
         return {"message": text}
     if provider == "meibel":
         return {"detail": text}

@@ -24,9 +24,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from . import eliza, meibel, zep
+from . import eliza, meibel, zep, zep_threads
 from ._http import BadRequest, control_error, parse_body
-from .core import PROVIDERS, EmulatorState, Fault, isoformat_z
+from .core import KEY_PROVIDERS, EmulatorState, Fault, isoformat_z
 
 __all__ = ["routes"]
 
@@ -66,7 +66,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
                 {
                     "seed": state.seed,
                     "now": isoformat_z(state.clock.peek()),
-                    "auth": {name: state.api_keys.get(name) is not None for name in PROVIDERS},
+                    "auth": {name: state.api_keys.get(name) is not None for name in KEY_PROVIDERS},
                     "faults": [_fault_json(f) for f in state.faults.snapshot()],
                 }
             )
@@ -86,7 +86,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             hint = '(send e.g. {"zep": "secret", "meibel": null})'
             return control_error(f"keys: {exc} {hint}")
         state.set_api_keys(body.model_dump(exclude_unset=True))
-        return JSONResponse({"auth": {n: state.api_keys.get(n) is not None for n in PROVIDERS}})
+        return JSONResponse({"auth": {n: state.api_keys.get(n) is not None for n in KEY_PROVIDERS}})
 
     async def advance(request: Request) -> Response:
         try:
@@ -123,7 +123,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         Route("/faults", add_fault, methods=["POST"]),
         Route("/faults", list_faults, methods=["GET"]),
         Route("/faults", clear_faults, methods=["DELETE"]),
-        Mount("/zep", routes=zep.control_routes(state)),
+        Mount("/zep", routes=zep.control_routes(state) + zep_threads.control_routes(state)),
         Mount("/meibel", routes=meibel.control_routes(state)),
         Mount("/eliza", routes=eliza.control_routes(state)),
     ]

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DETERMINISTIC_START",
     "DETERMINISTIC_TICK",
+    "KEY_PROVIDERS",
     "PROVIDERS",
     "Clock",
     "EmulatorState",
@@ -63,6 +64,20 @@ __all__ = [
 ]
 
 PROVIDERS: tuple[str, ...] = tuple(_REGISTRY)
+
+
+def key_owner(provider: str) -> str:
+    """The provider whose emulator key guards ``provider``: one credential, one key.
+
+    Providers that share a key variable are one service (``zep``, ``zep-v3`` and ``zep-v4``
+    all take ``ZEP_API_KEY``), so the first of them in the registry holds the key.
+    """
+    env = _REGISTRY[provider].api_key_env
+    return next(name for name, spec in _REGISTRY.items() if spec.api_key_env == env)
+
+
+#: The providers that hold an API key in :attr:`EmulatorState.api_keys`.
+KEY_PROVIDERS: tuple[str, ...] = tuple(dict.fromkeys(key_owner(name) for name in PROVIDERS))
 
 DETERMINISTIC_START = datetime(2025, 1, 1, tzinfo=timezone.utc)
 DETERMINISTIC_TICK = timedelta(milliseconds=1)
@@ -230,7 +245,7 @@ class FaultTable:
 
 
 def _no_keys() -> dict[str, str | None]:
-    return dict.fromkeys(PROVIDERS)
+    return dict.fromkeys(KEY_PROVIDERS)
 
 
 @dataclass
@@ -271,7 +286,7 @@ class EmulatorState:
         if unknown:
             raise ValueError(f"unknown provider(s) {sorted(unknown)}; use {list(PROVIDERS)}")
         with self.lock:
-            self.api_keys.update(api_keys)
+            self.api_keys.update({key_owner(name): key for name, key in api_keys.items()})
 
     def reset(self, seed: int | None = None) -> None:
         """Forget every user, session, message and fault; restart clock and ids from ``seed``.

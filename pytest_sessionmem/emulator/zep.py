@@ -138,10 +138,18 @@ class ZepState:
     # Seeded answers of model-backed methods: (method, session or user id | None) -> body.
     answers: dict[tuple[str, str | None], Any] = field(default_factory=dict)
     next_row_id: int = 1
+    # What the thread APIs (zep-cloud 3.x and 4.x) add to this store: see .zep_threads.
+    threads: Any = field(default_factory=lambda: _threads_state())
 
     def row_id(self) -> int:
         value, self.next_row_id = self.next_row_id, self.next_row_id + 1
         return value
+
+
+def _threads_state() -> Any:
+    from .zep_threads import ThreadsState  # it builds on this module
+
+    return ThreadsState()
 
 
 # ---------------------------------------------------------------- responses

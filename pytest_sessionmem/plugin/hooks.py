@@ -163,8 +163,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "sessionmem(provider=, session_id=, cassette=, record_mode=, base_url=, unused=, "
-        "keep_failed=, intercept_httpx=, allowed_hosts=, scrub_headers=, scrub_query_params=, "
+        "sessionmem(provider=, session_id= (or thread_id=), cassette=, record_mode=, base_url=, "
+        "unused=, keep_failed=, intercept_httpx=, allowed_hosts=, scrub_headers=, scrub_query_params=, "
         "scrub_json_paths=, scrub_patterns=, scrub_pii=, match_ignore=, before_record_request=, "
         "before_record_response=): record/replay settings for one test.",
     )

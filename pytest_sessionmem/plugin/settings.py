@@ -112,6 +112,7 @@ _FIELD_NAMES = tuple(f.name for f in fields(Settings))
 MARKER_KEYS: tuple[str, ...] = (
     "provider",
     "session_id",
+    "thread_id",
     "cassette",
     "record_mode",
     "base_url",
@@ -141,14 +142,14 @@ def resolve_settings(
     :class:`~pytest_sessionmem.errors.ConfigError` listing what is allowed.
     """
     cli = dict(cli or {})
-    marker = dict(marker or {})
+    marker = _thread_alias(dict(marker or {}))
     ini = dict(ini or {})
     if not isinstance(config, Mapping) and config is not None:
         raise ConfigError(
             f"The sessionmem_config fixture returned {type(config).__name__}; it must return a "
             "dict of marker keys, such as {'provider': 'zep', 'match_ignore': ['request_id']}."
         )
-    config = dict(config or {})
+    config = _thread_alias(dict(config or {}))
     stray_config = sorted(set(config) - set(CONFIG_KEYS))
     if stray_config:
         raise ConfigError(
@@ -233,6 +234,20 @@ def _did_you_mean(unknown: list[str], known: tuple[str, ...]) -> str:
         if close:
             return f" (did you mean {close[0]}?)"
     return ""
+def _thread_alias(marker: dict[str, Any]) -> dict[str, Any]:
+    """``thread_id=`` is another name for ``session_id=`` (Zep threads, zep-v3 and zep-v4)."""
+    if "thread_id" not in marker:
+        return marker
+    thread_id = marker.pop("thread_id")
+    session_id = marker.get("session_id")
+    if session_id is not None and thread_id is not None and session_id != thread_id:
+        raise ConfigError(
+            f"@pytest.mark.sessionmem got session_id={session_id!r} and thread_id={thread_id!r}; "
+            "thread_id is another name for session_id, so pass only one of them."
+        )
+    if thread_id is not None:
+        marker["session_id"] = thread_id
+    return marker
 
 
 def _as_list(value: Any, name: str) -> list[str]:

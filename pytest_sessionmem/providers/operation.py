@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-__all__ = ["DECODED_JSON_EXTENSION", "ErrorInfo", "Operation"]
+__all__ = ["ACCEPT_STATUS_EXTENSION", "DECODED_JSON_EXTENSION", "ErrorInfo", "Operation"]
 
 T = TypeVar("T")
 
@@ -24,6 +24,11 @@ Operation = Generator[httpx.Request, httpx.Response, T]
 # our own clients skip parsing the bytes again (a third of replay time on large sessions).
 # Other clients just read the bytes. Consumers must treat the structure as read-only.
 DECODED_JSON_EXTENSION = "sessionmem.decoded_json"
+
+# A request may carry a frozenset of error statuses under this extension: the driver then
+# hands such a response to the operation instead of raising (a thread summary's "none yet"
+# 404). Nothing is retried because of it.
+ACCEPT_STATUS_EXTENSION = "sessionmem.accept_status"
 
 @dataclass(frozen=True)
 class ErrorInfo:

@@ -111,6 +111,29 @@ PROVIDERS: dict[str, ProviderSpec] = {
                 "metadata.expiresAt",
             ),
         ),
+        ProviderSpec(
+            name="zep-v3",
+            service="Zep threads API as zep-cloud 3.x speaks it (on /api/v2)",
+            api_key_env="ZEP_API_KEY",
+            auth_header="Authorization",
+            auth_prefix="Api-Key ",
+            default_base_url="https://api.getzep.com/api/v2",
+            # The same service as v2 sessions: threads are mounted beside them.
+            emulator_prefix="/zep/api/v2",
+            adapter="pytest_sessionmem.providers.zep_v3:ZepV3Provider",
+            volatile_fields=("metadata.token_count", "metadata.processed", "metadata.uuid"),
+        ),
+        ProviderSpec(
+            name="zep-v4",
+            service="Zep API v4 as zep-cloud 4.x speaks it (threads addressed by UUID)",
+            api_key_env="ZEP_API_KEY",
+            auth_header="Authorization",
+            auth_prefix="Api-Key ",
+            default_base_url="https://api.getzep.com/api/v4",
+            emulator_prefix="/zep/api/v4",
+            adapter="pytest_sessionmem.providers.zep_v4:ZepV4Provider",
+            volatile_fields=("metadata.token_count", "metadata.processed", "metadata.uuid"),
+        ),
     )
 }
 

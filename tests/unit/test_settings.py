@@ -120,7 +120,7 @@ def test_run_wide_switches_are_not_marker_keys() -> None:
         ),
         (
             {"provider": "mem0"},
-            "'mem0' is not a valid sessionmem provider. Valid values: zep, meibel, eliza.",
+            "'mem0' is not a valid sessionmem provider. Valid values: zep, meibel, eliza, zep-v3, zep-v4.",
         ),
         ({"unused": "loud"}, "'loud' is not a valid sessionmem unused"),
         ({"base_url": "zep=api.getzep.com"}, "must start with http:// or https://"),
