@@ -79,7 +79,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from . import zep
 from ._http import BadRequest, control_error, parse_body, read_json
+from ._routing import ProviderRouter
 from .core import isoformat_z
 from .zep import Readiness, Stamped, ZepSession
 
@@ -87,7 +89,15 @@ if TYPE_CHECKING:
     from .core import EmulatorState
     from .zep import ZepState
 
-__all__ = ["ThreadsState", "control_routes", "v3_routes", "v4_routes"]
+__all__ = [
+    "ThreadsState",
+    "control_routes",
+    "v2_service_router",
+    "v3_routes",
+    "v4_error_body",
+    "v4_router",
+    "v4_routes",
+]
 
 V3_ROLES = frozenset({"norole", "system", "assistant", "user", "function", "tool"})
 V4_ROLES = V3_ROLES - {"norole"}
@@ -908,100 +918,6 @@ def v3_routes(state: EmulatorState) -> list[BaseRoute]:
     ]
 
 
-def v3_user_routes(state: EmulatorState) -> list[BaseRoute]:
-    """User routes of the ``/api/v2`` service that zep-cloud 3.x calls as well as 2.x.
-
-    Mounted *after* the v2 module's routes, so where :mod:`.zep` serves a path itself, its
-    handler answers and these are never reached.
-    """
-
-    def guarded(handler: Handler) -> Handler:
-        async def run(request: Request) -> Response:
-            key = state.api_keys.get("zep")
-            if key is not None and request.headers.get("authorization") != f"Api-Key {key}":
-                return _v3_error(401, "unauthorized")
-            try:
-                with state.lock:
-                    user = state.zep.users.get(request.path_params.get("user_id", ""))
-                    if "user_id" in request.path_params and user is None:
-                        return _v3_error(404, "not found")
-                    return await handler(request)
-            except BadRequest as exc:
-                return _v3_error(400, str(exc))
-
-        return run
-
-    def user(request: Request) -> dict[str, Any]:
-        found: dict[str, Any] = state.zep.users[request.path_params["user_id"]]
-        return found
-
-    def view(record: dict[str, Any]) -> dict[str, Any]:
-        return {**record, "graph_uuid": _graph(state, record).uuid}
-
-    async def get_user(request: Request) -> Response:
-        return JSONResponse(view(user(request)))
-
-    async def update_user(request: Request) -> Response:
-        record = user(request)
-        body = _object_body(await read_json(request))
-        for key in _USER_FIELDS:
-            if body.get(key) is not None:
-                record[key] = body[key]
-        record["updated_at"] = isoformat_z(state.clock.now())
-        return JSONResponse(view(record))
-
-    async def delete_user(request: Request) -> Response:
-        record = state.zep.users.pop(request.path_params["user_id"])
-        for key, session in list(state.zep.sessions.items()):
-            if session.record.get("user_id") == record["user_id"]:
-                del state.zep.sessions[key]
-        _threads(state).graphs.pop(record["uuid"], None)
-        return JSONResponse({"message": "deleted"})
-
-    async def list_ordered(request: Request) -> Response:
-        q = request.query_params
-        page_number = _int_param(q.get("pageNumber"), "pageNumber", default=1)
-        page_size = _int_param(q.get("pageSize"), "pageSize", default=V3_DEFAULT_PAGE_SIZE)
-        search = (q.get("search") or "").lower()
-        users = [
-            u
-            for u in state.zep.users.values()
-            if not search
-            or any(
-                search in str(u.get(k) or "").lower() for k in ("user_id", "email", "first_name")
-            )
-        ]
-        order_by = q.get("order_by") or "created_at"
-        users.sort(key=lambda u: str(u.get(order_by) or ""), reverse=q.get("asc") == "false")
-        page = users[(page_number - 1) * page_size : page_number * page_size]
-        return JSONResponse(
-            {"users": [view(u) for u in page], "row_count": len(page), "total_count": len(users)}
-        )
-
-    async def user_node(request: Request) -> Response:
-        record = user(request)
-        name = " ".join(p for p in (record.get("first_name"), record.get("last_name")) if p)
-        return JSONResponse(
-            {
-                "node": {
-                    "uuid": record["uuid"],
-                    "name": name or record["user_id"],
-                    "labels": ["User"],
-                    "created_at": record.get("created_at"),
-                    "summary": "",
-                }
-            }
-        )
-
-    return [
-        Route("/users-ordered", guarded(list_ordered), methods=["GET"]),
-        Route("/users/{user_id}", guarded(get_user), methods=["GET"]),
-        Route("/users/{user_id}", guarded(update_user), methods=["PATCH"]),
-        Route("/users/{user_id}", guarded(delete_user), methods=["DELETE"]),
-        Route("/users/{user_id}/node", guarded(user_node), methods=["GET"]),
-    ]
-
-
 # ---------------------------------------------------------------- v4 routes
 
 
@@ -1511,14 +1427,29 @@ def v4_routes(state: EmulatorState) -> list[BaseRoute]:
         route("/graphs/{graph_uuid}/context", graph_context, "POST"),
         route("/tasks/{task_uuid}", get_task, "GET"),
         route("/lookup", lookup_batch, "POST"),
-        Route(
-            "/{path:path}", guarded(_v4_unknown), methods=["GET", "POST", "PUT", "PATCH", "DELETE"]
-        ),
     ]
 
 
-async def _v4_unknown(request: Request) -> Response:
-    raise V4Error(404, "not_found", f"no route {request.method} {request.url.path}")
+def v2_service_router(state: EmulatorState) -> ProviderRouter:
+    """The ``/api/v2`` service: v3 thread routes beside the v2 session routes of :mod:`.zep`."""
+    return ProviderRouter(
+        v3_routes(state) + zep.routes(state),
+        not_found=lambda request: _v3_error(404, "not found"),
+        method_not_allowed=lambda request: _v3_error(405, "method not allowed"),
+    )
+
+
+def v4_router(state: EmulatorState) -> ProviderRouter:
+    """The ``/api/v4`` service; every miss answers in v4's error envelope."""
+
+    def not_found(request: Request) -> Response:
+        return V4Error(404, "not_found", f"no route {request.method} {request.url.path}").response()
+
+    def not_allowed(request: Request) -> Response:
+        message = f"{request.method} is not allowed on {request.url.path}"
+        return V4Error(405, "method_not_allowed", message).response()
+
+    return ProviderRouter(v4_routes(state), not_found=not_found, method_not_allowed=not_allowed)
 
 
 # ---------------------------------------------------------------- control API

@@ -78,7 +78,7 @@ EXPECTED: dict[str, Any] = {
     "errors.not_found": NOT_FOUND,
     "thread.delete": "Thread successfully deleted.",
     "thread.get(deleted)": NOT_FOUND,
-    "user.delete": "deleted",
+    "user.delete": "OK",
     "user.get(deleted)": NOT_FOUND,
 }
 
