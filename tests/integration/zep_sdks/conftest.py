@@ -57,6 +57,12 @@ def sdk_env(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def sdk_environment() -> Callable[[Path], dict[str, str]]:
+    """``sdk_environment(folder)``: environment variables for a subprocess using that SDK."""
+    return sdk_env
+
+
+@pytest.fixture(scope="session")
 def run_sdk(zep_sdk_paths: dict[str, Path]) -> Callable[..., Any]:
     """``run_sdk("4.0.1", script, *args)``: run ``script`` with that SDK, return its JSON output."""
 
