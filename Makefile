@@ -25,7 +25,7 @@ ZEP_SDKS_INSTALLED := .sessionmem-cache/zep-sdks/.built
 
 .PHONY: examples test lint typecheck setup clean
 
-examples: $(INSTALLED)
+examples: $(INSTALLED) $(ZEP_SDKS_INSTALLED)
 	$(BIN)/python -m pytest examples $(PYTEST_ARGS)
 
 test: $(INSTALLED) $(ELIZA_INSTALLED) $(ZEP_SDKS_INSTALLED)
