@@ -75,16 +75,13 @@ def test_context_and_facts_after_processing(zep: Zep, recorded_session: Recorded
         emulator.control.zep_processing(after_reads=2)
     thread = support_thread(zep)
     if emulator is not None:
-        emulator.control.request(
-            "POST",
-            f"/zep/threads/{thread}/edges",
-            {
-                "edges": [
-                    {"fact": "Alice lives in Lisbon", "rating": 0.9},
-                    {"fact": "Order #5521 was a blue kettle", "rating": 0.7},
-                    {"fact": "Alice likes tea", "rating": 0.2},
-                ]
-            },
+        emulator.control.zep_add_edges(
+            thread,
+            [
+                {"fact": "Alice lives in Lisbon", "rating": 0.9},
+                {"fact": "Order #5521 was a blue kettle", "rating": 0.7},
+                {"fact": "Alice likes tea", "rating": 0.2},
+            ],
         )
 
     def processed(memory: Memory) -> bool:

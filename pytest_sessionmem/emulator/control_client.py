@@ -127,6 +127,22 @@ class EmulatorControl:
     def zep_set_summary(self, session_id: str, summary: str) -> None:
         self.request("POST", f"/zep/sessions/{session_id}/summary", {"summary": summary})
 
+    def zep_add_edges(self, thread: str, edges: list[str | dict[str, Any]]) -> list[dict[str, Any]]:
+        """Facts in the graph of the thread's user (zep-v3/zep-v4): strings or
+        ``{"fact", "name"?, "rating"?, "valid_at"?, "invalid_at"?}``; ``thread`` is its id or uuid."""
+        added: list[dict[str, Any]] = self.request(
+            "POST", f"/zep/threads/{thread}/edges", {"edges": edges}
+        )["edges"]
+        return added
+
+    def zep_set_thread_context(self, thread: str, context: str) -> None:
+        """What the thread's context call answers (by thread id or uuid)."""
+        self.request("POST", f"/zep/threads/{thread}/context", {"context": context})
+
+    def zep_set_thread_summary(self, thread: str, summary: str) -> None:
+        """What the thread's summary call answers (by thread id or uuid)."""
+        self.request("POST", f"/zep/threads/{thread}/summary", {"summary": summary})
+
     def zep_processing(
         self, *, after_reads: int | None = None, after_seconds: float | None = None
     ) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -26,6 +26,8 @@ from pytest_sessionmem.errors import ConfigError, UnsupportedOperation
 from pytest_sessionmem.models import Memory, Message, Session, Transcript
 from pytest_sessionmem.providers.base import (
     MessagePage,
+    NewSession,
+    Provider,
     WireModel,
     aware,
     decode_json,
@@ -182,22 +184,15 @@ class ZepV3Provider:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def create_session(
-        self,
-        *,
-        session_id: str | None,
-        user_id: str | None,
-        agent_id: str | None,
-        metadata: Mapping[str, Any] | None,
-        fields: Mapping[str, Any],
-    ) -> Operation[Session]:
-        check_no_agent(agent_id, NAME)
+    def create_session(self, new: NewSession) -> Operation[Session]:
+        session_id, user_id, metadata = new.session_id, new.user_id, new.metadata
+        check_no_agent(new.agent_id, NAME)
         if metadata is not None:
             raise ConfigError("zep-v3 threads have no metadata; leave metadata= out")
         body = {
             "thread_id": require_id(session_id, "session_id (the thread id)"),
             "user_id": require_id(user_id, "user_id"),
-            **fields,
+            **new.fields,
         }
         response = yield httpx.Request("POST", self._url("threads"), json=body)
         data = decode_json(response, NAME)
@@ -242,3 +237,7 @@ class ZepV3Provider:
         require_id(session_id, "thread_id")
         yield httpx.Request("DELETE", self._url("threads", session_id))
         return None
+
+
+if TYPE_CHECKING:
+    _meets_the_protocol: type[Provider] = ZepV3Provider

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -26,6 +26,8 @@ from pytest_sessionmem.errors import ConfigError, UnsupportedOperation
 from pytest_sessionmem.models import Memory, Message, Session, Transcript
 from pytest_sessionmem.providers.base import (
     MessagePage,
+    NewSession,
+    Provider,
     WireModel,
     aware,
     decode_json,
@@ -208,16 +210,9 @@ class ZepV4Provider:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def create_session(
-        self,
-        *,
-        session_id: str | None,
-        user_id: str | None,
-        agent_id: str | None,
-        metadata: Mapping[str, Any] | None,
-        fields: Mapping[str, Any],
-    ) -> Operation[Session]:
-        check_no_agent(agent_id, NAME)
+    def create_session(self, new: NewSession) -> Operation[Session]:
+        session_id, user_id, metadata = new.session_id, new.user_id, new.metadata
+        check_no_agent(new.agent_id, NAME)
         if session_id is not None:
             raise ConfigError(
                 "zep-v4 makes the thread's UUID itself; call create_session(user_id=<the "
@@ -225,7 +220,7 @@ class ZepV4Provider:
             )
         if metadata is not None:
             raise ConfigError("zep-v4 threads have no metadata; leave metadata= out")
-        body = {"user_uuid": require_id(user_id, "user_id (the user's uuid)"), **fields}
+        body = {"user_uuid": require_id(user_id, "user_id (the user's uuid)"), **new.fields}
         response = yield httpx.Request("POST", self._url("threads"), json=body)
         data = decode_json(response, NAME)
         wire = parse_wire(V4Thread, data, response, NAME)
@@ -277,3 +272,7 @@ def _session(wire: V4Thread, raw: dict[str, Any], *, fallback: str) -> Session:
         metadata={"thread_id": wire.thread_id} if wire.thread_id else {},
         raw=raw,
     )
+
+
+if TYPE_CHECKING:
+    _meets_the_protocol: type[Provider] = ZepV4Provider
