@@ -57,6 +57,17 @@ _ROUTES: dict[str, tuple[tuple[str, re.Pattern[str], str], ...]] = {
         ("POST", re.compile(r"^/agents/(?P<agent>[^/]+)/sessions$"), "create"),
         ("POST", re.compile(rf"^/sessions/{_SEGMENT}/chat$"), "write"),
     ),
+    "zep-v3": (
+        ("GET", re.compile(rf"^/threads/{_SEGMENT}/messages$"), "messages"),
+        ("POST", re.compile(r"^/threads$"), "create"),
+        ("POST", re.compile(rf"^/threads/{_SEGMENT}/messages(-batch)?$"), "write"),
+    ),
+    "zep-v4": (
+        ("GET", re.compile(rf"^/threads/{_SEGMENT}/messages$"), "messages"),
+        ("GET", re.compile(rf"^/threads/(?!lookup$){_SEGMENT}$"), "session"),
+        ("POST", re.compile(r"^/threads$"), "create"),
+        ("POST", re.compile(rf"^/threads/{_SEGMENT}/messages$"), "write"),
+    ),
     "eliza": (
         ("GET", re.compile(rf"^/api/messaging/sessions/{_SEGMENT}/messages$"), "messages"),
         ("GET", re.compile(rf"^/api/messaging/sessions/{_SEGMENT}$"), "session"),
@@ -174,20 +185,30 @@ def detect_provider(cassette: Cassette) -> str | None:
     parts = urlsplit(cassette.base_url)
     path = parts.path.rstrip("/")
     host = (parts.hostname or "").lower()
+    # Several keys may share a base URL (Zep v2 sessions and v3 threads): the paths decide.
+    by_url: list[str] = []
     for name, spec in PROVIDERS.items():
         if name not in _ROUTES:
             continue
         default = urlsplit(spec.default_base_url)
-        if path and path.endswith(spec.emulator_prefix.rstrip("/")):
-            return name
-        if host and host == (default.hostname or "").lower() and host != "localhost":
-            return name
-    scores = {name: 0 for name in _ROUTES}
+        if (path and path.endswith(spec.emulator_prefix.rstrip("/"))) or (
+            host
+            and host == (default.hostname or "").lower()
+            and host != "localhost"
+            and path == default.path.rstrip("/")
+        ):
+            by_url.append(name)
+    if len(by_url) == 1:
+        return by_url[0]
+    scores = {name: 0 for name in by_url or _ROUTES}
     for interaction in cassette.interactions:
         for name, kind in _classify_all(interaction):
-            scores[name] += 1 if kind != "session" else 0
+            if name in scores:
+                scores[name] += 1 if kind != "session" else 0
     best = max(scores.values(), default=0)
     winners = [name for name, score in scores.items() if score == best]
+    if by_url:  # the URL narrowed it down: without other evidence, the first key of that URL
+        return winners[0]
     return winners[0] if best and len(winners) == 1 else None
 
 
@@ -345,6 +366,15 @@ def _create(
                 user_id=str(body.get("user_id") or "user"),
             )
         )
+    if adapter.name == "zep-v3":
+        return adapter.create_session(
+            NewSession(
+                session_id=str(body.get("thread_id") or "thread"),
+                user_id=str(body.get("user_id") or "user"),
+            )
+        )
+    if adapter.name == "zep-v4":
+        return adapter.create_session(NewSession(user_id=str(body.get("user_uuid") or "user")))
     if adapter.name == "meibel":
         return adapter.create_session(NewSession(agent_id=ids.get("agent")))
     return adapter.create_session(
