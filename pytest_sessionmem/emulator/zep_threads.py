@@ -33,6 +33,7 @@ v3 routes (``/zep/api/v2``, beside the v2 session routes)::
     POST   /graph/edge/user/{id}          graph.edge.get_by_user_id   a bare JSON array
     GET    /graph/episodes/user/{id}      graph.episode.get_by_user_id  ?lastn
     GET    /tasks/{id}                    task.get
+    GET|POST|DELETE /user-summary-instructions   user.*_user_summary_instructions (?user_id)
 
 v4 routes (``/zep/api/v4``; every id in a path is a UUID, anything else is
 ``400 invalid_identifier``)::
@@ -887,6 +888,61 @@ def v3_routes(state: EmulatorState) -> list[BaseRoute]:
         episodes.sort(key=lambda e: str(e["created_at"]))
         return JSONResponse({"episodes": episodes[-lastn:] if lastn else episodes})
 
+    def instruction_owners(user_ids: Any) -> list[str]:
+        """User uuids for ``user_ids`` (``""``, the project, when none are named)."""
+        if user_ids is None:
+            return [""]
+        if not isinstance(user_ids, list) or not all(isinstance(u, str) for u in user_ids):
+            raise BadRequest("user_ids must be a list of strings")
+        owners = []
+        for user_id in user_ids:
+            user = state.zep.users.get(user_id)
+            if user is None:
+                raise BadRequest(f"user {user_id} not found")
+            owners.append(user["uuid"])
+        return owners
+
+    async def list_instructions(request: Request) -> Response:
+        user_id = request.query_params.get("user_id")
+        owner = instruction_owners([user_id] if user_id else None)[0]
+        return JSONResponse({"instructions": _threads(state).summary_instructions.get(owner, [])})
+
+    async def add_instructions(request: Request) -> Response:
+        body = _object_body(await read_json(request))
+        instructions = body.get("instructions")
+        if (
+            not isinstance(instructions, list)
+            or not instructions
+            or not all(
+                isinstance(i, dict)
+                and isinstance(i.get("name"), str)
+                and isinstance(i.get("text"), str)
+                for i in instructions
+            )
+        ):
+            raise BadRequest("instructions must be a non-empty list of {name, text} objects")
+        store = _threads(state).summary_instructions
+        for owner in instruction_owners(body.get("user_ids")):
+            names = {i["name"] for i in instructions}
+            kept = [i for i in store.get(owner, []) if i["name"] not in names]
+            store[owner] = kept + [{"name": i["name"], "text": i["text"]} for i in instructions]
+        return JSONResponse({"message": "Instructions added successfully"})
+
+    async def delete_instructions(request: Request) -> Response:
+        body = _object_body(await read_json(request))
+        names = body.get("instruction_names")
+        if names is not None and (
+            not isinstance(names, list) or not all(isinstance(n, str) for n in names)
+        ):
+            raise BadRequest("instruction_names must be a list of strings")
+        store = _threads(state).summary_instructions
+        for owner in instruction_owners(body.get("user_ids")):
+            if names is None:
+                store.pop(owner, None)
+            else:
+                store[owner] = [i for i in store.get(owner, []) if i["name"] not in names]
+        return JSONResponse({"message": "Instructions deleted successfully"})
+
     async def get_task(request: Request) -> Response:
         task = _threads(state).tasks.get(request.path_params["task_id"])
         if task is None:
@@ -915,6 +971,9 @@ def v3_routes(state: EmulatorState) -> list[BaseRoute]:
         route("/graph/edge/user/{user_id}", edges_of_user, "POST"),
         route("/graph/episodes/user/{user_id}", episodes_of_user, "GET"),
         route("/tasks/{task_id}", get_task, "GET"),
+        route("/user-summary-instructions", list_instructions, "GET"),
+        route("/user-summary-instructions", add_instructions, "POST"),
+        route("/user-summary-instructions", delete_instructions, "DELETE"),
     ]
 
 

@@ -57,6 +57,20 @@ async def scenario(zep: Any, control: httpx.Client) -> None:
     node = await maybe(zep.user.get_node("jane"))
     OUT["user.get_node"] = node.node is not None
 
+    await maybe(
+        zep.user.add_user_summary_instructions(
+            instructions=[{"name": "tone", "text": "Short"}, {"name": "lang", "text": "English"}],
+            user_ids=["jane"],
+        )
+    )
+    await maybe(
+        zep.user.delete_user_summary_instructions(instruction_names=["lang"], user_ids=["jane"])
+    )
+    listed_instructions = await maybe(zep.user.list_user_summary_instructions(user_id="jane"))
+    OUT["user.*_user_summary_instructions"] = [
+        [i.name, i.text] for i in listed_instructions.instructions or []
+    ]
+
     thread = await maybe(zep.thread.create(thread_id="support-1", user_id="jane"))
     OUT["thread.create"] = {
         "thread_id": thread.thread_id,

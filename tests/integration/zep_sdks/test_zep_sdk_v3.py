@@ -22,6 +22,7 @@ EXPECTED: dict[str, Any] = {
     "user.update": {"last_name": "Doe", "first_name": "Jane"},
     "user.list_ordered": {"users": ["jane", "bob"], "total": 2},
     "user.get_node": True,
+    "user.*_user_summary_instructions": [["tone", "Short"]],  # add two, delete one, list
     "thread.create": {"thread_id": "support-1", "user_id": "jane", "uuid": True},
     "thread.create(taken id)": {
         "class": "BadRequestError",
