@@ -167,6 +167,19 @@ async def scenario(zep: Any, control: httpx.Client) -> None:
     graph_context = await maybe(zep.graph.get_context(graph, query="Where does Jane live?"))
     OUT["graph.get_context"] = graph_context.context
 
+    # v3 threads live in the same store: lookup resolves the v3 id to the thread's uuid.
+    control.post("/zep/api/v2/users", json={"user_id": "old-user"})
+    control.post("/zep/api/v2/threads", json={"thread_id": "legacy-1", "user_id": "old-user"})
+    control.post(
+        "/zep/api/v2/threads/legacy-1/messages",
+        json={"messages": [{"role": "user", "name": "Old", "content": "from v3"}]},
+    )
+    legacy = await maybe(zep.thread.lookup(thread_id="legacy-1"))
+    old_messages = await collect(zep.thread.list_messages(legacy.uuid_))
+    OUT["thread.lookup(thread_id)"] = {
+        "thread_id": legacy.thread_id,
+        "messages": [[m.role, m.name, m.content] for m in old_messages],
+    }
     OUT["errors.invalid_identifier"] = await error_of(lambda: zep.thread.get("not-a-uuid"))
     OUT["errors.not_found"] = await error_of(
         lambda: zep.thread.get("00000000-0000-4000-8000-000000000000")

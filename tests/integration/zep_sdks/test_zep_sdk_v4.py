@@ -46,6 +46,7 @@ EXPECTED: dict[str, Any] = {
     "thread.get_context": Contains("  - Jane lives in Oslo ("),
     "thread.list_episodes": [f"{n or r}: {c}" for r, n, c in TURNS],
     "thread.lookup(user_id)": True,
+    "thread.lookup(thread_id)": {"thread_id": "legacy-1", "messages": [["user", "Old", "from v3"]]},
     "graph.episode.add": {"content": "Jane prefers email.", "task": True},
     "task.get": "succeeded",
     "graph.edge.list": [["Jane lives in Oslo", 0.9], ["Jane likes green tea", None]],
