@@ -73,17 +73,22 @@ def test_each_readme_command_sets_itself_up_once(tmp_path: Path) -> None:
     lock = Path("tests/integration/eliza_server/package-lock.json")
     (tmp_path / lock).parent.mkdir(parents=True)
     shutil.copy(ROOT / lock, tmp_path / lock)
+    envs = Path("tests/integration/zep_sdks/envs.py")
+    (tmp_path / envs).parent.mkdir(parents=True)
+    shutil.copy(ROOT / envs, tmp_path / envs)
 
     fresh_test = "\n".join(_dry_run(tmp_path, "test"))
     assert "-m venv .venv" in fresh_test
     assert 'pip install --quiet -e ".[dev]"' in fresh_test
     assert "npm ci --prefix tests/integration/eliza_server" in fresh_test
+    assert ".venv/bin/python tests/integration/zep_sdks/envs.py" in fresh_test
     assert fresh_test.rstrip().endswith(".venv/bin/python -m pytest")
 
     fresh_examples = "\n".join(_dry_run(tmp_path, "examples"))
     assert "-m venv .venv" in fresh_examples
     assert "pip install" in fresh_examples
     assert "npm ci" not in fresh_examples  # the examples need no ElizaOS server
+    assert ".venv/bin/python tests/integration/zep_sdks/envs.py" in fresh_examples
     assert fresh_examples.rstrip().endswith(".venv/bin/python -m pytest examples")
 
     # What the set-up leaves behind, newer than what it was made from.
@@ -93,6 +98,8 @@ def test_each_readme_command_sets_itself_up_once(tmp_path: Path) -> None:
     node_modules = tmp_path / lock.parent / "node_modules"
     node_modules.mkdir()
     (node_modules / ".package-lock.json").touch()
+    (tmp_path / ".sessionmem-cache" / "zep-sdks").mkdir(parents=True)
+    (tmp_path / ".sessionmem-cache" / "zep-sdks" / ".built").touch()
 
     assert _dry_run(tmp_path, "test") == [".venv/bin/python -m pytest"]
     assert _dry_run(tmp_path, "examples") == [".venv/bin/python -m pytest examples"]
