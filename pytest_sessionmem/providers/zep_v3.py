@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from pytest_sessionmem.errors import ConfigError, UnsupportedOperation
+from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.models import Memory, Message, Session, Transcript
 from pytest_sessionmem.providers.base import (
+    AdapterBase,
     MessagePage,
     NewSession,
     Provider,
@@ -37,6 +38,7 @@ from pytest_sessionmem.providers.base import (
     parse_wire,
     payload_error,
     require_id,
+    unsupported,
 )
 from pytest_sessionmem.providers.operation import ErrorInfo, Operation
 from pytest_sessionmem.providers.zep_threads import (
@@ -77,14 +79,10 @@ class V3Summary(WireModel):
     summary: str | None = None
 
 
-class ZepV3Provider:
+class ZepV3Provider(AdapterBase):
     """Adapter for Zep threads on ``/api/v2`` (zep-cloud 3.x)."""
 
     name = NAME
-    newest_first = False
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo:
         data, text = json_or_text(response)
@@ -228,10 +226,9 @@ class ZepV3Provider:
     def send_message(
         self, session_id: str, content: str, fields: Mapping[str, Any]
     ) -> Operation[Message]:
-        raise UnsupportedOperation(
+        return unsupported(
             "zep-v3 has no chat endpoint; store turns with add_messages(thread_id, messages)"
         )
-        yield  # pragma: no cover  # makes this a generator like every other operation
 
     def delete_session(self, session_id: str) -> Operation[None]:
         require_id(session_id, "thread_id")

@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from pytest_sessionmem.errors import ConfigError, UnsupportedOperation
+from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.models import Memory, Message, Session, Transcript
 from pytest_sessionmem.providers.base import (
+    AdapterBase,
     MessagePage,
     NewSession,
     Provider,
@@ -37,6 +38,7 @@ from pytest_sessionmem.providers.base import (
     parse_wire,
     payload_error,
     require_id,
+    unsupported,
 )
 from pytest_sessionmem.providers.operation import ErrorInfo, Operation
 from pytest_sessionmem.providers.zep_threads import (
@@ -89,14 +91,10 @@ _INVALID_ID_HINT = (
 )
 
 
-class ZepV4Provider:
+class ZepV4Provider(AdapterBase):
     """Adapter for Zep on ``/api/v4`` (zep-cloud 4.x)."""
 
     name = NAME
-    newest_first = False
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo:
         data, text = json_or_text(response)
@@ -252,10 +250,9 @@ class ZepV4Provider:
     def send_message(
         self, session_id: str, content: str, fields: Mapping[str, Any]
     ) -> Operation[Message]:
-        raise UnsupportedOperation(
+        return unsupported(
             "zep-v4 has no chat endpoint; store turns with add_messages(thread_uuid, messages)"
         )
-        yield  # pragma: no cover  # makes this a generator like every other operation
 
     def delete_session(self, session_id: str) -> Operation[None]:
         require_id(session_id, "thread_uuid")
