@@ -85,7 +85,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         except BadRequest as exc:
             hint = '(send e.g. {"zep": "secret", "meibel": null})'
             return control_error(f"keys: {exc} {hint}")
-        state.set_api_keys(body.model_dump(exclude_unset=True))
+        state.set_api_keys(body.model_dump(exclude_unset=True, by_alias=True))
         return JSONResponse({"auth": {n: state.api_keys.get(n) is not None for n in KEY_PROVIDERS}})
 
     async def advance(request: Request) -> Response:
@@ -133,3 +133,6 @@ class _KeysBody(_Strict):
     zep: str | None = None
     meibel: str | None = None
     eliza: str | None = None
+    # zep-v3 and zep-v4 share zep's key; accepted so a body naming every provider works.
+    zep_v3: str | None = Field(default=None, alias="zep-v3")
+    zep_v4: str | None = Field(default=None, alias="zep-v4")

@@ -286,7 +286,11 @@ class EmulatorState:
         if unknown:
             raise ValueError(f"unknown provider(s) {sorted(unknown)}; use {list(PROVIDERS)}")
         with self.lock:
-            self.api_keys.update({key_owner(name): key for name, key in api_keys.items()})
+            # A key named for a provider's own name wins over one named for a key-sharing alias
+            # (``{"zep": "k", "zep-v4": None}`` keeps "k").
+            owners = {key_owner(n): k for n, k in api_keys.items() if key_owner(n) != n}
+            owners.update({n: k for n, k in api_keys.items() if key_owner(n) == n})
+            self.api_keys.update(owners)
 
     def reset(self, seed: int | None = None) -> None:
         """Forget every user, session, message and fault; restart clock and ids from ``seed``.

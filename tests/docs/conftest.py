@@ -161,7 +161,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 # -- snippets ---------------------------------------------------------------------------------
 
-KEYS = {name: f"{name}-docs-key" for name in PROVIDERS}
+# One key per credential variable: zep, zep-v3 and zep-v4 share ZEP_API_KEY.
+KEYS = {name: f"{spec.api_key_env.lower()}-docs-key" for name, spec in PROVIDERS.items()}
 
 
 @pytest.fixture(scope="module")
