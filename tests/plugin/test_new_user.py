@@ -43,7 +43,8 @@ def _commands(text: str) -> list[str]:
     """Every command an error printed on its own line (indented), or in parentheses."""
     found = re.findall(r"^E?\s+(pytest \S.*?)\s*$", text, flags=re.MULTILINE)
     found += re.findall(r"\((pytest [^)]+)\)", text)
-    return found
+    # Under CI=true the short summary repeats each message in full: each command once.
+    return list(dict.fromkeys(found))
 
 
 def _run_copied(inner, command: str, *extra: str) -> pytest.RunResult:
