@@ -100,6 +100,42 @@ class Message(_Frozen):
         return hash((self.id, self.role, self.content, self.name, self.kind))
 
 
+# Every field in declaration order with its default; fields with a default factory separately.
+_MESSAGE_DEFAULTS: dict[str, Any] = {
+    name: None if info.default_factory is not None else info.default
+    for name, info in Message.model_fields.items()
+}
+_MESSAGE_FACTORIES: dict[str, Any] = {
+    name: info.default_factory
+    for name, info in Message.model_fields.items()
+    if info.default_factory is not None
+}
+
+
+def trusted_message(**values: Any) -> Message:
+    """A :class:`Message` from values already valid for its fields; internal to the adapters.
+
+    Provider adapters validate a whole page of wire payloads in one pydantic call and then
+    assemble each message here, without validating the same values a second time. The
+    result is indistinguishable from ``Message(**values)``: the same field values, the same
+    ``model_fields_set``, frozen. Values must already have the field's type (an aware
+    datetime, a ``Role``, plain dicts); nothing is converted.
+    """
+    if not values.keys() <= _MESSAGE_DEFAULTS.keys():
+        unknown = sorted(values.keys() - _MESSAGE_DEFAULTS.keys())
+        raise TypeError(f"trusted_message got unknown fields {unknown}")
+    state = {**_MESSAGE_DEFAULTS, **values}  # keeps the declaration order
+    for name, factory in _MESSAGE_FACTORIES.items():
+        if name not in values:
+            state[name] = factory()
+    message = Message.__new__(Message)
+    object.__setattr__(message, "__dict__", state)
+    object.__setattr__(message, "__pydantic_fields_set__", set(values))
+    object.__setattr__(message, "__pydantic_extra__", None)
+    object.__setattr__(message, "__pydantic_private__", None)
+    return message
+
+
 def _compared(message: Message) -> tuple[Any, ...]:
     return (
         message.id,

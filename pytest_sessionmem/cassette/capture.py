@@ -56,16 +56,19 @@ def capture_response(status: int, headers: httpx.Headers, decoded: bytes) -> Rec
     )
 
 
+def to_httpx_response(
+    recorded: RecordedResponse, request: httpx.Request, *, standard_json: bool = False
+) -> httpx.Response:
+    """A replayed response; httpx adds ``content-length`` for the body.
 
-
-def to_httpx_response(recorded: RecordedResponse, request: httpx.Request) -> httpx.Response:
-    """A replayed response; httpx adds ``content-length`` for the body."""
+    ``standard_json``: the body was read from standard JSON (see ``Body.to_bytes``).
+    """
     body = recorded.body
     extensions = {DECODED_JSON_EXTENSION: body.value} if body.kind == "json" else {}
     return httpx.Response(
         recorded.status,
         headers=list(recorded.headers),
-        content=body.to_bytes(),
+        content=body.to_bytes(standard_json=standard_json),
         request=request,
         extensions=extensions,
     )

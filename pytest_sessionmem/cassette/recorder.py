@@ -185,11 +185,13 @@ class CassetteSession:
             )
         self._recorded_base_url = ""
         loaded: tuple[Interaction, ...] = ()
+        self._standard_json = True
         # `all` ignores the old file entirely, so even a corrupt one can be re-recorded.
         if self._file_existed and (self.mode is not RecordMode.ALL or verify):
             cassette = load_cassette(self.path, rerecord=self._rerecord)
             loaded, self._recorded_base_url = cassette.interactions, cassette.base_url
             self._recorded_against = cassette.recorded_against
+            self._standard_json = cassette.standard_json
         self._loaded = loaded
         self._play_counts = [0] * len(loaded)
         # match key -> indices of loaded interactions not played yet, in recorded order;
@@ -326,7 +328,9 @@ class CassetteSession:
         index = self._take(recorded)
         if index is None:
             return None
-        return to_httpx_response(self._loaded[index].response, request)
+        return to_httpx_response(
+            self._loaded[index].response, request, standard_json=self._standard_json
+        )
 
     def _take(self, recorded: RecordedRequest) -> int | None:
         """The first unplayed loaded interaction matching ``recorded``, marked played."""

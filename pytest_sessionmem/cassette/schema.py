@@ -39,10 +39,11 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pytest_sessionmem.errors import CassetteCorrupt
+from pytest_sessionmem.jsonfast import dumps_compact, loads
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -91,16 +92,22 @@ class Body:
             return cls("base64", content)
         if _looks_like_json(content_type) or (not content_type and text.lstrip()[:1] in "[{"):
             try:
-                parsed = json.loads(text)
+                parsed = loads(content, text)
             except ValueError:
                 pass
             else:
                 return cls("json", parsed)
         return cls("text", text)
 
-    def to_bytes(self) -> bytes:
-        """The bytes to send (replayed response) for this body."""
+    def to_bytes(self, *, standard_json: bool = False) -> bytes:
+        """The bytes to send (replayed response) for this body.
+
+        ``standard_json=True`` promises a JSON value holds no ``NaN`` or infinity (it was
+        read from standard JSON), which lets the fast writer produce it.
+        """
         if self.kind == "json":
+            if standard_json:
+                return dumps_compact(self.value)
             return _dump_json_body(self.value).encode("utf-8")
         if self.kind == "text":
             return str(self.value).encode("utf-8")
@@ -168,6 +175,8 @@ class Cassette:
     version: int = SCHEMA_VERSION
     recorded_against: str = ""
     """``"emulator"``, ``"service"``, or ``""`` when unknown (files from older releases)."""
+    standard_json: bool = field(default=True, compare=False)
+    """False when the file holds values outside standard JSON (``NaN``); not stored."""
 
 
 # -- writing -------------------------------------------------------------------------------------

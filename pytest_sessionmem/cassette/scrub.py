@@ -30,6 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import orjson
+
 from pytest_sessionmem.cassette.schema import Body, Pairs, RecordedRequest, RecordedResponse
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.patterns import EMAIL, PHONE
@@ -135,6 +137,12 @@ class Scrubber:
         self._pii = config.pii
         self._pii_placeholders: dict[tuple[str, str], str] = {}
         self._pii_counts: dict[str, int] = {}
+        # Each form as it appears inside a JSON string, to look for it in a whole body at once.
+        self._encoded_forms: list[bytes] | None = []
+        try:
+            self._encoded_forms = [orjson.dumps(form)[1:-1] for form, _ in self._replacements]
+        except orjson.JSONEncodeError:  # a secret orjson cannot write: always walk
+            self._encoded_forms = None
 
     def text(self, value: str) -> str:
         """Secrets to placeholders, then regex matches to ``<REDACTED>``."""
@@ -191,6 +199,8 @@ class Scrubber:
             masked = body.value
             for path in self._json_paths:
                 masked = _mask_path(masked, path)
+            if not self._json_needs_walk(masked):
+                return body if masked is body.value else Body("json", masked)
             return Body("json", self._json_strings(masked))
         if body.kind == "text":
             return Body("text", self.text(str(body.value)))
@@ -201,6 +211,24 @@ class Scrubber:
     def value(self, value: Any) -> Any:
         """Every string in ``value`` (nested lists and dicts, keys too) through :meth:`text`."""
         return self._json_strings(value)
+
+    def _json_needs_walk(self, value: Any) -> bool:
+        """False when no string or key of ``value`` holds anything to replace.
+
+        Decided on the compact JSON text of the whole value: JSON escapes character by
+        character, so a string containing a secret contains its escaped form in that text.
+        (A false alarm only costs the walk.) Regexes and personal-data scrubbing are always
+        applied by the walk.
+        """
+        if self._patterns or self._pii or self._encoded_forms is None:
+            return True
+        if not self._encoded_forms:
+            return False
+        try:
+            text = orjson.dumps(value)
+        except (TypeError, orjson.JSONEncodeError):
+            return True
+        return any(form in text for form in self._encoded_forms)
 
     def _json_strings(self, value: Any) -> Any:
         if isinstance(value, str):

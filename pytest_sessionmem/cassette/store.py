@@ -13,6 +13,7 @@ import errno
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from pytest_sessionmem import atomic_file
@@ -23,14 +24,18 @@ from pytest_sessionmem.cassette.schema import (
     cassette_to_data,
 )
 from pytest_sessionmem.errors import CassetteCorrupt, CassetteError
+from pytest_sessionmem.jsonfast import FAILED, dumps_indented, fast_loads
 
 __all__ = ["dump_cassette", "load_cassette", "sniff_recorded_against", "write_atomic"]
 
 
 def dump_cassette(cassette: Cassette) -> bytes:
-    """The file's bytes: ``indent=2``, unescaped Unicode, trailing newline; deterministic."""
-    text = json.dumps(cassette_to_data(cassette), indent=2, ensure_ascii=False)
-    return (text + "\n").encode("utf-8")
+    """The file's bytes: ``indent=2``, unescaped Unicode, trailing newline; deterministic.
+
+    Exactly ``json.dumps(data, indent=2, ensure_ascii=False)`` plus a newline, written by
+    the fast writer (see :func:`pytest_sessionmem.jsonfast.dumps_indented`).
+    """
+    return dumps_indented(cassette_to_data(cassette)) + b"\n"
 
 
 def load_cassette(
@@ -50,6 +55,11 @@ def load_cassette(
     def tail() -> str:
         return rerecord(sniff_recorded_against(raw)) if rerecord is not None else RERECORD
 
+    data = fast_loads(raw)
+    if data is not FAILED:
+        return cassette_from_data(data, path=str(path), rerecord=tail())
+    # Not plain standard JSON (or not JSON at all): the standard library reads it, or
+    # says precisely what is wrong. Its values may hold NaN, so replays write them with it.
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -66,7 +76,8 @@ def load_cassette(
             f"conflict?), or {tail()}",
             path=str(path),
         ) from None
-    return cassette_from_data(data, path=str(path), rerecord=tail())
+    cassette = cassette_from_data(data, path=str(path), rerecord=tail())
+    return replace(cassette, standard_json=False)
 
 
 _RECORDED_AGAINST = re.compile(rb'"recorded_against"\s*:\s*"([a-z]+)"')

@@ -17,13 +17,14 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, overload
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from pytest_sessionmem.errors import ConfigError, ProviderError, UnsupportedOperation
+from pytest_sessionmem.jsonfast import loads
 from pytest_sessionmem.models import Memory, Message, Role, Session
 from pytest_sessionmem.providers.operation import DECODED_JSON_EXTENSION, ErrorInfo, Operation
 from pytest_sessionmem.redaction import Redactor
@@ -40,6 +41,7 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=BaseModel)
+W = TypeVar("W")
 
 MessageInput = Message | Mapping[str, Any] | tuple[str, str]
 """What write calls accept: a Message, a dict of Message fields, or a ``(role, content)`` pair."""
@@ -144,7 +146,7 @@ def decode_json(response: httpx.Response, provider: str) -> Any:
     if (decoded := response.extensions.get(DECODED_JSON_EXTENSION)) is not None:
         return decoded
     try:
-        return json.loads(response.content)
+        return loads(response.content)
     except (ValueError, UnicodeDecodeError):
         kind = response.headers.get("content-type", "no content type")
         start = response.text.strip()[:80]
@@ -161,9 +163,21 @@ def json_object(response: httpx.Response, provider: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {"value": data}
 
 
-def parse_wire(model: type[M], data: Any, response: httpx.Response, provider: str) -> M:
-    """Validate ``data`` against a wire model; a failure names the field (``messages[3].role``)."""
+@overload
+def parse_wire(model: type[M], data: Any, response: httpx.Response, provider: str) -> M: ...
+@overload
+def parse_wire(model: TypeAdapter[W], data: Any, response: httpx.Response, provider: str) -> W: ...
+def parse_wire(
+    model: type[M] | TypeAdapter[W], data: Any, response: httpx.Response, provider: str
+) -> M | W:
+    """Validate ``data`` against a wire model; a failure names the field (``messages[3].role``).
+
+    ``model`` is a pydantic model, or a ``TypeAdapter`` (of a TypedDict, for hot paths that
+    assemble the neutral models from the validated values directly).
+    """
     try:
+        if isinstance(model, TypeAdapter):
+            return model.validate_python(data)
         return model.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(

@@ -26,13 +26,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
-from pydantic import Field
+from pydantic import AliasChoices, Field, TypeAdapter
+from typing_extensions import NotRequired, TypedDict
 
 from pytest_sessionmem.errors import ConfigError
-from pytest_sessionmem.models import Memory, Message, Role, Session
+from pytest_sessionmem.models import Memory, Message, Role, Session, trusted_message
 from pytest_sessionmem.providers.base import (
     AdapterBase,
     MessagePage,
@@ -57,24 +58,51 @@ MAX_CONTENT_CHARS = 4000  # the server rejects longer message content with a 400
 _SESSION_FIELDS = frozenset({"timeout_config"})
 
 
-class ElizaMessage(WireModel):
+def _wire(*names: str) -> Any:
+    # The camelCase name the server sends, and the snake_case one (pydantic's populate_by_name).
+    return Field(validation_alias=AliasChoices(*names))
+
+
+class ElizaMessage(TypedDict):
+    """One stored message of ``GET .../messages`` (keys as validated: snake_case)."""
+
     id: str
     content: str
-    author_id: str | None = Field(default=None, alias="authorId")
-    is_agent: bool = Field(default=False, alias="isAgent")
-    created_at: datetime | None = Field(default=None, alias="createdAt")
-    metadata: dict[str, Any] | None = None
+    author_id: NotRequired[Annotated[str | None, _wire("authorId", "author_id")]]
+    is_agent: NotRequired[Annotated[bool, _wire("isAgent", "is_agent")]]
+    created_at: NotRequired[Annotated[datetime | None, _wire("createdAt", "created_at")]]
+    metadata: NotRequired[dict[str, Any] | None]
 
 
-class ElizaCursors(WireModel):
+class ElizaCursors(TypedDict):
     before: int
-    after: int | None = None
+    after: NotRequired[int | None]
 
 
-class ElizaMessageList(WireModel):
+class ElizaMessageList(TypedDict):
+    """A page of messages. Validated in one pydantic call into plain dicts, from which the
+    neutral :class:`Message` objects are assembled without a second validation."""
+
     messages: list[ElizaMessage]
-    has_more: bool | None = Field(default=None, alias="hasMore")
-    cursors: ElizaCursors | None = None
+    has_more: NotRequired[Annotated[bool | None, _wire("hasMore", "has_more")]]
+    cursors: NotRequired[ElizaCursors | None]
+
+
+_MESSAGE_LIST: TypeAdapter[ElizaMessageList] | None = None
+
+
+def _parse_message_list(data: Any, response: httpx.Response) -> ElizaMessageList:
+    global _MESSAGE_LIST
+    if not isinstance(data, dict):
+        # Worded as it always was, when this was a pydantic model of that name.
+        raise payload_error(
+            response,
+            NAME,
+            "(body): Input should be a valid dictionary or instance of ElizaMessageList",
+        )
+    if _MESSAGE_LIST is None:  # built on first use: importing the adapter stays cheap
+        _MESSAGE_LIST = TypeAdapter(ElizaMessageList)
+    return parse_wire(_MESSAGE_LIST, data, response, NAME)
 
 
 class ElizaSessionInfo(WireModel):
@@ -153,16 +181,17 @@ class ElizaProvider(AdapterBase):
             params["before"] = previous.before
         response = yield httpx.Request("GET", self._url(session_id, "messages"), params=params)
         data = decode_json(response, NAME)
-        wire = parse_wire(ElizaMessageList, data, response, NAME)
+        wire = _parse_message_list(data, response)
         seen = previous.seen if previous else frozenset()
         fresh = tuple(
             _message(m, raw)
-            for m, raw in zip(wire.messages, data["messages"], strict=True)
-            if m.id not in seen
+            for m, raw in zip(wire["messages"], data["messages"], strict=True)
+            if m["id"] not in seen
         )
-        if len(wire.messages) < limit or wire.cursors is None:
+        cursors = wire.get("cursors")
+        if len(wire["messages"]) < limit or cursors is None:
             return MessagePage(messages=fresh, next_cursor=None)
-        oldest = wire.cursors.before
+        oldest = cursors["before"]
         before = oldest + 1 if fresh else oldest
         if previous is not None and before >= previous.before:
             before = oldest  # no progress with the overlap: step past the tie instead
@@ -172,7 +201,7 @@ class ElizaProvider(AdapterBase):
         # ``createdAt <= oldest`` (or ``< oldest``), and every earlier page is strictly newer
         # than this page's oldest message. So the set stays one page long, however many
         # pages the session has.
-        seen = frozenset(m.id for m in wire.messages)
+        seen = frozenset(m["id"] for m in wire["messages"])
         return MessagePage(messages=fresh, next_cursor=ElizaCursor(before=before, seen=seen))
 
     def get_memory(
@@ -279,13 +308,15 @@ def _session(wire: ElizaSessionInfo, raw: dict[str, Any]) -> Session:
 
 
 def _message(wire: ElizaMessage, raw: dict[str, Any]) -> Message:
-    return Message(
-        id=wire.id,
-        role=Role.ASSISTANT if wire.is_agent else Role.USER,
-        content=wire.content,
-        name=wire.author_id,
-        kind="agent" if wire.is_agent else "user",
-        created_at=aware(wire.created_at),
-        metadata=wire.metadata or {},
-        raw=raw,
+    # Every value was validated with the page; ``raw`` is copied as pydantic would copy it.
+    agent = wire.get("is_agent", False)
+    return trusted_message(
+        id=wire["id"],
+        role=Role.ASSISTANT if agent else Role.USER,
+        content=wire["content"],
+        name=wire.get("author_id"),
+        kind="agent" if agent else "user",
+        created_at=aware(wire.get("created_at")),
+        metadata=wire.get("metadata") or {},
+        raw=dict(raw),
     )

@@ -1,0 +1,415 @@
+"""Every fast path gives what the plain path gives: values, bytes, Transcripts, failure text.
+
+- JSON: ``jsonfast`` against the standard library (values, bytes, errors);
+- cassettes: the fast writer writes the bytes ``json.dumps(indent=2)`` writes, every committed
+  cassette re-writes to its own bytes, and a file only the standard library can read
+  (``NaN``) still loads and replays as before;
+- scrubbing: skipping the walk of a body with nothing to replace changes nothing;
+- messages: ``trusted_message`` builds what ``Message(**values)`` builds, and the ElizaOS
+  page parser gives the Transcript and errors of validating every message.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pickle
+import random
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from pytest_sessionmem import ProviderError, SessionClient
+from pytest_sessionmem.cassette import CassetteSession
+from pytest_sessionmem.cassette.schema import (
+    Body,
+    Cassette,
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+    cassette_to_data,
+)
+from pytest_sessionmem.cassette.scrub import Redactor, ScrubConfig
+from pytest_sessionmem.cassette.store import dump_cassette, load_cassette
+from pytest_sessionmem.jsonfast import dumps_compact, dumps_indented, loads
+from pytest_sessionmem.models import Message, Role, trusted_message
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def nan_aware(value: Any) -> str:
+    """A comparable form in which NaN equals NaN and 1 differs from 1.0 and True."""
+    return json.dumps(value, sort_keys=True) + repr(value)
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+JSON_TEXTS = [
+    "{}",
+    "[]",
+    '{"a": {}, "b": [], "c": [[], {}]}',
+    '{"z": 1, "a": 2, "m": {"y": null, "b": true, "x": false}}',
+    '{"a": 1, "a": 2}',
+    '"caf\\u00e9 \\u2028 \\ud83d\\ude00 \\u0000 \\n"',
+    '["\\ud800"]',
+    "[NaN, Infinity, -Infinity]",
+    "[1e400, -1e400]",
+    "[123456789012345678901234567890, -9223372036854775809, 18446744073709551615]",
+    '["12345678901234567890123", 1234567890123456789]',
+    "[9223372036854775807, -9223372036854775808, 0, -0, 1.0, -0.0, 1e-05, 1E5, 5e-324]",
+    ' \n\t{"spaced" : [ 1 , 2 ] } \r\n',
+    '{"text": "line\\nbreak \\"quoted\\" back\\\\slash \\t tab"}',
+]
+BAD_JSON = ["", "{", '{"a": }', "[1,]", "\ufeff{}", '{"a": 1} x', "01", "nul"]
+
+
+@pytest.mark.parametrize("text", JSON_TEXTS)
+def test_loads_gives_the_standard_librarys_value(text: str) -> None:
+    raw = text.encode("utf-8", "surrogatepass")
+    assert nan_aware(loads(raw)) == nan_aware(json.loads(raw))
+    assert nan_aware(loads(raw, text)) == nan_aware(json.loads(text))
+
+
+@pytest.mark.parametrize("text", BAD_JSON)
+def test_loads_raises_the_standard_librarys_error(text: str) -> None:
+    with pytest.raises(ValueError) as standard:
+        json.loads(text)
+    with pytest.raises(ValueError) as fast:
+        loads(text.encode("utf-8"), text)
+    assert str(fast.value) == str(standard.value)
+
+
+def random_floats(count: int) -> list[float]:
+    rng = random.Random(13)
+    values = [rng.uniform(-1e6, 1e6) for _ in range(count)]
+    values += [10.0**e for e in range(-30, 30)] + [-(2.0**e) for e in range(-60, 70, 7)]
+    values += [rng.random() * 10.0 ** rng.randint(-320, 300) for _ in range(count)]
+    return [*values, 0.1, 1 / 3, 5e-324, 1.7976931348623157e308, 1e16, 1e15, 123456789.125]
+
+
+def test_floats_read_back_exactly() -> None:
+    floats = random_floats(2_000)
+    raw = json.dumps(floats).encode()
+    assert [float.hex(x) for x in loads(raw)] == [float.hex(x) for x in json.loads(raw)]
+
+
+def corpus() -> list[Any]:
+    return [
+        {},
+        [],
+        {"a": {}, "b": [], "c": [[], [{}]]},
+        {"unicode": "café 日本 😀 \u2028 \u200b", "ctrl": "\x00\x01\x1f\x7f\t\n\r\b\f\"\\/"},
+        {"floats": random_floats(200)},
+        {"ints": [0, -1, 2**63 - 1, -(2**63), 2**64 - 1, 2**64, -(2**63) - 1, 10**30]},
+        {"nan": [math.nan, math.inf, -math.inf]},
+        {"nested": {"x": [1, {"y": [None, True, False, "s"]}]}},
+        "just a string",
+        12.5,
+        None,
+        [{"k": i, "v": f"value {i}", "f": i / 7} for i in range(300)],
+    ]
+
+
+@pytest.mark.parametrize("value", corpus())
+def test_the_indented_writer_writes_the_standard_librarys_bytes(value: Any) -> None:
+    assert dumps_indented(value) == json.dumps(value, indent=2, ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize("value", [v for v in corpus() if "nan" not in str(v)])
+def test_the_compact_writer_keeps_every_value(value: Any) -> None:
+    assert nan_aware(json.loads(dumps_compact(value))) == nan_aware(value)
+
+
+# --------------------------------------------------------------------------- cassettes
+
+
+def old_dump(cassette: Cassette) -> bytes:
+    """How cassettes were written before the fast writer: the byte-identity reference."""
+    text = json.dumps(cassette_to_data(cassette), indent=2, ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
+
+
+def cassette_of(bodies: list[Any]) -> Cassette:
+    interactions = tuple(
+        Interaction(
+            RecordedRequest(
+                "POST",
+                f"/sessions/s{i}/messages",
+                query=(("limit", "100"), ("cursor", str(i))),
+                headers=(("content-type", "application/json"),),
+                body=Body("json", {"messages": [{"content": f"hi {i}"}]}),
+            ),
+            RecordedResponse(
+                200, headers=(("content-type", "application/json"),), body=Body("json", body)
+            ),
+        )
+        for i, body in enumerate(bodies)
+    )
+    extra = (
+        Interaction(
+            RecordedRequest("GET", "/text"),
+            RecordedResponse(200, body=Body("text", "plain\ntext ✓")),
+        ),
+        Interaction(
+            RecordedRequest("GET", "/bin"), RecordedResponse(200, body=Body("base64", b"\x00\xff"))
+        ),
+        Interaction(RecordedRequest("DELETE", "/x"), RecordedResponse(204)),
+    )
+    return Cassette(base_url="http://127.0.0.1/api/v2", interactions=interactions + extra)
+
+
+def test_cassette_writer_is_byte_identical_to_the_standard_library() -> None:
+    cassette = cassette_of(corpus())
+    assert dump_cassette(cassette) == old_dump(cassette)
+
+
+def committed_cassettes() -> list[Path]:
+    found = [
+        path
+        for folder in ("tests", "examples")
+        for path in sorted((REPO / folder).rglob("cassettes/**/*.json"))
+        if "node_modules" not in path.parts
+    ]
+    assert found, "the repository holds committed cassettes"
+    return found
+
+
+@pytest.mark.parametrize("path", committed_cassettes(), ids=lambda p: p.name)
+def test_every_committed_cassette_loads_and_rewrites_to_its_own_bytes(path: Path) -> None:
+    cassette = load_cassette(path)
+    assert dump_cassette(cassette) == path.read_bytes() == old_dump(cassette)
+
+
+def test_a_cassette_only_the_standard_library_reads_still_loads_and_replays(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "nan.json"
+    body = {"messages": [], "score": math.nan, "big": 10**30}
+    path.write_bytes(old_dump(cassette_of([body])))
+
+    cassette = load_cassette(path)
+    assert cassette.standard_json is False
+    assert dump_cassette(cassette) == path.read_bytes()
+
+    session = CassetteSession(path, mode="none", base_url="http://elsewhere.test/api/v2")
+    with httpx.Client(transport=session.transport()) as client:
+        response = client.post(
+            "http://elsewhere.test/api/v2/sessions/s0/messages?limit=100&cursor=0",
+            json={"messages": [{"content": "hi 0"}]},
+        )
+    assert response.content == json.dumps(body, separators=(",", ":")).encode()
+
+
+def test_replayed_bytes_hold_the_recorded_value(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    bodies = [v for v in corpus() if "nan" not in str(v)]
+    path.write_bytes(old_dump(cassette_of(bodies)))
+    session = CassetteSession(path, mode="none", base_url="http://elsewhere.test/api/v2")
+    with httpx.Client(transport=session.transport()) as client:
+        for i, body in enumerate(bodies):
+            response = client.post(
+                f"http://elsewhere.test/api/v2/sessions/s{i}/messages?cursor={i}&limit=100",
+                json={"messages": [{"content": f"hi {i}"}]},
+            )
+            assert nan_aware(response.json()) == nan_aware(body)
+
+
+# --------------------------------------------------------------------------- scrubbing
+
+
+SCRUB_CONFIGS = [
+    ScrubConfig(),
+    ScrubConfig(secrets={"KEY": "sk-live-123"}),
+    ScrubConfig(secrets={"KEY": 'quo"te\\back'}),
+    ScrubConfig(secrets={"KEY": "café"}, json_paths=("messages.*.email",)),
+    ScrubConfig(patterns=(r"\d{3}-\d{4}",)),
+    ScrubConfig(pii=True),
+]
+SCRUB_BODIES = [
+    {"messages": [{"content": "nothing secret here", "email": "a@b.c"}]},
+    {"messages": [{"content": "the key is sk-live-123, really"}], "sk-live-123": 1},
+    {"text": 'has quo"te\\back inside', "n": [1, 2.5, None]},
+    {"deep": [{"x": ["café au lait"]}], "phone": "555-1234"},
+]
+
+
+@pytest.mark.parametrize("config", SCRUB_CONFIGS)
+@pytest.mark.parametrize("body", SCRUB_BODIES)
+def test_skipping_the_walk_changes_nothing(config: ScrubConfig, body: dict[str, Any]) -> None:
+    redactor = Redactor(config)
+    response = RecordedResponse(200, body=Body("json", body))
+
+    scrubbed = redactor.response(response).body.value
+
+    masked: Any = body
+    for path in config.json_paths:
+        from pytest_sessionmem.cassette.scrub import _mask_path
+
+        masked = _mask_path(masked, tuple(path.split(".")))
+    assert nan_aware(scrubbed) == nan_aware(redactor._json_strings(masked))
+
+
+# --------------------------------------------------------------------------- messages
+
+
+MESSAGE_VALUES: list[dict[str, Any]] = [
+    {},
+    {"content": "hi"},
+    {
+        "id": "m1",
+        "role": Role.ASSISTANT,
+        "content": "hello",
+        "name": "support",
+        "kind": "agent",
+        "created_at": datetime(2025, 1, 1, tzinfo=timezone.utc),
+        "metadata": {"a": [1, 2]},
+        "raw": {"id": "m1", "x": {"y": 1}},
+    },
+    {"role": Role.TOOL, "tool_id": "t1", "tool_name": "lookup", "arguments": {"q": 1}, "result": 3},
+]
+
+
+@pytest.mark.parametrize("values", MESSAGE_VALUES)
+def test_trusted_message_is_what_validation_builds(values: dict[str, Any]) -> None:
+    fast, validated = trusted_message(**values), Message(**values)
+
+    assert fast == validated
+    assert fast.__dict__ == validated.__dict__
+    assert list(fast.__dict__) == list(validated.__dict__)
+    assert fast.model_fields_set == validated.model_fields_set
+    assert repr(fast) == repr(validated)
+    assert fast.model_dump() == validated.model_dump()
+    assert fast.model_dump_json() == validated.model_dump_json()
+    assert hash(fast) == hash(validated)
+    assert pickle.loads(pickle.dumps(fast)) == validated
+    assert fast.model_copy(update={"content": "x"}) == validated.model_copy(update={"content": "x"})
+    with pytest.raises(Exception, match="frozen"):
+        fast.content = "changed"  # type: ignore[misc]
+
+
+def test_trusted_message_defaults_are_fresh_and_unknown_fields_fail() -> None:
+    first, second = trusted_message(), trusted_message()
+    assert first.metadata == {} and first.metadata is not second.metadata
+    assert first.raw is not second.raw
+    with pytest.raises(TypeError, match="unknown fields"):
+        trusted_message(colour="blue")
+
+
+T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+def wire_message(i: int) -> dict[str, Any]:
+    created = T0 + timedelta(milliseconds=10 * i)
+    message: dict[str, Any] = {
+        "id": f"m{i}",
+        "content": f"message {i} ✓",
+        "authorId": "agent" if i % 2 else "user-1",
+        "isAgent": i % 2 == 1,
+        "createdAt": created.strftime("%Y-%m-%dT%H:%M:%S.") + f"{i * 10 % 1000:03d}Z",
+        "metadata": {"seq": i, "nested": {"k": [i]}} if i % 3 else None,
+    }
+    if i % 5 == 0:
+        message["createdAt"] = int(created.timestamp() * 1000)  # some servers send epoch ms
+    if i % 7 == 0:
+        del message["authorId"], message["isAgent"]
+    if i % 11 == 0:
+        message["extra"] = "kept in raw"
+    return message
+
+
+def validated_message(raw: dict[str, Any]) -> Message:
+    """What the adapter built before: every value through Message validation."""
+    created = raw.get("createdAt")
+    agent = bool(raw.get("isAgent", False))
+    moment = (
+        datetime.fromtimestamp(created / 1000, tz=timezone.utc)
+        if isinstance(created, int)
+        else datetime.fromisoformat(created.replace("Z", "+00:00"))
+    )
+    return Message(
+        id=raw["id"],
+        role=Role.ASSISTANT if agent else Role.USER,
+        content=raw["content"],
+        name=raw.get("authorId"),
+        kind="agent" if agent else "user",
+        created_at=moment,
+        metadata=raw.get("metadata") or {},
+        raw=raw,
+    )
+
+
+def eliza_transport(body: Any) -> httpx.MockTransport:
+    return httpx.MockTransport(lambda request: httpx.Response(200, json=body))
+
+
+def test_eliza_pages_give_the_transcript_validation_gives() -> None:
+    wire = [wire_message(i) for i in range(60)]
+    newest_first = list(reversed(wire))
+    with SessionClient(
+        "eliza", base_url="http://e.test", transport=eliza_transport({"messages": newest_first})
+    ) as client:
+        transcript = client.get_messages("s1")
+
+    expected = [validated_message(raw) for raw in wire]
+    assert list(transcript) == expected
+    for got, want in zip(transcript, expected, strict=True):
+        assert got.model_dump() == want.model_dump()  # raw too
+        assert got.model_fields_set == want.model_fields_set
+        assert got.raw is not want.raw  # a copy, as validation makes
+
+
+FAILURES = {
+    "not a list": ({"messages": {"a": 1}}, "messages: Input should be a valid list"),
+    "no messages": ({"hasMore": False}, "messages: Field required"),
+    "content": (
+        {"messages": [{"id": "m1", "content": 5}]},
+        "messages[0].content: Input should be a valid string",
+    ),
+    "no id": ({"messages": [{"content": "x"}]}, "messages[0].id: Field required"),
+    "date": (
+        {"messages": [{"id": "m1", "content": "x", "createdAt": "yesterday"}]},
+        "messages[0].createdAt: Input should be a valid datetime or date, input is too short",
+    ),
+    "isAgent": (
+        {"messages": [{"id": "m1", "content": "x", "isAgent": "maybe"}]},
+        "messages[0].isAgent: Input should be a valid boolean, unable to interpret input",
+    ),
+    "metadata": (
+        {"messages": [{"id": "m1", "content": "x", "metadata": [1]}]},
+        "messages[0].metadata: Input should be a valid dictionary",
+    ),
+    "cursor": (
+        {"messages": [{"id": "m1", "content": "x"}], "hasMore": True, "cursors": {"before": "x"}},
+        "cursors.before: Input should be a valid integer, unable to parse string as an integer",
+    ),
+    "five shown": (
+        {"messages": [{"id": i, "content": None} for i in range(4)]},
+        "messages[0].id: Input should be a valid string; messages[0].content: Input should be "
+        "a valid string; messages[1].id: Input should be a valid string; messages[1].content: "
+        "Input should be a valid string; messages[2].id: Input should be a valid string",
+    ),
+    "top level": (
+        [1, 2],
+        "(body): Input should be a valid dictionary or instance of ElizaMessageList",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", FAILURES)
+def test_eliza_payload_errors_read_as_before(name: str) -> None:
+    body, problem = FAILURES[name]
+    with (
+        SessionClient(
+            "eliza", base_url="http://e.test", transport=eliza_transport(body), max_retries=0
+        ) as client,
+        pytest.raises(ProviderError) as caught,
+    ):
+        client.get_messages("s1")
+    assert str(caught.value) == (
+        f"eliza sent a payload that does not fit its API: {problem} "
+        "(GET http://e.test/api/messaging/sessions/s1/messages?limit=100)"
+    )
