@@ -45,6 +45,11 @@ class Redactor:
             for form in dict.fromkeys((value, quote(value, safe=""), json.dumps(value)[1:-1])):
                 self._replacements.append((form, placeholder))
 
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """Every literal string :meth:`text` replaces (each secret in each of its forms)."""
+        return tuple(form for form, _ in self._replacements)
+
     def text(self, value: str) -> str:
         for secret, placeholder in self._replacements:
             value = value.replace(secret, placeholder)

@@ -140,7 +140,7 @@ class Scrubber:
         # Each form as it appears inside a JSON string, to look for it in a whole body at once.
         self._encoded_forms: list[bytes] | None = []
         try:
-            self._encoded_forms = [orjson.dumps(form)[1:-1] for form, _ in self._replacements]
+            self._encoded_forms = [orjson.dumps(form)[1:-1] for form in self._secrets.forms]
         except orjson.JSONEncodeError:  # a secret orjson cannot write: always walk
             self._encoded_forms = None
 

@@ -32,7 +32,7 @@ from pytest_sessionmem.cassette.schema import (
     RecordedResponse,
     cassette_to_data,
 )
-from pytest_sessionmem.cassette.scrub import Redactor, ScrubConfig
+from pytest_sessionmem.cassette.scrub import Scrubber, ScrubConfig
 from pytest_sessionmem.cassette.store import dump_cassette, load_cassette
 from pytest_sessionmem.jsonfast import dumps_compact, dumps_indented, loads
 from pytest_sessionmem.models import Message, Role, trusted_message
@@ -240,7 +240,7 @@ SCRUB_BODIES = [
 @pytest.mark.parametrize("config", SCRUB_CONFIGS)
 @pytest.mark.parametrize("body", SCRUB_BODIES)
 def test_skipping_the_walk_changes_nothing(config: ScrubConfig, body: dict[str, Any]) -> None:
-    redactor = Redactor(config)
+    redactor = Scrubber(config)
     response = RecordedResponse(200, body=Body("json", body))
 
     scrubbed = redactor.response(response).body.value
