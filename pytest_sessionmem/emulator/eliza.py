@@ -79,7 +79,7 @@ from .eliza_rules import (
     expiration,
     merge_timeout_config,
     message_view,
-    page_messages,
+    page_messages_json,
     renew,
     session_info,
     should_warn,
@@ -180,8 +180,9 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             now = state.clock.peek()
             session = _live_session(state.eliza, request.path_params["session_id"], now)
             limit, before, after = _paging_params(request)
-            body = page_messages(state.eliza, session.channel_id, limit, before, after)
-        return JSONResponse(body)
+            body = page_messages_json(state.eliza, session.channel_id, limit, before, after)
+        # The same bytes and content type as JSONResponse(page_messages(...)), pre-rendered.
+        return Response(body, media_type="application/json; charset=utf-8")
 
     async def renew_session(request: Request) -> Response:
         with state.lock:

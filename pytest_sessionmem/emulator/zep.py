@@ -116,6 +116,9 @@ class Stamped:
 
     payload: dict[str, Any]
     readiness: Readiness
+    # GET messages JSON of this item, by its ``processed`` flag (see ``_message_bytes``).
+    # Whoever changes ``payload`` clears it.
+    rendered: dict[bool, bytes] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -174,6 +177,22 @@ def _unauthorized(state: EmulatorState, request: Request) -> Response | None:
 
 def _message_json(item: Stamped, now: datetime, reads: int) -> dict[str, Any]:
     return {**item.payload, "processed": item.readiness.reached(now, reads)}
+
+
+def _render(value: Any) -> bytes:
+    """JSON exactly as starlette's ``JSONResponse`` writes it."""
+    return json.dumps(
+        value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
+
+
+def _message_bytes(item: Stamped, now: datetime, reads: int) -> bytes:
+    """``_render(_message_json(item, now, reads))``, rendered once per item and flag."""
+    processed = item.readiness.reached(now, reads)
+    rendered = item.rendered.get(processed)
+    if rendered is None:
+        rendered = item.rendered[processed] = _render({**item.payload, "processed": processed})
+    return rendered
 
 
 # ---------------------------------------------------------------- request bodies
@@ -521,13 +540,14 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
                 page = session.messages
             if not page:
                 return JSONResponse({"messages": [], "total_count": 0, "row_count": 0})
-            return JSONResponse(
-                {
-                    "messages": [_message_json(m, now, session.reads) for m in page],
-                    "total_count": len(session.messages),
-                    "row_count": len(page),
-                }
+            # The bytes JSONResponse would write for the same dict, joined from each
+            # message's cached JSON.
+            body = b'{"messages":[%b],"total_count":%d,"row_count":%d}' % (
+                b",".join([_message_bytes(m, now, session.reads) for m in page]),
+                len(session.messages),
+                len(page),
             )
+            return Response(body, media_type="application/json")
 
     def message_of(session: ZepSession, request: Request) -> Stamped:
         wanted = request.path_params["message_uuid"]
@@ -552,6 +572,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             message = message_of(session, request)
             message.payload["metadata"] = {**(message.payload.get("metadata") or {}), **metadata}
             message.payload["updated_at"] = isoformat_z(state.clock.now())
+            message.rendered.clear()
             return JSONResponse(_message_json(message, state.clock.peek(), session.reads))
 
     async def add_memory(request: Request) -> Response:
