@@ -1,12 +1,14 @@
-"""assert_transcript against a plain DeepDiff on two 10,000-message transcripts.
+"""assert_transcript against a plain DeepDiff on two 10,000- and 100,000-message transcripts.
 
-Run: ``python benchmarks/bench_assert.py [--repeat N]``. Prints medians and the speed-up.
+Run: ``python benchmarks/bench_assert.py [--repeat N] [--sizes 10000,100000]``. Prints CPU
+time medians (min-max) of alternating runs, in this one process, and the speed-up.
 Both sides compare the same data: DeepDiff gets ``[m.model_dump(exclude={"raw"}) ...]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -16,8 +18,6 @@ from deepdiff import DeepDiff
 
 from pytest_sessionmem.assertions import assert_transcript
 from pytest_sessionmem.models import Message, Role, Transcript
-
-TURNS = 10_000
 
 
 def build(turns: int) -> Transcript:
@@ -57,30 +57,47 @@ def deepdiff(actual: Transcript, expected: Transcript) -> str:
     return next(iter(diff.get("values_changed", {"equal": None})))
 
 
-def median_seconds(run: Callable[[], str], repeat: int) -> tuple[float, str]:
-    times, result = [], ""
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+def cpu_seconds(run: Callable[[], str]) -> tuple[float, str]:
+    started = time.process_time()  # user + system CPU of this process
+    result = run()
+    return time.process_time() - started, result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--sizes", default="10000,100000")
     args = parser.parse_args()
-    actual = build(TURNS)
-    cases = {"equal": build(TURNS), "one differs": one_changed(actual, 7_345)}
-    print(f"{TURNS:,} messages per transcript, median of {args.repeat} runs\n")
-    print(f"{'case':<12} {'assert_transcript':>18} {'DeepDiff':>10} {'speed-up':>9}  reported")
-    for name, expected in cases.items():
-        ours_s, ours_said = median_seconds(lambda e=expected: ours(actual, e), args.repeat)
-        deep_s, deep_said = median_seconds(lambda e=expected: deepdiff(actual, e), args.repeat)
-        print(
-            f"{name:<12} {ours_s * 1000:>15.1f} ms {deep_s * 1000:>7.0f} ms {deep_s / ours_s:>8.1f}x"
-            f"  ours: {ours_said!r}; DeepDiff: {deep_said!r}"
-        )
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}\n")
+    print(f"CPU time, median (min-max) of {args.repeat} alternating runs per case\n")
+    print("| turns | case | assert_transcript | DeepDiff | speed-up | reported |")
+    print("|---|---|---|---|---|---|")
+    for turns in (int(size) for size in args.sizes.split(",")):
+        actual = build(turns)
+        cases = {"equal": build(turns), "one differs": one_changed(actual, turns * 7 // 10)}
+        for name, expected in cases.items():
+            ours_t: list[float] = []
+            deep_t: list[float] = []
+            ours_said = deep_said = ""
+            for _ in range(args.repeat):
+                took, ours_said = cpu_seconds(lambda a=actual, e=expected: ours(a, e))
+                ours_t.append(took)
+                took, deep_said = cpu_seconds(lambda a=actual, e=expected: deepdiff(a, e))
+                deep_t.append(took)
+            ratios = [d / o for d, o in zip(deep_t, ours_t, strict=True)]
+            print(
+                f"| {turns:,} | {name} | {span(ours_t)} | {span(deep_t)} "
+                f"| **{statistics.median(ratios):.0f}x** ({min(ratios):.0f}-{max(ratios):.0f}) "
+                f"| ours `{ours_said}`; DeepDiff `{deep_said}` |",
+                flush=True,
+            )
+
+
+def span(values: list[float]) -> str:
+    return (
+        f"{statistics.median(values) * 1000:.0f} ms "
+        f"({min(values) * 1000:.0f}-{max(values) * 1000:.0f})"
+    )
 
 
 if __name__ == "__main__":

@@ -1,176 +1,179 @@
-"""Replay speed against vcrpy + pytest-recording, and the plugin's import overhead.
+"""Replay and recording against vcrpy + pytest-recording; the plugin's import overhead.
 
-Run by hand (it is not part of the test suite), with the ``bench`` extra installed::
+Run by hand (not part of the test suite)::
 
-    pip install -e ".[dev,bench]"
-    python benchmarks/bench_replay.py [--runs 7]
+    python benchmarks/bench_replay.py [--runs 9] [--sizes 10000,100000] [--skip-record]
 
-1. Replay: a 10,000-message ElizaOS session fetched in pages of 100 inside one pytest test.
-   Both sides use pytest-sessionmem's client to fetch and parse, so only the record/replay
-   layer differs: our cassette transport, or vcrpy patching httpx under pytest-recording.
-   Both cassettes are recorded once against the embedded emulator, then replayed with the
-   emulator stopped. Every run is a whole ``python -m pytest`` process with the same
-   plugins installed; the table shows medians and each side's cost above an empty pytest run.
-2. Import overhead: ``pytest --collect-only`` on 500 trivial tests with and without the plugin.
+1. Replay of an N-message ElizaOS session fetched in pages of 100 inside one pytest test:
+   ours, vcrpy + pytest-recording, and the floor (the same pages from a dict through
+   ``httpx.MockTransport``, parsed by the same client), each as CPU time above an empty
+   pytest run; peak RSS; growth of our cost from the first size to the last.
+2. Recording of the first size against the emulator (its own process): ours and vcrpy's cost
+   above the same test run live, with no recorder.
+3. Import overhead: ``pytest --collect-only`` on 500 trivial tests, with and without the plugin.
+
+All cases of a table run alternately, whole ``python -m pytest`` processes with the same
+plugins installed; figures are CPU time (user + system) of each process, medians of ``--runs``
+runs with min-max, ratios taken run by run (see ``_common.py``).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-from pytest_sessionmem.emulator.eliza_rules import string_to_uuid
-from pytest_sessionmem.emulator.runner import EmulatorServer
+from _common import (
+    above,
+    alternate,
+    machine,
+    ms,
+    pairwise_ratio,
+    pytest_command,
+    ratio_text,
+    run_process,
+)
+from _scenario import emulator_process, seed_session, write_floor_pages, write_tests
 
-MESSAGES = 10_000
-PAGE_SIZE = 100
-USER_ID = "11111111-2222-4333-8444-555555555555"
-
-INI = """\
-[pytest]
-asyncio_default_fixture_loop_scope = function
-filterwarnings =
-    error
-    ignore:Using extra keyword arguments on `Field` is deprecated:DeprecationWarning
-"""
-
-SESSIONMEM_TEST = """\
-import pytest
-from pytest_sessionmem import SessionClient
-
-@pytest.mark.sessionmem(provider="eliza", session_id={sid!r})
-def test_replay(session_client: SessionClient) -> None:
-    transcript = session_client.get_messages({sid!r}, page_size={page})
-    assert len(transcript) == {count}
-"""
-
-VCR_TEST = """\
-import pytest
-from pytest_sessionmem import SessionClient
-
-@pytest.mark.vcr
-def test_replay() -> None:
-    with SessionClient("eliza", base_url={base!r}) as client:
-        transcript = client.get_messages({sid!r}, page_size={page})
-    assert len(transcript) == {count}
-"""
-
-EMPTY_TEST = """\
-def test_empty() -> None:
-    pass
-"""
+REPLAY_CASES = {
+    "empty pytest run": pytest_command("test_empty.py"),
+    "floor (MockTransport, same client)": pytest_command("test_floor.py"),
+    "pytest-sessionmem replay": pytest_command("test_sessionmem.py"),
+    "vcrpy + pytest-recording replay": pytest_command("test_vcr.py", "--record-mode=none"),
+}
 
 
-def pytest_run(workdir: Path, *args: str) -> float:
-    """Seconds one whole pytest process takes; fails loudly if the tests fail."""
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-    return elapsed
+def prepare(workdir: Path, count: int, *, keep_emulator: bool) -> tuple[str, str]:
+    """Seed, write the tests, record both cassettes once; the emulator stops unless kept."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    with emulator_process() as url:
+        session_id, base = seed_session(url, count)
+        write_tests(workdir, session_id, base, count)
+        run_process(pytest_command("test_sessionmem.py", "--sessionmem-record-mode=once",
+                                   f"--sessionmem-base-url={base}"), workdir)
+        run_process(pytest_command("test_vcr.py", "--record-mode=once"), workdir)
+        write_floor_pages(workdir)
+        if keep_emulator:
+            record_lines = record_table(workdir, base, count, RUNS[0])
+            RECORD_LINES.extend(record_lines)
+    return session_id, base
 
 
-def prepare(workdir: Path) -> None:
-    """Seed the emulator, write the three test files, record both cassettes."""
-    (workdir / "pytest.ini").write_text(INI)
-    with EmulatorServer(seed=1) as server:
-        base = server.base_url("eliza")
-        import httpx
-
-        created = httpx.post(
-            f"{base}/api/messaging/sessions",
-            json={"agentId": string_to_uuid("Eliza"), "userId": USER_ID},
-        ).json()
-        sid = created["sessionId"]
-        server.control.request("POST", f"/eliza/sessions/{sid}/seed", {"count": MESSAGES})
-        values = {"sid": sid, "page": PAGE_SIZE, "count": MESSAGES, "base": base}
-        (workdir / "test_sessionmem.py").write_text(SESSIONMEM_TEST.format(**values))
-        (workdir / "test_vcr.py").write_text(VCR_TEST.format(**values))
-        (workdir / "test_empty.py").write_text(EMPTY_TEST)
-        pytest_run(workdir, "test_sessionmem.py", "--sessionmem-record-mode=once",
-                   f"--sessionmem-base-url={base}")
-        pytest_run(workdir, "test_vcr.py", "--record-mode=once")
-    # Replay from here on: the emulator is gone, nothing answers on that port.
+RUNS: list[int] = [9]
+RECORD_LINES: list[str] = []
 
 
-def replay_table(workdir: Path, runs: int) -> list[str]:
-    cases = {
-        "empty pytest run": ["test_empty.py"],
-        "pytest-sessionmem replay": ["test_sessionmem.py"],
-        "vcrpy + pytest-recording replay": ["test_vcr.py", "--record-mode=none"],
-    }
-    times: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(runs):  # interleaved, so drift in machine load hits every case alike
-        for name, args in cases.items():
-            times[name].append(pytest_run(workdir, *args))
-    median = {name: statistics.median(values) for name, values in times.items()}
-    empty = median["empty pytest run"]
-    ours = median["pytest-sessionmem replay"] - empty
-    theirs = median["vcrpy + pytest-recording replay"] - empty
+def replay_table(workdir: Path, count: int, runs: int) -> tuple[list[str], float]:
+    series = alternate(REPLAY_CASES, runs, workdir)
+    empty = series["empty pytest run"]
+    ours = above(series["pytest-sessionmem replay"], empty)
+    theirs = above(series["vcrpy + pytest-recording replay"], empty)
+    floor = above(series["floor (MockTransport, same client)"], empty)
     lines = [
-        f"Replay of {MESSAGES:,} ElizaOS messages in pages of {PAGE_SIZE} "
-        f"(median of {runs} whole-process runs)",
-        "| case | median | above empty run |",
+        f"Replay of {count:,} ElizaOS messages in pages of 100, {runs} alternating runs, "
+        "CPU time (user+sys) of each pytest process: median (min-max)",
+        "",
+        "| case | CPU | above the empty run | peak RSS |",
+        "|---|---|---|---|",
+    ]
+    for name, values in series.items():
+        extra = "" if values is empty else ms(above(values, empty))
+        lines.append(f"| {name} | {ms(values.cpu)} | {extra} | {values.median_rss:.0f} MB |")
+    lines += [
+        "",
+        f"- ours / vcrpy, above the empty run: **{ratio_text(pairwise_ratio(ours, theirs))}** "
+        "(target <= 0.33)",
+        f"- ours / floor, above the empty run: {ratio_text(pairwise_ratio(ours, floor))}",
+        f"- peak RSS, ours / vcrpy: {series['pytest-sessionmem replay'].median_rss:.0f} MB / "
+        f"{series['vcrpy + pytest-recording replay'].median_rss:.0f} MB (target: ours <= vcrpy's)",
+    ]
+    return lines, statistics.median(ours)
+
+
+def record_table(workdir: Path, base: str, count: int, runs: int) -> list[str]:
+    cases = {
+        "live, no recorder": pytest_command("test_live.py"),
+        "pytest-sessionmem recording": pytest_command(
+            "test_sessionmem.py", "--sessionmem-record-mode=all", f"--sessionmem-base-url={base}"
+        ),
+        "vcrpy + pytest-recording recording": pytest_command("test_vcr.py", "--record-mode=all"),
+    }
+    series = alternate(cases, runs, workdir)
+    live = series["live, no recorder"]
+    ours = above(series["pytest-sessionmem recording"], live)
+    theirs = above(series["vcrpy + pytest-recording recording"], live)
+    lines = [
+        f"Recording of {count:,} ElizaOS messages against the emulator (its own process), "
+        f"{runs} alternating runs, CPU time of the pytest process: median (min-max)",
+        "",
+        "| case | CPU | above the live run |",
         "|---|---|---|",
     ]
-    for name in cases:
-        extra = median[name] - empty
-        lines.append(f"| {name} | {median[name] * 1000:.0f} ms | {extra * 1000:.0f} ms |")
-    lines.append(
-        f"Replay cost, ours / vcrpy's: {ours / theirs:.2f} "
-        f"(vcrpy is {theirs / ours:.1f}x slower; target: ours <= 1/3 of vcrpy's)"
-    )
+    for name, values in series.items():
+        extra = "" if values is live else ms(above(values, live))
+        lines.append(f"| {name} | {ms(values.cpu)} | {extra} |")
+    lines += [
+        "",
+        f"- ours / vcrpy, above the live run: **{ratio_text(pairwise_ratio(ours, theirs))}** "
+        "(target <= 0.33)",
+    ]
     return lines
 
 
 def import_table(workdir: Path, runs: int) -> list[str]:
     trivial = workdir / "collect"
     trivial.mkdir(exist_ok=True)
-    (trivial / "pytest.ini").write_text(INI)
+    (trivial / "pytest.ini").write_text((workdir / "pytest.ini").read_text())
     body = "".join(f"def test_{n}() -> None:\n    pass\n\n\n" for n in range(500))
     (trivial / "test_trivial.py").write_text(body)
     cases = {
-        "without the plugin (-p no:sessionmem)": ["--collect-only", "-p", "no:sessionmem"],
-        "with the plugin": ["--collect-only"],
+        "without the plugin (-p no:sessionmem)": pytest_command(
+            "--collect-only", "-p", "no:sessionmem"
+        ),
+        "with the plugin": pytest_command("--collect-only"),
     }
-    times: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(runs):
-        for name, args in cases.items():
-            times[name].append(pytest_run(trivial, *args))
-    median = {name: statistics.median(values) for name, values in times.items()}
-    without, with_plugin = median.values()
+    series = alternate(cases, runs, trivial)
+    without, with_plugin = series.values()
+    overhead = above(with_plugin, without)
     return [
-        f"pytest --collect-only, 500 trivial tests (median of {runs} runs)",
-        "| case | median |",
+        f"pytest --collect-only on 500 trivial tests, {runs} alternating runs",
+        "",
+        "| case | CPU |",
         "|---|---|",
-        *(f"| {name} | {value * 1000:.0f} ms |" for name, value in median.items()),
-        f"Plugin overhead: {(with_plugin - without) * 1000:.1f} ms (target: <= 30 ms)",
+        *(f"| {name} | {ms(values.cpu)} |" for name, values in series.items()),
+        "",
+        f"- plugin import overhead: **{ms(overhead)}** (target <= 30 ms)",
     ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--skip-record", action="store_true")
     args = parser.parse_args()
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    print(f"machine: {machine}")
+    RUNS[0] = args.runs
+    sizes = [int(size) for size in args.sizes.split(",")]
+    print(f"machine: {machine()}\n")
+    costs: dict[int, float] = {}
     with tempfile.TemporaryDirectory(prefix="sessionmem-bench-") as tmp:
-        workdir = Path(tmp)
-        prepare(workdir)
-        for line in replay_table(workdir, args.runs):
-            print(line)
-        print()
-        for line in import_table(workdir, args.runs):
-            print(line)
+        for index, count in enumerate(sizes):
+            workdir = Path(tmp) / str(count)
+            prepare(workdir, count, keep_emulator=index == 0 and not args.skip_record)
+            lines, costs[count] = replay_table(workdir, count, args.runs)
+            print("\n".join(lines), end="\n\n", flush=True)
+            if RECORD_LINES:
+                print("\n".join(RECORD_LINES), end="\n\n", flush=True)
+                RECORD_LINES.clear()
+        if len(sizes) > 1:
+            first, last = sizes[0], sizes[-1]
+            growth = costs[last] / costs[first]
+            print(
+                f"Growth of our replay cost above the empty run, {first:,} -> {last:,} messages: "
+                f"**x{growth:.1f}** (linear: x{last / first:.0f}; target <= x11)\n"
+            )
+        print("\n".join(import_table(Path(tmp) / str(sizes[0]), args.runs)))
 
 
 if __name__ == "__main__":
