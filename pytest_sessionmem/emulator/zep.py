@@ -191,7 +191,7 @@ def _message_bytes(item: Stamped, now: datetime, reads: int) -> bytes:
     processed = item.readiness.reached(now, reads)
     rendered = item.rendered.get(processed)
     if rendered is None:
-        rendered = item.rendered[processed] = _render({**item.payload, "processed": processed})
+        rendered = item.rendered[processed] = _render(_message_json(item, now, reads))
     return rendered
 
 

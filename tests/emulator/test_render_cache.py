@@ -43,7 +43,7 @@ def eliza_channel() -> ElizaState:
             now_ms=T0 + 10 * (i // 3),  # ties: three messages share a millisecond
             source_type="agent_response" if i % 2 else "user",
             raw_message=raw,
-            metadata={"seq": i, "score": i / 8, "big": 2**60, "thought": "kept?", "nested": {"0": 1}},
+            metadata={"seq": i, "score": i / 8, "big": 2**52, "thought": "kept?", "nested": {"0": 1}},
         )
     return state
 
