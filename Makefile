@@ -22,13 +22,16 @@ ELIZA := tests/integration/eliza_server
 ELIZA_INSTALLED := $(ELIZA)/node_modules/.package-lock.json
 ZEP_SDKS := tests/integration/zep_sdks/envs.py
 ZEP_SDKS_INSTALLED := .sessionmem-cache/zep-sdks/.built
+# The HTML report is checked in a real headless Chromium, Debian's package.
+CHROMIUM ?= chromium
+APT_GET ?= apt-get
 
-.PHONY: examples test lint typecheck setup clean
+.PHONY: examples test lint typecheck setup chromium clean
 
 examples: $(INSTALLED) $(ZEP_SDKS_INSTALLED)
 	$(BIN)/python -m pytest examples $(PYTEST_ARGS)
 
-test: $(INSTALLED) $(ELIZA_INSTALLED) $(ZEP_SDKS_INSTALLED)
+test: $(INSTALLED) $(ELIZA_INSTALLED) $(ZEP_SDKS_INSTALLED) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
@@ -55,6 +58,15 @@ $(ELIZA_INSTALLED): $(ELIZA)/package-lock.json
 $(ZEP_SDKS_INSTALLED): $(ZEP_SDKS) | $(INSTALLED)
 	$(BIN)/python $(ZEP_SDKS)
 	touch $@
+
+# Installs Debian's chromium when it is missing (with sudo unless run as root).
+chromium:
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || { \
+		sudo_cmd=""; [ "$$(id -u)" -eq 0 ] || sudo_cmd="sudo"; \
+		echo "installing Debian's chromium (headless checks of the HTML report)"; \
+		$$sudo_cmd $(APT_GET) update -qq && \
+		$$sudo_cmd env DEBIAN_FRONTEND=noninteractive \
+			$(APT_GET) install -y -qq --no-install-recommends chromium; }
 
 clean:
 	rm -rf $(VENV) $(ELIZA)/node_modules .sessionmem-cache/zep-sdks

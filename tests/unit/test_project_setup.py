@@ -82,6 +82,7 @@ def test_each_readme_command_sets_itself_up_once(tmp_path: Path) -> None:
     assert 'pip install --quiet -e ".[dev]"' in fresh_test
     assert "npm ci --prefix tests/integration/eliza_server" in fresh_test
     assert ".venv/bin/python tests/integration/zep_sdks/envs.py" in fresh_test
+    assert "apt-get install -y -qq --no-install-recommends chromium" in fresh_test
     assert fresh_test.rstrip().endswith(".venv/bin/python -m pytest")
 
     fresh_examples = "\n".join(_dry_run(tmp_path, "examples"))
@@ -101,8 +102,33 @@ def test_each_readme_command_sets_itself_up_once(tmp_path: Path) -> None:
     (tmp_path / ".sessionmem-cache" / "zep-sdks").mkdir(parents=True)
     (tmp_path / ".sessionmem-cache" / "zep-sdks" / ".built").touch()
 
-    assert _dry_run(tmp_path, "test") == [".venv/bin/python -m pytest"]
+    # Only the cheap check for chromium (a `command -v`) stands before the tests.
+    ready_test = _dry_run(tmp_path, "test")
+    assert ready_test[-1] == ".venv/bin/python -m pytest"
+    assert ready_test[0].startswith("command -v chromium")
+    assert not any(step in "\n".join(ready_test) for step in ("-m venv", "pip ", "npm ", "envs.py"))
     assert _dry_run(tmp_path, "examples") == [".venv/bin/python -m pytest examples"]
+
+
+def test_make_test_installs_chromium_only_when_it_is_missing(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+
+    def chromium(browser: str) -> str:
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL")}
+        done = subprocess.run(
+            ["make", "--no-print-directory", "chromium", f"CHROMIUM={browser}", "APT_GET=echo apt"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
+        return done.stdout
+
+    missing = chromium("no-such-browser-here")
+    assert "apt update -qq" in missing
+    assert "apt install -y -qq --no-install-recommends chromium" in missing
+    assert chromium("sh") == ""  # present: nothing to do
 
 
 def test_benchmark_only_tools_live_in_the_bench_extra() -> None:
