@@ -244,6 +244,19 @@ def _coerce_one(index: int, item: object) -> Message:
     )
 
 
+def post_in_batches(
+    url: str, items: Sequence[Any], *, batch: int, provider: str
+) -> Operation[list[dict[str, Any]]]:
+    """POST ``{"messages": ...}`` in slices of ``batch``; the answers, one per request."""
+    answers: list[dict[str, Any]] = []
+    for start in range(0, len(items), batch):
+        response = yield httpx.Request(
+            "POST", url, json={"messages": list(items[start : start + batch])}
+        )
+        answers.append(json_object(response, provider))
+    return answers
+
+
 def unsupported(message: str) -> Operation[Any]:
     """An operation the provider's API does not have: raises ``UnsupportedOperation``.
 

@@ -35,6 +35,7 @@ from pytest_sessionmem.providers.base import (
     json_or_text,
     parse_wire,
     payload_error,
+    post_in_batches,
     require_id,
     unsupported,
 )
@@ -202,15 +203,14 @@ class ZepProvider(AdapterBase):
     ) -> Operation[list[dict[str, Any]]]:
         require_id(session_id, "session_id")
         wire = [_wire_message(m) for m in messages]
-        answers: list[dict[str, Any]] = []
-        for start in range(0, len(wire), MAX_MESSAGES_PER_WRITE):
-            response = yield httpx.Request(
-                "POST",
+        return (
+            yield from post_in_batches(
                 join_url(self.base_url, "sessions", session_id, "memory"),
-                json={"messages": wire[start : start + MAX_MESSAGES_PER_WRITE]},
+                wire,
+                batch=MAX_MESSAGES_PER_WRITE,
+                provider=NAME,
             )
-            answers.append(json_object(response, NAME))
-        return answers
+        )
 
     def send_message(
         self, session_id: str, content: str, fields: Mapping[str, Any]

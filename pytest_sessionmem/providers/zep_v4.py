@@ -37,6 +37,7 @@ from pytest_sessionmem.providers.base import (
     json_or_text,
     parse_wire,
     payload_error,
+    post_in_batches,
     require_id,
     unsupported,
 )
@@ -237,15 +238,14 @@ class ZepV4Provider(AdapterBase):
     ) -> Operation[list[dict[str, Any]]]:
         require_id(session_id, "thread_uuid")
         wire = [wire_message(m, provider=NAME, time_field="reference_time") for m in messages]
-        answers: list[dict[str, Any]] = []
-        for start in range(0, len(wire), MAX_MESSAGES_PER_WRITE):
-            response = yield httpx.Request(
-                "POST",
+        return (
+            yield from post_in_batches(
                 self._url("threads", session_id, "messages"),
-                json={"messages": wire[start : start + MAX_MESSAGES_PER_WRITE]},
+                wire,
+                batch=MAX_MESSAGES_PER_WRITE,
+                provider=NAME,
             )
-            answers.append(json_object(response, NAME))
-        return answers
+        )
 
     def send_message(
         self, session_id: str, content: str, fields: Mapping[str, Any]
