@@ -15,7 +15,6 @@ Quirks handled here:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,34 +23,25 @@ import httpx
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.models import Fact, Memory, Message, Role, Session, Transcript
 from pytest_sessionmem.providers.base import (
-    AdapterBase,
     MessagePage,
     NewSession,
     WireModel,
     aware,
     decode_json,
-    join_url,
-    json_object,
-    json_or_text,
     parse_wire,
     payload_error,
-    post_in_batches,
     require_id,
-    unsupported,
 )
-from pytest_sessionmem.providers.operation import ErrorInfo, Operation
+from pytest_sessionmem.providers.operation import Operation
+from pytest_sessionmem.providers.zep_common import ZepAdapter, ZepFactFields, ZepMessageFields
 
 NAME = "zep"
-MAX_MESSAGES_PER_WRITE = 30  # the server rejects larger batches
 
 
-class ZepMessage(WireModel):
+class ZepMessage(ZepMessageFields):
     content: str
     role_type: str
     role: str | None = None
-    uuid: str | None = None
-    created_at: datetime | None = None
-    metadata: dict[str, Any] | None = None
 
 
 class ZepMessageList(WireModel):
@@ -69,15 +59,10 @@ class ZepSession(WireModel):
     metadata: dict[str, Any] | None = None
 
 
-class ZepFact(WireModel):
+class ZepFact(ZepFactFields):
     uuid: str
     content: str | None = None
-    fact: str | None = None
-    created_at: datetime | None = None
-    name: str | None = None
     rating: float | None = None
-    valid_at: datetime | None = None
-    invalid_at: datetime | None = None
 
 
 class ZepSummary(WireModel):
@@ -91,22 +76,28 @@ class ZepMemory(WireModel):
     summary: ZepSummary | None = None
 
 
-class ZepProvider(AdapterBase):
+class ZepProvider(ZepAdapter):
     """Adapter for Zep Cloud v2. Auth: ``Authorization: Api-Key <key>`` (``ZEP_API_KEY``)."""
 
     name = NAME
+    id_name = "session_id"
 
-    def describe_error(self, response: httpx.Response) -> ErrorInfo:
-        data, text = json_or_text(response)
-        if isinstance(data, dict) and isinstance(data.get("message"), str):
-            return ErrorInfo(message=data["message"], detail=data)
-        return ErrorInfo(message=text.strip()[:300] or None, detail=data)
+    def _messages_url(self, session_id: str) -> str:
+        return self._url("sessions", session_id, "memory")
+
+    def _wire_message(self, message: Message) -> dict[str, Any]:
+        wire: dict[str, Any] = {"role_type": message.role.value, "content": message.content}
+        if message.name:
+            wire["role"] = message.name
+        if message.metadata:
+            wire["metadata"] = dict(message.metadata)
+        return wire
 
     # -- reads ----------------------------------------------------------------------------
 
     def get_session(self, session_id: str) -> Operation[Session]:
         require_id(session_id, "session_id")
-        response = yield httpx.Request("GET", join_url(self.base_url, "sessions", session_id))
+        response = yield httpx.Request("GET", self._url("sessions", session_id))
         data = decode_json(response, NAME)
         return _session(parse_wire(ZepSession, data, response, NAME), data, fallback_id=session_id)
 
@@ -114,20 +105,14 @@ class ZepProvider(AdapterBase):
         self, session_id: str, *, page_size: int, cursor: object | None
     ) -> Operation[MessagePage]:
         require_id(session_id, "session_id")
-        page = cursor if isinstance(cursor, int) else 1
-        response = yield httpx.Request(
-            "GET",
-            join_url(self.base_url, "sessions", session_id, "messages"),
-            params={"limit": page_size, "cursor": page},
+        return (
+            yield from self._numbered_page(
+                self._url("sessions", session_id, "messages"),
+                page_size=page_size,
+                cursor=cursor,
+                read=_page_messages,
+            )
         )
-        data = decode_json(response, NAME)
-        wire = parse_wire(ZepMessageList, data, response, NAME)
-        items = wire.messages or []
-        raws = data.get("messages") or []
-        messages = tuple(_message(m, raw) for m, raw in zip(items, raws, strict=True))
-        # A full page may have a successor; an empty or short one is the end.
-        next_page = page + 1 if len(messages) >= page_size else None
-        return MessagePage(messages=messages, next_cursor=next_page)
 
     def get_memory(
         self, session_id: str, *, last_n: int | None, min_rating: float | None
@@ -139,7 +124,7 @@ class ZepProvider(AdapterBase):
         if min_rating is not None:
             params["minRating"] = min_rating
         response = yield httpx.Request(
-            "GET", join_url(self.base_url, "sessions", session_id, "memory"), params=params
+            "GET", self._url("sessions", session_id, "memory"), params=params
         )
         data = decode_json(response, NAME)
         wire = parse_wire(ZepMemory, data, response, NAME)
@@ -188,41 +173,15 @@ class ZepProvider(AdapterBase):
         }
         if new.metadata is not None:
             body["metadata"] = dict(new.metadata)
-        response = yield httpx.Request("POST", join_url(self.base_url, "sessions"), json=body)
+        response = yield httpx.Request("POST", self._url("sessions"), json=body)
         data = decode_json(response, NAME)
         wire = parse_wire(ZepSession, data, response, NAME)
         return _session(wire, data, fallback_id=body["session_id"])
 
-    def add_user(self, user_id: str, fields: Mapping[str, Any]) -> Operation[dict[str, Any]]:
-        body = {"user_id": require_id(user_id, "user_id"), **fields}
-        response = yield httpx.Request("POST", join_url(self.base_url, "users"), json=body)
-        return json_object(response, NAME)
-
-    def add_messages(
-        self, session_id: str, messages: Sequence[Message]
-    ) -> Operation[list[dict[str, Any]]]:
-        require_id(session_id, "session_id")
-        wire = [_wire_message(m) for m in messages]
-        return (
-            yield from post_in_batches(
-                join_url(self.base_url, "sessions", session_id, "memory"),
-                wire,
-                batch=MAX_MESSAGES_PER_WRITE,
-                provider=NAME,
-            )
-        )
-
-    def send_message(
-        self, session_id: str, content: str, fields: Mapping[str, Any]
-    ) -> Operation[Message]:
-        return unsupported(
-            "zep has no chat endpoint; store turns with add_messages(session_id, messages)"
-        )
-
     def delete_session(self, session_id: str) -> Operation[None]:
         require_id(session_id, "session_id")
         # Zep v2 has no DELETE /sessions/{id}; this endpoint deletes the session.
-        yield httpx.Request("DELETE", join_url(self.base_url, "sessions", session_id, "memory"))
+        yield httpx.Request("DELETE", self._messages_url(session_id))
         return None
 
 
@@ -239,6 +198,14 @@ def _session(wire: ZepSession, raw: dict[str, Any], *, fallback_id: str) -> Sess
     )
 
 
+def _page_messages(response: httpx.Response) -> tuple[Message, ...]:
+    data = decode_json(response, NAME)
+    wire = parse_wire(ZepMessageList, data, response, NAME)
+    items = wire.messages or []
+    raws = data.get("messages") or []
+    return tuple(_message(m, raw) for m, raw in zip(items, raws, strict=True))
+
+
 def _message(wire: ZepMessage, raw: dict[str, Any]) -> Message:
     return Message(
         id=wire.uuid,
@@ -251,12 +218,3 @@ def _message(wire: ZepMessage, raw: dict[str, Any]) -> Message:
         metadata=wire.metadata or {},
         raw=raw,
     )
-
-
-def _wire_message(message: Message) -> dict[str, Any]:
-    wire: dict[str, Any] = {"role_type": message.role.value, "content": message.content}
-    if message.name:
-        wire["role"] = message.name
-    if message.metadata:
-        wire["metadata"] = dict(message.metadata)
-    return wire

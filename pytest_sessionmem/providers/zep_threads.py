@@ -9,53 +9,94 @@ Zep renamed sessions to threads in its v3 API and swapped two message fields: v2
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import httpx
 
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.models import Fact, Message, Role
-from pytest_sessionmem.providers.base import WireModel, aware, payload_error
-from pytest_sessionmem.providers.operation import ACCEPT_STATUS_EXTENSION
+from pytest_sessionmem.providers.base import (
+    WireModel,
+    aware,
+    decode_json,
+    parse_wire,
+    payload_error,
+    require_id,
+)
+from pytest_sessionmem.providers.operation import ACCEPT_STATUS_EXTENSION, Operation
+from pytest_sessionmem.providers.zep_common import ZepAdapter, ZepFactFields, ZepMessageFields
 
 __all__ = [
     "DEFAULT_MEMORY_MESSAGES",
-    "MAX_MESSAGES_PER_WRITE",
+    "ThreadAdapter",
     "ThreadMessage",
     "WireEdge",
-    "accept_missing",
     "edge_facts",
     "thread_message",
     "wire_message",
 ]
 
-MAX_MESSAGES_PER_WRITE = 30  # Zep's documented limit per add_messages call
 DEFAULT_MEMORY_MESSAGES = 6  # as many recent messages as v2's GET /memory returns
 
 
-class ThreadMessage(WireModel):
+class ThreadMessage(ZepMessageFields):
     """A message as both thread generations send it (3.x requires role and content)."""
 
     content: str | None = None
     role: str | None = None
     name: str | None = None
-    uuid: str | None = None
-    created_at: datetime | None = None
-    metadata: dict[str, Any] | None = None
     processed: bool | None = None
 
 
-class WireEdge(WireModel):
+class WireEdge(ZepFactFields):
     """A graph edge: one fact about the user."""
 
-    uuid: str | None = None
-    fact: str | None = None
-    name: str | None = None
-    created_at: datetime | None = None
-    valid_at: datetime | None = None
-    invalid_at: datetime | None = None
     score: float | None = None
+
+
+class ThreadContext(WireModel):
+    context: str | None = None
+
+
+class ThreadSummary(WireModel):
+    summary: str | None = None
+
+
+class ThreadAdapter(ZepAdapter):
+    """What the two thread generations do alike: writes, deletes, a thread's context and summary.
+
+    ``time_field`` names where a written message's time goes.
+    """
+
+    time_field: str
+
+    def _messages_url(self, session_id: str) -> str:
+        return self._url("threads", session_id, "messages")
+
+    def _wire_message(self, message: Message) -> dict[str, Any]:
+        return wire_message(message, provider=self.name, time_field=self.time_field)
+
+    def _context_and_summary(
+        self, session_id: str, raw: dict[str, Any]
+    ) -> Operation[tuple[str | None, str | None]]:
+        """The thread's context and summary (``None`` until Zep has made one); bodies go in ``raw``."""
+        response = yield httpx.Request("GET", self._url("threads", session_id, "context"))
+        raw["context"] = decode_json(response, self.name)
+        context = parse_wire(ThreadContext, raw["context"], response, self.name).context
+
+        response = yield accept_missing(
+            httpx.Request("GET", self._url("threads", session_id, "summary"))
+        )
+        summary = None
+        if response.status_code < 400:
+            raw["summary"] = decode_json(response, self.name)
+            summary = parse_wire(ThreadSummary, raw["summary"], response, self.name).summary
+        return context or None, summary
+
+    def delete_session(self, session_id: str) -> Operation[None]:
+        require_id(session_id, self.id_name)
+        yield httpx.Request("DELETE", self._url("threads", session_id))
+        return None
 
 
 def thread_message(wire: ThreadMessage, raw: dict[str, Any]) -> Message:

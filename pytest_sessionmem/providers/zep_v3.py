@@ -16,7 +16,6 @@ The same ``/api/v2`` service as the v2 sessions API, with sessions renamed threa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,33 +24,25 @@ import httpx
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.models import Memory, Message, Session, Transcript
 from pytest_sessionmem.providers.base import (
-    AdapterBase,
     MessagePage,
     NewSession,
     Provider,
     WireModel,
     aware,
     decode_json,
-    join_url,
-    json_object,
-    json_or_text,
     parse_wire,
     payload_error,
-    post_in_batches,
     require_id,
-    unsupported,
 )
-from pytest_sessionmem.providers.operation import ErrorInfo, Operation
+from pytest_sessionmem.providers.operation import Operation
 from pytest_sessionmem.providers.zep_threads import (
     DEFAULT_MEMORY_MESSAGES,
-    MAX_MESSAGES_PER_WRITE,
+    ThreadAdapter,
     ThreadMessage,
     WireEdge,
-    accept_missing,
     check_no_agent,
     edge_facts,
     thread_message,
-    wire_message,
 )
 
 NAME = "zep-v3"
@@ -72,27 +63,12 @@ class V3Thread(WireModel):
     created_at: datetime | None = None
 
 
-class V3Context(WireModel):
-    context: str | None = None
-
-
-class V3Summary(WireModel):
-    summary: str | None = None
-
-
-class ZepV3Provider(AdapterBase):
+class ZepV3Provider(ThreadAdapter):
     """Adapter for Zep threads on ``/api/v2`` (zep-cloud 3.x)."""
 
     name = NAME
-
-    def describe_error(self, response: httpx.Response) -> ErrorInfo:
-        data, text = json_or_text(response)
-        if isinstance(data, dict) and isinstance(data.get("message"), str):
-            return ErrorInfo(message=data["message"], detail=data)
-        return ErrorInfo(message=text.strip()[:300] or None, detail=data)
-
-    def _url(self, *segments: str) -> str:
-        return join_url(self.base_url, *segments)
+    id_name = "thread_id"
+    time_field = "created_at"
 
     def _messages(self, response: httpx.Response) -> tuple[V3MessageList, tuple[Message, ...]]:
         data = decode_json(response, NAME)
@@ -127,15 +103,13 @@ class ZepV3Provider(AdapterBase):
         self, session_id: str, *, page_size: int, cursor: object | None
     ) -> Operation[MessagePage]:
         require_id(session_id, "thread_id")
-        page = cursor if isinstance(cursor, int) else 1
-        response = yield httpx.Request(
-            "GET",
-            self._url("threads", session_id, "messages"),
-            params={"limit": page_size, "cursor": page},
-        )
-        _, messages = self._messages(response)
-        return MessagePage(
-            messages=messages, next_cursor=page + 1 if len(messages) >= page_size else None
+        return (
+            yield from self._numbered_page(
+                self._messages_url(session_id),
+                page_size=page_size,
+                cursor=cursor,
+                read=lambda response: self._messages(response)[1],
+            )
         )
 
     def get_memory(
@@ -150,17 +124,7 @@ class ZepV3Provider(AdapterBase):
         listing, messages = self._messages(response)
         raw: dict[str, Any] = {"messages": decode_json(response, NAME)}
 
-        response = yield httpx.Request("GET", self._url("threads", session_id, "context"))
-        raw["context"] = decode_json(response, NAME)
-        context = parse_wire(V3Context, raw["context"], response, NAME).context
-
-        response = yield accept_missing(
-            httpx.Request("GET", self._url("threads", session_id, "summary"))
-        )
-        summary = None
-        if response.status_code < 400:
-            raw["summary"] = decode_json(response, NAME)
-            summary = parse_wire(V3Summary, raw["summary"], response, NAME).summary
+        context, summary = yield from self._context_and_summary(session_id, raw)
 
         facts: tuple[Any, ...] = ()
         if listing.user_id:
@@ -174,7 +138,7 @@ class ZepV3Provider(AdapterBase):
             edges = [(parse_wire(WireEdge, e, response, NAME), e) for e in data]
             facts = edge_facts(edges, response, NAME, min_rating=min_rating)
         return Memory(
-            context=context or None,
+            context=context,
             facts=facts,
             summary=summary,
             messages=Transcript(messages=messages, session_id=session_id, provider=NAME),
@@ -203,37 +167,6 @@ class ZepV3Provider(AdapterBase):
             created_at=aware(wire.created_at),
             raw=data,
         )
-
-    def add_user(self, user_id: str, fields: Mapping[str, Any]) -> Operation[dict[str, Any]]:
-        body = {"user_id": require_id(user_id, "user_id"), **fields}
-        response = yield httpx.Request("POST", self._url("users"), json=body)
-        return json_object(response, NAME)
-
-    def add_messages(
-        self, session_id: str, messages: Sequence[Message]
-    ) -> Operation[list[dict[str, Any]]]:
-        require_id(session_id, "thread_id")
-        wire = [wire_message(m, provider=NAME, time_field="created_at") for m in messages]
-        return (
-            yield from post_in_batches(
-                self._url("threads", session_id, "messages"),
-                wire,
-                batch=MAX_MESSAGES_PER_WRITE,
-                provider=NAME,
-            )
-        )
-
-    def send_message(
-        self, session_id: str, content: str, fields: Mapping[str, Any]
-    ) -> Operation[Message]:
-        return unsupported(
-            "zep-v3 has no chat endpoint; store turns with add_messages(thread_id, messages)"
-        )
-
-    def delete_session(self, session_id: str) -> Operation[None]:
-        require_id(session_id, "thread_id")
-        yield httpx.Request("DELETE", self._url("threads", session_id))
-        return None
 
 
 if TYPE_CHECKING:

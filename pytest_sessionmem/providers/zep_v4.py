@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,33 +24,26 @@ import httpx
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.models import Memory, Message, Session, Transcript
 from pytest_sessionmem.providers.base import (
-    AdapterBase,
     MessagePage,
     NewSession,
     Provider,
     WireModel,
     aware,
     decode_json,
-    join_url,
-    json_object,
     json_or_text,
     parse_wire,
     payload_error,
-    post_in_batches,
     require_id,
-    unsupported,
 )
 from pytest_sessionmem.providers.operation import ErrorInfo, Operation
 from pytest_sessionmem.providers.zep_threads import (
     DEFAULT_MEMORY_MESSAGES,
-    MAX_MESSAGES_PER_WRITE,
+    ThreadAdapter,
     ThreadMessage,
     WireEdge,
-    accept_missing,
     check_no_agent,
     edge_facts,
     thread_message,
-    wire_message,
 )
 
 NAME = "zep-v4"
@@ -72,14 +64,6 @@ class V4Thread(WireModel):
     created_at: datetime | None = None
 
 
-class V4Context(WireModel):
-    context: str | None = None
-
-
-class V4Summary(WireModel):
-    summary: str | None = None
-
-
 class V4ErrorBody(WireModel):
     code: str | None = None
     message: str | None = None
@@ -92,13 +76,15 @@ _INVALID_ID_HINT = (
 )
 
 
-class ZepV4Provider(AdapterBase):
+class ZepV4Provider(ThreadAdapter):
     """Adapter for Zep on ``/api/v4`` (zep-cloud 4.x)."""
 
     name = NAME
+    id_name = "thread_uuid"
+    time_field = "reference_time"
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo:
-        data, text = json_or_text(response)
+        data, _ = json_or_text(response)
         error = data.get("error") if isinstance(data, dict) else None
         if isinstance(error, dict):
             body = V4ErrorBody.model_validate(error)
@@ -107,12 +93,7 @@ class ZepV4Provider(AdapterBase):
                 message = f"{message} ({_INVALID_ID_HINT})"
             # The code stays in ``detail``: a 404 here is always a missing resource.
             return ErrorInfo(message=message, detail=data)
-        if isinstance(data, dict) and isinstance(data.get("message"), str):
-            return ErrorInfo(message=data["message"], detail=data)
-        return ErrorInfo(message=text.strip()[:300] or None, detail=data)
-
-    def _url(self, *segments: str) -> str:
-        return join_url(self.base_url, *segments)
+        return super().describe_error(response)
 
     def _page(self, response: httpx.Response) -> V4Page:
         return parse_wire(V4Page, decode_json(response, NAME), response, NAME)
@@ -166,17 +147,7 @@ class ZepV4Provider(AdapterBase):
         raw["messages"] = decode_json(response, NAME)
         newest_first = self._messages(self._page(response), response)
 
-        response = yield httpx.Request("GET", self._url("threads", session_id, "context"))
-        raw["context"] = decode_json(response, NAME)
-        context = parse_wire(V4Context, raw["context"], response, NAME).context
-
-        response = yield accept_missing(
-            httpx.Request("GET", self._url("threads", session_id, "summary"))
-        )
-        summary = None
-        if response.status_code < 400:
-            raw["summary"] = decode_json(response, NAME)
-            summary = parse_wire(V4Summary, raw["summary"], response, NAME).summary
+        context, summary = yield from self._context_and_summary(session_id, raw)
 
         edges: list[tuple[WireEdge, dict[str, Any]]] = []
         graph = thread.graph_uuid or thread.user_uuid
@@ -198,7 +169,7 @@ class ZepV4Provider(AdapterBase):
             cursor = page.next_cursor
         facts = edge_facts(edges, response, NAME, min_rating=min_rating)
         return Memory(
-            context=context or None,
+            context=context,
             facts=facts,
             summary=summary,
             messages=Transcript(
@@ -226,38 +197,6 @@ class ZepV4Provider(AdapterBase):
         if not wire.uuid:
             raise payload_error(response, NAME, "uuid: field required")
         return _session(wire, data, fallback=wire.uuid)
-
-    def add_user(self, user_id: str, fields: Mapping[str, Any]) -> Operation[dict[str, Any]]:
-        """Create a user; the answer's ``uuid`` is its address in v4."""
-        body = {"user_id": require_id(user_id, "user_id"), **fields}
-        response = yield httpx.Request("POST", self._url("users"), json=body)
-        return json_object(response, NAME)
-
-    def add_messages(
-        self, session_id: str, messages: Sequence[Message]
-    ) -> Operation[list[dict[str, Any]]]:
-        require_id(session_id, "thread_uuid")
-        wire = [wire_message(m, provider=NAME, time_field="reference_time") for m in messages]
-        return (
-            yield from post_in_batches(
-                self._url("threads", session_id, "messages"),
-                wire,
-                batch=MAX_MESSAGES_PER_WRITE,
-                provider=NAME,
-            )
-        )
-
-    def send_message(
-        self, session_id: str, content: str, fields: Mapping[str, Any]
-    ) -> Operation[Message]:
-        return unsupported(
-            "zep-v4 has no chat endpoint; store turns with add_messages(thread_uuid, messages)"
-        )
-
-    def delete_session(self, session_id: str) -> Operation[None]:
-        require_id(session_id, "thread_uuid")
-        yield httpx.Request("DELETE", self._url("threads", session_id))
-        return None
 
 
 def _session(wire: V4Thread, raw: dict[str, Any], *, fallback: str) -> Session:

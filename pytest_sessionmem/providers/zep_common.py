@@ -1,0 +1,123 @@
+"""What all three Zep generations (``zep``, ``zep-v3``, ``zep-v4``) share.
+
+Sessions (v2) and threads (v3, v4) are one service underneath: the same user endpoint,
+the same ``{"message": "..."}`` error body, message writes in batches of at most 30, no
+chat endpoint, and messages and facts that keep their ids, times and metadata under the
+same names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from pytest_sessionmem.models import Message
+from pytest_sessionmem.providers.base import (
+    AdapterBase,
+    MessagePage,
+    WireModel,
+    join_url,
+    json_object,
+    json_or_text,
+    post_in_batches,
+    require_id,
+    unsupported,
+)
+from pytest_sessionmem.providers.operation import ErrorInfo, Operation
+
+__all__ = ["MAX_MESSAGES_PER_WRITE", "ZepAdapter", "ZepFactFields", "ZepMessageFields"]
+
+MAX_MESSAGES_PER_WRITE = 30  # the server rejects larger batches
+
+
+class ZepMessageFields(WireModel):
+    """A message's fields that every generation names alike (the role fields differ)."""
+
+    uuid: str | None = None
+    created_at: datetime | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class ZepFactFields(WireModel):
+    """A fact's fields that v2's ``relevant_facts`` and the threads' graph edges share."""
+
+    uuid: str | None = None
+    fact: str | None = None
+    name: str | None = None
+    created_at: datetime | None = None
+    valid_at: datetime | None = None
+    invalid_at: datetime | None = None
+
+
+class ZepAdapter(AdapterBase):
+    """The calls every Zep generation answers the same way.
+
+    A subclass says what its API calls a conversation's id (``id_name``, as in its error
+    messages) and how one of its messages is written (:meth:`_messages_url`,
+    :meth:`_wire_message`).
+    """
+
+    id_name: str
+
+    def describe_error(self, response: httpx.Response) -> ErrorInfo:
+        data, text = json_or_text(response)
+        if isinstance(data, dict) and isinstance(data.get("message"), str):
+            return ErrorInfo(message=data["message"], detail=data)
+        return ErrorInfo(message=text.strip()[:300] or None, detail=data)
+
+    def _url(self, *segments: str) -> str:
+        return join_url(self.base_url, *segments)
+
+    def _messages_url(self, session_id: str) -> str:
+        """Where a conversation's messages are written."""
+        raise NotImplementedError
+
+    def _wire_message(self, message: Message) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _numbered_page(
+        self,
+        url: str,
+        *,
+        page_size: int,
+        cursor: object | None,
+        read: Callable[[httpx.Response], tuple[Message, ...]],
+    ) -> Operation[MessagePage]:
+        """One page of an oldest-first list whose ``cursor`` is a page number from 1."""
+        page = cursor if isinstance(cursor, int) else 1
+        response = yield httpx.Request("GET", url, params={"limit": page_size, "cursor": page})
+        messages = read(response)
+        # A full page may have a successor; an empty or short one is the end.
+        next_page = page + 1 if len(messages) >= page_size else None
+        return MessagePage(messages=messages, next_cursor=next_page)
+
+    def add_user(self, user_id: str, fields: Mapping[str, Any]) -> Operation[dict[str, Any]]:
+        """Create a user; in v4 the answer's ``uuid`` is its address."""
+        body = {"user_id": require_id(user_id, "user_id"), **fields}
+        response = yield httpx.Request("POST", self._url("users"), json=body)
+        return json_object(response, self.name)
+
+    def add_messages(
+        self, session_id: str, messages: Sequence[Message]
+    ) -> Operation[list[dict[str, Any]]]:
+        require_id(session_id, self.id_name)
+        wire = [self._wire_message(m) for m in messages]
+        return (
+            yield from post_in_batches(
+                self._messages_url(session_id),
+                wire,
+                batch=MAX_MESSAGES_PER_WRITE,
+                provider=self.name,
+            )
+        )
+
+    def send_message(
+        self, session_id: str, content: str, fields: Mapping[str, Any]
+    ) -> Operation[Message]:
+        return unsupported(
+            f"{self.name} has no chat endpoint; store turns with "
+            f"add_messages({self.id_name}, messages)"
+        )
