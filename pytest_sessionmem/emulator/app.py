@@ -29,7 +29,8 @@ from ..providers.registry import PROVIDERS
 from . import control, eliza, meibel, zep_threads
 from ._http import control_error
 from ._routing import sub_path
-from .core import EmulatorState, Fault
+from .core import Fault
+from .state import EmulatorState
 
 __all__ = ["PROVIDER_PREFIXES", "EmulatorApp", "create_app", "split_provider_path"]
 
@@ -55,10 +56,10 @@ def provider_handlers(state: EmulatorState) -> dict[str, Handler]:
     """
     return {
         # v3 threads live on the v2 service, beside its sessions (one store).
-        "zep": zep_threads.v2_service_router(state).respond,
-        "zep-v4": zep_threads.v4_router(state).respond,
-        "meibel": meibel.router(state).respond,
-        "eliza": eliza.handler(state),
+        "zep": zep_threads.v2_service_router(state, state.zep).respond,
+        "zep-v4": zep_threads.v4_router(state, state.zep).respond,
+        "meibel": meibel.router(state, state.meibel).respond,
+        "eliza": eliza.handler(state, state.eliza),
     }
 
 

@@ -26,7 +26,8 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from . import eliza, meibel, zep, zep_threads
 from ._http import BadRequest, control_error, parse_body
-from .core import KEY_PROVIDERS, EmulatorState, Fault, isoformat_z
+from .core import KEY_PROVIDERS, Fault, isoformat_z
+from .state import EmulatorState
 
 __all__ = ["routes"]
 
@@ -123,9 +124,13 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         Route("/faults", add_fault, methods=["POST"]),
         Route("/faults", list_faults, methods=["GET"]),
         Route("/faults", clear_faults, methods=["DELETE"]),
-        Mount("/zep", routes=zep.control_routes(state) + zep_threads.control_routes(state)),
-        Mount("/meibel", routes=meibel.control_routes(state)),
-        Mount("/eliza", routes=eliza.control_routes(state)),
+        Mount(
+            "/zep",
+            routes=zep.control_routes(state, state.zep)
+            + zep_threads.control_routes(state, state.zep),
+        ),
+        Mount("/meibel", routes=meibel.control_routes(state, state.meibel)),
+        Mount("/eliza", routes=eliza.control_routes(state, state.eliza)),
     ]
 
 

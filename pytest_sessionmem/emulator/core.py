@@ -1,29 +1,31 @@
-"""Shared state of the embedded emulator: clock, id factory, API keys, faults, provider states.
+"""What every provider of the embedded emulator shares: clock, id factory, API keys, faults.
 
-Everything a provider module needs lives on one :class:`EmulatorState`::
+Every provider handler gets a :class:`SharedState` and its own provider's store::
 
-    state.clock        Clock      -- call ``state.clock.now()`` for every timestamp you hand out
-    state.ids          IdFactory  -- call ``state.ids.uuid4()`` for every id you hand out
-    state.api_keys     {"zep": str | None, "meibel": str | None, "eliza": str | None}
+    shared.clock       Clock      -- call ``shared.clock.now()`` for every timestamp you hand out
+    shared.ids         IdFactory  -- call ``shared.ids.uuid4()`` for every id you hand out
+    shared.api_keys    {"zep": str | None, "meibel": str | None, "eliza": str | None}
                                   -- None means auth is off for that provider
-    state.faults       FaultTable -- applied by the app's middleware; providers never look at it
-    state.lock         threading.RLock -- hold it while reading or changing provider state
-    state.zep / state.meibel / state.eliza   one state object per provider
+    shared.faults      FaultTable -- applied by the app's middleware; providers never look at it
+    shared.lock        threading.RLock -- hold it while reading or changing a provider's store
 
 How a provider module plugs in (``zep.py``, ``meibel.py`` and ``eliza.py`` all follow it):
 
-* it defines its state class (a dataclass whose no-argument constructor gives an empty provider),
-* ``routes(state) -> list[BaseRoute]`` -- the provider's public API, mounted by ``app.py`` under the
-  provider's prefix (``/zep/api/v2``, ``/meibel/v2``, ``/eliza``),
-* ``control_routes(state) -> list[BaseRoute]`` -- seeding endpoints, mounted under
+* it defines its store, a :class:`Store` (a dataclass whose no-argument constructor gives an
+  empty provider),
+* ``routes(shared, store) -> list[BaseRoute]`` -- the provider's public API, mounted by ``app.py``
+  under the provider's prefix (``/zep/api/v2``, ``/meibel/v2``, ``/eliza``),
+* ``control_routes(shared, store) -> list[BaseRoute]`` -- seeding endpoints, mounted under
   ``/_emulator/<provider>``.
+
+:mod:`.state` puts the shared state and the stores together; this module knows no provider.
 
 Rules for handlers:
 
-* Read ``state.<provider>``, ``state.clock`` and ``state.ids`` *at request time*, never capture them
-  when building routes: :meth:`EmulatorState.reset` replaces all three.
+* Read ``shared.clock`` and ``shared.ids`` *at request time*, never capture them when building
+  routes: a reset replaces both (and empties each store in place).
 * Check the API key yourself (header names and 401 bodies differ per provider) against
-  ``state.api_keys["<provider>"]``.
+  ``shared.api_keys["<provider>"]``.
 * Fault injection is not your concern; the app applies it before your handler runs.
 
 Determinism: with a seed, the clock starts at :data:`DETERMINISTIC_START` and moves by
@@ -40,14 +42,9 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from ..providers.registry import PROVIDERS as _REGISTRY
-
-if TYPE_CHECKING:
-    from .eliza import ElizaState
-    from .meibel import MeibelState
-    from .zep import ZepState
 
 __all__ = [
     "DETERMINISTIC_START",
@@ -55,10 +52,11 @@ __all__ = [
     "KEY_PROVIDERS",
     "PROVIDERS",
     "Clock",
-    "EmulatorState",
     "Fault",
     "FaultTable",
     "IdFactory",
+    "SharedState",
+    "Store",
     "isoformat_z",
     "to_epoch_ms",
 ]
@@ -76,7 +74,7 @@ def key_owner(provider: str) -> str:
     return next(name for name, spec in _REGISTRY.items() if spec.api_key_env == env)
 
 
-#: The providers that hold an API key in :attr:`EmulatorState.api_keys`.
+#: The providers that hold an API key in :attr:`SharedState.api_keys`.
 KEY_PROVIDERS: tuple[str, ...] = tuple(dict.fromkeys(key_owner(name) for name in PROVIDERS))
 
 DETERMINISTIC_START = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -244,20 +242,20 @@ class FaultTable:
         return None
 
 
+_StateT = TypeVar("_StateT", bound="SharedState")
+
+
 def _no_keys() -> dict[str, str | None]:
     return dict.fromkeys(KEY_PROVIDERS)
 
 
 @dataclass
-class EmulatorState:
-    """All the emulator's mutable state. Build with :meth:`create`; wipe with :meth:`reset`."""
+class SharedState:
+    """The emulator's mutable state that is no provider's own. Build with :meth:`create`."""
 
     seed: int | None
     clock: Clock
     ids: IdFactory
-    zep: ZepState
-    meibel: MeibelState
-    eliza: ElizaState
     api_keys: dict[str, str | None] = field(default_factory=_no_keys)
     faults: FaultTable = field(default_factory=FaultTable)
     # Re-entrant so a handler holding it may call helpers that take it again.
@@ -265,17 +263,9 @@ class EmulatorState:
 
     @classmethod
     def create(
-        cls, seed: int | None = None, api_keys: dict[str, str | None] | None = None
-    ) -> EmulatorState:
-        zep, meibel, eliza = _fresh_provider_states()
-        state = cls(
-            seed=seed,
-            clock=Clock(deterministic=seed is not None),
-            ids=IdFactory(seed),
-            zep=zep,
-            meibel=meibel,
-            eliza=eliza,
-        )
+        cls: type[_StateT], seed: int | None = None, api_keys: dict[str, str | None] | None = None
+    ) -> _StateT:
+        state = cls(seed=seed, clock=Clock(deterministic=seed is not None), ids=IdFactory(seed))
         if api_keys:
             state.set_api_keys(api_keys)
         return state
@@ -293,24 +283,26 @@ class EmulatorState:
             self.api_keys.update(owners)
 
     def reset(self, seed: int | None = None) -> None:
-        """Forget every user, session, message and fault; restart clock and ids from ``seed``.
+        """Forget every fault; restart clock and ids from ``seed``.
 
         API keys survive: they are server configuration, not data, so a test that resets between
         cases keeps the auth setup the server was started with.
         """
-        zep, meibel, eliza = _fresh_provider_states()
         with self.lock:
             self.seed = seed
             self.clock = Clock(deterministic=seed is not None)
             self.ids = IdFactory(seed)
             self.faults.clear()
-            self.zep, self.meibel, self.eliza = zep, meibel, eliza
 
 
-def _fresh_provider_states() -> tuple[ZepState, MeibelState, ElizaState]:
-    # Imported here: provider modules import this module for Clock & co.
-    from .eliza import ElizaState
-    from .meibel import MeibelState
-    from .zep import ZepState
+class Store:
+    """Base of each provider's store (a dataclass whose no-argument constructor is empty).
 
-    return ZepState(), MeibelState(), ElizaState()
+    Routes are built once around their store, so a reset empties the store in place instead of
+    handing out a new one the routes would never see.
+    """
+
+    def clear(self) -> None:
+        fresh = vars(type(self)())
+        vars(self).clear()
+        vars(self).update(fresh)

@@ -88,7 +88,7 @@ from .eliza_rules import (
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
-    from .core import EmulatorState
+    from .core import SharedState
 
 __all__ = ["ElizaState", "control_routes", "handler", "routes"]
 
@@ -103,7 +103,7 @@ _CANNED_THOUGHT = "canned reply"
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def routes(state: EmulatorState) -> list[BaseRoute]:
+def routes(state: SharedState, eliza: ElizaState) -> list[BaseRoute]:
     """Public ElizaOS routes, mounted under ``/eliza``."""
 
     def api(handler: Handler) -> Handler:
@@ -123,25 +123,25 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     async def health(request: Request) -> Response:
         with state.lock:
             now = state.clock.peek()
-            live = [s for s in state.eliza.sessions.values() if s.expires_at > now]
+            live = [s for s in eliza.sessions.values() if s.expires_at > now]
             body = {
                 "status": "healthy",
                 "activeSessions": len(live),
                 "timestamp": isoformat_z(now),
                 "expiringSoon": sum(should_warn(s, now) for s in live),
-                "uptime": _uptime(state.eliza),
+                "uptime": _uptime(eliza),
             }
         return JSONResponse(body)
 
     async def create_session(request: Request) -> Response:
         body = request.state.json_body
         with state.lock:
-            return _create_session(state, body)
+            return _create_session(state, eliza, body)
 
     async def list_sessions(request: Request) -> Response:
         with state.lock:
             now = state.clock.peek()
-            every = list(state.eliza.sessions.values())
+            every = list(eliza.sessions.values())
             live = [session_info(s, now) for s in every if s.expires_at > now]
             body = {
                 "sessions": live,
@@ -157,14 +157,14 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     async def get_session(request: Request) -> Response:
         with state.lock:
             now = state.clock.peek()
-            session = _live_session(state.eliza, request.path_params["session_id"], now)
+            session = _live_session(eliza, request.path_params["session_id"], now)
             return JSONResponse(session_info(session, now))
 
     async def delete_session(request: Request) -> Response:
         session_id = request.path_params["session_id"]
         with state.lock:
             # Deleting works on an expired session too, as long as nothing purged it yet.
-            if state.eliza.sessions.pop(session_id, None) is None:
+            if eliza.sessions.pop(session_id, None) is None:
                 raise ElizaApiError.session_not_found(session_id)
         return JSONResponse(
             {"success": True, "message": f"Session {session_id} deleted successfully"}
@@ -173,21 +173,21 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     async def send_message(request: Request) -> Response:
         body = request.state.json_body
         with state.lock:
-            return _send_message(state, request.path_params["session_id"], body)
+            return _send_message(state, eliza, request.path_params["session_id"], body)
 
     async def get_messages(request: Request) -> Response:
         with state.lock:
             now = state.clock.peek()
-            session = _live_session(state.eliza, request.path_params["session_id"], now)
+            session = _live_session(eliza, request.path_params["session_id"], now)
             limit, before, after = _paging_params(request)
-            body = page_messages_json(state.eliza, session.channel_id, limit, before, after)
+            body = page_messages_json(eliza, session.channel_id, limit, before, after)
         # The same bytes and content type as JSONResponse(page_messages(...)), pre-rendered.
         return Response(body, media_type="application/json; charset=utf-8")
 
     async def renew_session(request: Request) -> Response:
         with state.lock:
             now = state.clock.now()
-            session = _live_session(state.eliza, request.path_params["session_id"], now)
+            session = _live_session(eliza, request.path_params["session_id"], now)
             # An explicit renew works even with autoRenew off.
             previous = session.timeout_config["autoRenew"]
             session.timeout_config["autoRenew"] = True
@@ -210,7 +210,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     async def heartbeat(request: Request) -> Response:
         with state.lock:
             now = state.clock.now()
-            session = _live_session(state.eliza, request.path_params["session_id"], now)
+            session = _live_session(eliza, request.path_params["session_id"], now)
             session.last_activity = now
             renew(session, now)
             return JSONResponse(session_info(session, now))
@@ -219,7 +219,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         body = request.state.json_body
         with state.lock:
             now = state.clock.now()
-            session = _live_session(state.eliza, request.path_params["session_id"], now)
+            session = _live_session(eliza, request.path_params["session_id"], now)
             _check_timeout_update(body)
             # Fields left out fall back to the defaults, not to the session's current values.
             session.timeout_config = merge_timeout_config(body)
@@ -229,7 +229,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     async def list_agents(request: Request) -> Response:
         with state.lock:
             # Active agents first (all of them here), then by name.
-            agents = sorted(state.eliza.agents.values(), key=lambda a: a.name.casefold())
+            agents = sorted(eliza.agents.values(), key=lambda a: a.name.casefold())
             body = {"success": True, "data": {"agents": [a.listing() for a in agents]}}
         return JSONResponse(body)
 
@@ -241,7 +241,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             # The database compares ids as UUIDs, the runtime lookup as strings: an id in
             # other letter case finds the agent but reports it not running.
             agent = next(
-                (a for a in state.eliza.agents.values() if a.id.lower() == agent_id.lower()), None
+                (a for a in eliza.agents.values() if a.id.lower() == agent_id.lower()), None
             )
             if agent is None:
                 return _agents_error(404, "NOT_FOUND", "Agent not found")
@@ -293,7 +293,7 @@ def _outside_api(request: Request) -> Response:
     )
 
 
-def handler(state: EmulatorState) -> Callable[[Request, str], Awaitable[Response]]:
+def handler(state: SharedState, eliza: ElizaState) -> Callable[[Request, str], Awaitable[Response]]:
     """The ElizaOS mount: ``(request, raw path below /eliza) -> response``.
 
     The order is the real server's middleware order (see :mod:`.eliza_http`): CORS preflight,
@@ -301,7 +301,7 @@ def handler(state: EmulatorState) -> Callable[[Request, str], Awaitable[Response
     routes, then 404 below ``/api/`` and 403 elsewhere.
     """
     api_routes = ProviderRouter(
-        routes(state),
+        routes(state, eliza),
         not_found=_api_not_found,
         malformed=lambda request, exc: JSONResponse(
             ElizaApiError(
@@ -327,7 +327,7 @@ def handler(state: EmulatorState) -> Callable[[Request, str], Awaitable[Response
             "GET",
             "HEAD",
         ):
-            return _health_check(state, lowered.strip("/"))
+            return _health_check(state, eliza, lowered.strip("/"))
         if lowered == "/api" or lowered.startswith("/api/"):
             key = state.api_keys.get("eliza")
             if key is not None and request.headers.get("x-api-key") != key:
@@ -350,13 +350,13 @@ def handler(state: EmulatorState) -> Callable[[Request, str], Awaitable[Response
     return handle
 
 
-def _health_check(state: EmulatorState, which: str) -> Response:
+def _health_check(state: SharedState, eliza: ElizaState, which: str) -> Response:
     """``/healthz`` and ``/health``, outside ``/api`` (no key needed)."""
     now = isoformat_z(state.clock.peek())
     if which == "healthz":
         return JSONResponse({"status": "ok", "timestamp": now})
     with state.lock:
-        count = len(state.eliza.agents)
+        count = len(eliza.agents)
     body = {
         "status": "OK" if count else "DEGRADED",
         "version": "unknown",
@@ -393,7 +393,7 @@ def _check_metadata(metadata: Any) -> None:
         )
 
 
-def _create_session(state: EmulatorState, body: Any) -> Response:
+def _create_session(state: SharedState, eliza: ElizaState, body: Any) -> Response:
     if not (
         isinstance(body, dict)
         and isinstance(body.get("agentId"), str)
@@ -412,7 +412,7 @@ def _create_session(state: EmulatorState, body: Any) -> Response:
                 {"providedValue": body[field_name], "expectedFormat": "UUID v4"},
             )
     agent_id, user_id = body["agentId"], body["userId"]
-    if agent_id not in state.eliza.agents:
+    if agent_id not in eliza.agents:
         raise ElizaApiError.agent_not_found(agent_id)
     metadata = body.get("metadata")
     if js_truthy(metadata):
@@ -449,7 +449,7 @@ def _create_session(state: EmulatorState, body: Any) -> Response:
             },
         )
     # Read back from a jsonb column: the key order every later reader sees.
-    state.eliza.add_channel(channel_id, jsonb_order(channel_metadata))
+    eliza.add_channel(channel_id, jsonb_order(channel_metadata))
     now = state.clock.now()
     session = ElizaSession(
         id=session_id,
@@ -463,7 +463,7 @@ def _create_session(state: EmulatorState, body: Any) -> Response:
         timeout_config=config,
     )
     session.expires_at = expiration(session, now)
-    state.eliza.sessions[session_id] = session
+    eliza.sessions[session_id] = session
     created = {
         "sessionId": session_id,
         "channelId": channel_id,
@@ -505,7 +505,7 @@ def _transport(body: dict[str, Any]) -> str:
     raise ElizaApiError.invalid_content(f'Invalid transport "{value}". Must be one of: {allowed}')
 
 
-def _send_message(state: EmulatorState, session_id: str, body: Any) -> Response:
+def _send_message(state: SharedState, eliza: ElizaState, session_id: str, body: Any) -> Response:
     # The server checks in this order: transport, request shape, session, content, metadata.
     if body is None:
         # No JSON body at all: the server's handler reads `body.transport` and crashes.
@@ -523,7 +523,7 @@ def _send_message(state: EmulatorState, session_id: str, body: Any) -> Response:
     if not isinstance(content, str):
         raise ElizaApiError.invalid_content("Invalid message request format")
     now = state.clock.now()
-    session = _live_session(state.eliza, session_id, now)
+    session = _live_session(eliza, session_id, now)
     if not content:
         raise ElizaApiError.invalid_content("Content cannot be empty")
     if utf16_length(content) > MAX_CONTENT_LENGTH:
@@ -540,7 +540,6 @@ def _send_message(state: EmulatorState, session_id: str, body: Any) -> Response:
     if should_warn(session, now):
         session.warning_sent = True
 
-    eliza = state.eliza
     raw_message: dict[str, Any] = {"content": content}
     if "attachments" in body:
         raw_message["attachments"] = body["attachments"]
@@ -630,7 +629,7 @@ def _send_message(state: EmulatorState, session_id: str, body: Any) -> Response:
         )
 
     if reply is not None and agent is not None:
-        _store_agent_message(state, session, agent, reply, _CANNED_THOUGHT, ["REPLY"], None)
+        _store_agent_message(state, eliza, session, agent, reply, _CANNED_THOUGHT, ["REPLY"], None)
     return JSONResponse(
         {"success": True, "userMessage": user_message, "sessionStatus": session_status},
         status_code=201,
@@ -642,7 +641,8 @@ def _response_content(text: str) -> dict[str, Any]:
 
 
 def _store_agent_message(
-    state: EmulatorState,
+    state: SharedState,
+    eliza: ElizaState,
     session: ElizaSession,
     agent: ElizaAgent,
     content: str,
@@ -655,7 +655,7 @@ def _store_agent_message(
         raw["thought"] = thought
     if actions is not None:
         raw["actions"] = actions
-    message = state.eliza.store_message(
+    message = eliza.store_message(
         message_id=state.ids.uuid4(),
         channel_id=session.channel_id,
         author_id=agent.id,
@@ -770,7 +770,7 @@ class SeedBody(_Strict):
     authors: Literal["user", "agent", "alternate"] = "user"
 
 
-def control_routes(state: EmulatorState) -> list[BaseRoute]:
+def control_routes(state: SharedState, eliza: ElizaState) -> list[BaseRoute]:
     """ElizaOS seeding routes, mounted under ``/_emulator/eliza``."""
 
     async def add_agent(request: Request) -> Response:
@@ -788,12 +788,12 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
         if not is_uuid(agent.id):
             return control_error(f"eliza/agents: id {agent.id!r} is not a UUID")
         with state.lock:
-            state.eliza.agents[agent.id] = agent
+            eliza.agents[agent.id] = agent
         return JSONResponse({"id": agent.id, "name": agent.name}, status_code=201)
 
     async def list_agents(request: Request) -> Response:
         with state.lock:
-            agents = [{"id": a.id, "name": a.name} for a in state.eliza.agents.values()]
+            agents = [{"id": a.id, "name": a.name} for a in eliza.agents.values()]
         return JSONResponse({"agents": agents})
 
     async def auto_reply(request: Request) -> Response:
@@ -802,7 +802,7 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
         except BadRequest as exc:
             return control_error(f'eliza/auto-reply: {exc} (send {{"text": "ACK"}} or null)')
         with state.lock:
-            state.eliza.auto_reply = body.text
+            eliza.auto_reply = body.text
         return JSONResponse({"autoReply": body.text})
 
     async def agent_message(request: Request) -> Response:
@@ -811,12 +811,19 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
         except BadRequest as exc:
             return control_error(f'eliza/agent-messages: {exc} (send {{"content": "Hi"}})')
         with state.lock:
-            found = _seedable(state, request.path_params["session_id"])
+            found = _seedable(eliza, request.path_params["session_id"])
             if isinstance(found, Response):
                 return found
             session, agent = found
             view = _store_agent_message(
-                state, session, agent, body.content, body.thought, body.actions, body.metadata
+                state,
+                eliza,
+                session,
+                agent,
+                body.content,
+                body.thought,
+                body.actions,
+                body.metadata,
             )
         return JSONResponse(view, status_code=201)
 
@@ -828,11 +835,13 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
         if "{n}" not in body.template:
             return control_error("eliza/seed: template needs a {n} placeholder")
         with state.lock:
-            found = _seedable(state, request.path_params["session_id"])
+            found = _seedable(eliza, request.path_params["session_id"])
             if isinstance(found, Response):
                 return found
             session, agent = found
-            stamps = [_seed_one(state, session, agent, body, n) for n in range(1, body.count + 1)]
+            stamps = [
+                _seed_one(state, eliza, session, agent, body, n) for n in range(1, body.count + 1)
+            ]
         return JSONResponse(
             {"count": body.count, "firstCreatedAt": stamps[0], "lastCreatedAt": stamps[-1]},
             status_code=201,
@@ -841,7 +850,7 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
     async def expire(request: Request) -> Response:
         session_id = request.path_params["session_id"]
         with state.lock:
-            session = state.eliza.sessions.get(session_id)
+            session = eliza.sessions.get(session_id)
             if session is None:
                 return control_error(f"eliza/expire: no session {session_id!r}", 404)
             session.expires_at = state.clock.peek()
@@ -858,22 +867,26 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
     ]
 
 
-def _seedable(state: EmulatorState, session_id: str) -> tuple[ElizaSession, ElizaAgent] | Response:
-    session = state.eliza.sessions.get(session_id)
+def _seedable(eliza: ElizaState, session_id: str) -> tuple[ElizaSession, ElizaAgent] | Response:
+    session = eliza.sessions.get(session_id)
     if session is None:
         return control_error(f"no session {session_id!r} (create it first)", 404)
-    agent = state.eliza.agents.get(session.agent_id)
+    agent = eliza.agents.get(session.agent_id)
     if agent is None:
         return control_error(f"the session's agent {session.agent_id!r} is gone", 404)
     return session, agent
 
 
 def _seed_one(
-    state: EmulatorState, session: ElizaSession, agent: ElizaAgent, body: SeedBody, n: int
+    state: SharedState,
+    eliza: ElizaState,
+    session: ElizaSession,
+    agent: ElizaAgent,
+    body: SeedBody,
+    n: int,
 ) -> int:
     content = body.template.replace("{n}", str(n))
     from_agent = body.authors == "agent" or (body.authors == "alternate" and n % 2 == 0)
-    eliza = state.eliza
     if from_agent:
         message = eliza.store_message(
             message_id=state.ids.uuid4(),

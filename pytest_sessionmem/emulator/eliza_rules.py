@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .core import isoformat_z, to_epoch_ms
+from .core import Store, isoformat_z, to_epoch_ms
 from .eliza_js import (
     js_dumps,
     js_number,
@@ -234,7 +234,7 @@ def _default_agents() -> dict[str, ElizaAgent]:
 
 
 @dataclass
-class ElizaState:
+class ElizaState(Store):
     """Everything the ElizaOS emulation remembers.
 
     Sessions live apart from channels, as on the real server: deleting or expiring a session

@@ -42,7 +42,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
@@ -51,10 +51,7 @@ from starlette.routing import BaseRoute, Route
 
 from ._http import BadRequest, control_error, parse_body
 from ._routing import ProviderRouter
-from .core import isoformat_z
-
-if TYPE_CHECKING:
-    from .core import EmulatorState
+from .core import SharedState, Store, isoformat_z
 
 __all__ = ["MeibelAgent", "MeibelState", "control_routes", "router", "routes"]
 
@@ -90,7 +87,7 @@ class MeibelAgent:
 
 
 @dataclass
-class MeibelState:
+class MeibelState(Store):
     """Everything the Meibel emulation remembers."""
 
     sessions: dict[str, MeibelSession] = field(default_factory=dict)
@@ -151,7 +148,7 @@ async def _validated(request: Request, model: type[BaseModel], *, optional: bool
 # ---------------------------------------------------------------- responses
 
 
-def _unauthorized(state: EmulatorState, request: Request) -> Response | None:
+def _unauthorized(state: SharedState, request: Request) -> Response | None:
     key = state.api_keys.get("meibel")
     if key is None or request.headers.get("meibel-api-key") == key:
         return None
@@ -217,10 +214,10 @@ def _execution_details(session: MeibelSession) -> dict[str, Any]:
 # ---------------------------------------------------------------- routes
 
 
-def router(state: EmulatorState) -> ProviderRouter:
+def router(state: SharedState, meibel: MeibelState) -> ProviderRouter:
     """The Meibel routes; unknown paths and methods answer FastAPI's ``{"detail": ...}``."""
     return ProviderRouter(
-        routes(state),
+        routes(state, meibel),
         not_found=lambda request: JSONResponse({"detail": "Not Found"}, status_code=404),
         method_not_allowed=lambda request: JSONResponse(
             {"detail": "Method Not Allowed"}, status_code=405
@@ -240,9 +237,9 @@ def _unprocessable(loc: list[str | int], msg: str, kind: str, value: Any) -> JSO
     )
 
 
-def _new_session(state: EmulatorState, agent: MeibelAgent) -> str:
+def _new_session(state: SharedState, meibel: MeibelState, agent: MeibelAgent) -> str:
     session_id = state.ids.uuid4()
-    state.meibel.sessions[session_id] = MeibelSession(
+    meibel.sessions[session_id] = MeibelSession(
         session_id=session_id,
         agent_id=agent.agent_id,
         agent_name=agent.name,
@@ -253,7 +250,7 @@ def _new_session(state: EmulatorState, agent: MeibelAgent) -> str:
     return session_id
 
 
-def _chat(state: EmulatorState, session: MeibelSession, user_message: str) -> tuple[str, str]:
+def _chat(state: SharedState, session: MeibelSession, user_message: str) -> tuple[str, str]:
     """Store one exchange; ``(signal_id, reply)``."""
     reply = session.scripted_replies.pop(0) if session.scripted_replies else f"Echo: {user_message}"
     signal_id = state.ids.uuid4()
@@ -304,7 +301,7 @@ def _summary(session: MeibelSession) -> dict[str, Any]:
     }
 
 
-def routes(state: EmulatorState) -> list[BaseRoute]:
+def routes(state: SharedState, meibel: MeibelState) -> list[BaseRoute]:
     async def create_session(request: Request) -> Response:
         if denied := _unauthorized(state, request):
             return denied
@@ -313,8 +310,8 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         except _Unprocessable as exc:
             return JSONResponse({"detail": exc.detail}, status_code=422)
         with state.lock:
-            agent = state.meibel.agent(request.path_params["agent_id"])
-            session_id = _new_session(state, agent)
+            agent = meibel.agent(request.path_params["agent_id"])
+            session_id = _new_session(state, meibel, agent)
         return JSONResponse({"session_id": session_id})
 
     async def create_by_name(request: Request) -> Response:
@@ -326,12 +323,12 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             return JSONResponse({"detail": exc.detail}, status_code=422)
         name = request.path_params["name"]
         with state.lock:
-            named = [a for a in state.meibel.agents.values() if a.name == name]
+            named = [a for a in meibel.agents.values() if a.name == name]
             if not named:
                 return JSONResponse(
                     {"detail": f"No published version found for agent '{name}'"}, status_code=404
                 )
-            session_id = _new_session(state, named[-1])
+            session_id = _new_session(state, meibel, named[-1])
         return JSONResponse({"session_id": session_id})
 
     async def list_sessions(request: Request) -> Response:
@@ -367,11 +364,11 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
                 return _unprocessable(["query", name], f"Input should be {choices}", "enum", value)
         agent_id = request.path_params["agent_id"]
         with state.lock:
-            if agent_id not in state.meibel.agents:
+            if agent_id not in meibel.agents:
                 return JSONResponse({"detail": "Agent not found"}, status_code=404)
             found = [
                 s
-                for s in state.meibel.sessions.values()
+                for s in meibel.sessions.values()
                 if s.agent_id == agent_id and (status is None or s.status == status)
             ]
             # Stable: equal keys keep creation order.
@@ -386,7 +383,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         if denied := _unauthorized(state, request):
             return denied
         with state.lock:
-            session = state.meibel.sessions.get(request.path_params["session_id"])
+            session = meibel.sessions.get(request.path_params["session_id"])
             if session is None:
                 return _session_not_found()
             return JSONResponse(_execution_details(session))
@@ -395,7 +392,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         if denied := _unauthorized(state, request):
             return denied
         with state.lock:
-            session = state.meibel.sessions.get(request.path_params["session_id"])
+            session = meibel.sessions.get(request.path_params["session_id"])
             if session is None:
                 return _session_not_found()
             return JSONResponse(
@@ -415,7 +412,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         except _Unprocessable as exc:
             return JSONResponse({"detail": exc.detail}, status_code=422)
         with state.lock:
-            session = state.meibel.sessions.get(request.path_params["session_id"])
+            session = meibel.sessions.get(request.path_params["session_id"])
             if session is None:
                 return _session_not_found()
             signal_id, reply = _chat(state, session, body.user_message)
@@ -430,7 +427,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             return _unprocessable(["body", "user_message"], "Field required", "missing", None)
         include_tools = fields.get("include_tool_activity", "").lower() == "true"
         with state.lock:
-            session = state.meibel.sessions.get(request.path_params["session_id"])
+            session = meibel.sessions.get(request.path_params["session_id"])
             if session is None:
                 return _session_not_found()
             signal_id, reply = _chat(state, session, user_message)
@@ -535,7 +532,7 @@ class RepliesBody(_Strict):
     replies: list[str] = Field(min_length=1)
 
 
-def control_routes(state: EmulatorState) -> list[BaseRoute]:
+def control_routes(state: SharedState, meibel: MeibelState) -> list[BaseRoute]:
     """Seeding endpoints, mounted under ``/_emulator/meibel``.
 
     ``POST /sessions {"agent_id", "session_id"?, "agent_name"?, "version"?, "status"?}`` -> 201
@@ -558,7 +555,7 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
             return control_error(f'meibel agents: {exc} (send {{"name": "Support"}})')
         with state.lock:
             agent = MeibelAgent(body.agent_id or state.ids.uuid4(), body.name, body.version)
-            state.meibel.agents[agent.agent_id] = agent
+            meibel.agents[agent.agent_id] = agent
         return JSONResponse(
             {"agent_id": agent.agent_id, "name": agent.name, "version": agent.version},
             status_code=201,
@@ -571,12 +568,12 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
             return control_error(f"meibel sessions: {exc}")
         with state.lock:
             session_id = body.session_id or state.ids.uuid4()
-            if session_id in state.meibel.sessions:
+            if session_id in meibel.sessions:
                 return control_error(f"meibel session {session_id!r} already exists", 409)
-            agent = state.meibel.agent(body.agent_id)
+            agent = meibel.agent(body.agent_id)
             if agent.name is None:
                 agent.name, agent.version = body.agent_name, body.version
-            state.meibel.sessions[session_id] = MeibelSession(
+            meibel.sessions[session_id] = MeibelSession(
                 session_id=session_id,
                 agent_id=body.agent_id,
                 agent_name=body.agent_name,
@@ -592,7 +589,7 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
         except BadRequest as exc:
             return control_error(f"meibel items: {exc}")
         with state.lock:
-            session = state.meibel.sessions.get(request.path_params["session_id"])
+            session = meibel.sessions.get(request.path_params["session_id"])
             if session is None:
                 return missing(request.path_params["session_id"])
             added = []
@@ -610,7 +607,7 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
         except BadRequest as exc:
             return control_error(f"meibel replies: {exc}")
         with state.lock:
-            session = state.meibel.sessions.get(request.path_params["session_id"])
+            session = meibel.sessions.get(request.path_params["session_id"])
             if session is None:
                 return missing(request.path_params["session_id"])
             session.scripted_replies.extend(body.replies)

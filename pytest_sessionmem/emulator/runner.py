@@ -20,10 +20,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
-from .core import PROVIDERS, EmulatorState
+from .core import PROVIDERS
 
 if TYPE_CHECKING:
     from .control_client import EmulatorControl
+    from .state import EmulatorState
 
 __all__ = ["EmulatorServer"]
 
@@ -61,7 +62,9 @@ class EmulatorServer:
             )
         self.host = host
         self._requested_port = port
-        self.state = EmulatorState.create(seed=seed, api_keys=api_keys)
+        from .state import EmulatorState  # the provider stores need the emulator extra
+
+        self.state: EmulatorState = EmulatorState.create(seed=seed, api_keys=api_keys)
         self._socket: socket.socket | None = None
         self._server: Any = None  # uvicorn.Server
         self._thread: threading.Thread | None = None

@@ -41,7 +41,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
@@ -50,10 +50,7 @@ from starlette.routing import BaseRoute, Route
 
 from ._http import BadRequest, control_error, parse_body, read_json
 from ._routing import ProviderRouter
-from .core import isoformat_z
-
-if TYPE_CHECKING:
-    from .core import EmulatorState
+from .core import SharedState, Store, isoformat_z
 
 __all__ = ["ROLE_TYPES", "ZepSession", "ZepState", "control_routes", "router", "routes"]
 
@@ -132,8 +129,8 @@ class ZepSession:
 
 
 @dataclass
-class ZepState:
-    """Everything the Zep emulation remembers."""
+class ZepState(Store):
+    """Everything the Zep v2 emulation remembers (:mod:`.zep_threads` extends it)."""
 
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     sessions: dict[str, ZepSession] = field(default_factory=dict)
@@ -141,18 +138,10 @@ class ZepState:
     # Seeded answers of model-backed methods: (method, session or user id | None) -> body.
     answers: dict[tuple[str, str | None], Any] = field(default_factory=dict)
     next_row_id: int = 1
-    # What the thread APIs (zep-cloud 3.x and 4.x) add to this store: see .zep_threads.
-    threads: Any = field(default_factory=lambda: _threads_state())
 
     def row_id(self) -> int:
         value, self.next_row_id = self.next_row_id, self.next_row_id + 1
         return value
-
-
-def _threads_state() -> Any:
-    from .zep_threads import ThreadsState  # it builds on this module
-
-    return ThreadsState()
 
 
 # ---------------------------------------------------------------- responses
@@ -166,7 +155,7 @@ def _not_found() -> JSONResponse:
     return _error(404, "not found")
 
 
-def _unauthorized(state: EmulatorState, request: Request) -> Response | None:
+def _unauthorized(state: SharedState, request: Request) -> Response | None:
     key = state.api_keys.get("zep")
     if key is None or request.headers.get("authorization") == f"Api-Key {key}":
         return None
@@ -263,16 +252,16 @@ def _query_int(raw: str | None, *, default: int) -> int:
 # ---------------------------------------------------------------- routes
 
 
-def router(state: EmulatorState) -> ProviderRouter:
+def router(state: SharedState, zep: ZepState) -> ProviderRouter:
     """The Zep routes, with Zep's ``{"message": ...}`` answer for every unknown path or method."""
     return ProviderRouter(
-        routes(state),
+        routes(state, zep),
         not_found=lambda request: _not_found(),
         method_not_allowed=lambda request: _error(405, "method not allowed"),
     )
 
 
-def routes(state: EmulatorState) -> list[BaseRoute]:
+def routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
     def guarded(handler: Handler) -> Handler:
         """Auth check, then the handler; a :class:`BadRequest` becomes a 400."""
 
@@ -291,21 +280,21 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         return run
 
     def session_of(request: Request) -> ZepSession:
-        session = state.zep.sessions.get(request.path_params["session_id"])
+        session = zep.sessions.get(request.path_params["session_id"])
         if session is None:
             raise _Missing
         return session
 
     def user_of(request: Request) -> dict[str, Any]:
-        user = state.zep.users.get(request.path_params["user_id"])
+        user = zep.users.get(request.path_params["user_id"])
         if user is None:
             raise _Missing
         return user
 
     def canned(method: str, key: str | None) -> Response | None:
         """A response seeded with ``POST /_emulator/zep/answers``, if any."""
-        if (method, key) in state.zep.answers:
-            return JSONResponse(state.zep.answers[(method, key)])
+        if (method, key) in zep.answers:
+            return JSONResponse(zep.answers[(method, key)])
         return None
 
     # ------------------------------------------------------------ users
@@ -317,7 +306,6 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         metadata = _optional_object(body, "metadata")
         rating = _optional_object(body, "fact_rating_instruction")
         with state.lock:
-            zep = state.zep
             if user_id in zep.users:
                 return _error(400, f"user {user_id} already exists")
             now = isoformat_z(state.clock.now())
@@ -361,7 +349,6 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     async def delete_user(request: Request) -> Response:
         with state.lock:
             user = user_of(request)
-            zep = state.zep
             del zep.users[user["user_id"]]
             for session_id in [
                 sid for sid, s in zep.sessions.items() if s.record["user_id"] == user["user_id"]
@@ -376,7 +363,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         if page_number < 1 or (page_size is not None and page_size < 1):
             raise BadRequest("pageNumber and pageSize must be positive integers")
         with state.lock:
-            users = list(state.zep.users.values())
+            users = list(zep.users.values())
             page = _page(users, page_number, page_size)
             return JSONResponse({"users": page, "total_count": len(users), "row_count": len(page)})
 
@@ -384,11 +371,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         with state.lock:
             user = user_of(request)
             return JSONResponse(
-                [
-                    s.record
-                    for s in state.zep.sessions.values()
-                    if s.record["user_id"] == user["user_id"]
-                ]
+                [s.record for s in zep.sessions.values() if s.record["user_id"] == user["user_id"]]
             )
 
     async def user_facts(request: Request) -> Response:
@@ -397,7 +380,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             now = state.clock.peek()
             facts = [
                 fact
-                for session in state.zep.sessions.values()
+                for session in zep.sessions.values()
                 if session.record["user_id"] == user["user_id"]
                 for fact in _visible_facts(session, now, None)
             ]
@@ -411,7 +394,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             now = state.clock.peek()
             summary = " ".join(
                 fact["content"]
-                for session in state.zep.sessions.values()
+                for session in zep.sessions.values()
                 if session.record["user_id"] == user["user_id"]
                 for fact in _visible_facts(session, now, None)
             )
@@ -436,7 +419,6 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         user_id = _required_str(body, "user_id")
         metadata = _optional_object(body, "metadata")
         with state.lock:
-            zep = state.zep
             if user_id not in zep.users:
                 return _error(400, "user not found")
             if session_id in zep.sessions:
@@ -490,7 +472,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
             )
         ascending = _strict_bool(query.get("asc"), "asc")
         with state.lock:
-            records = [s.record for s in state.zep.sessions.values()]
+            records = [s.record for s in zep.sessions.values()]
             # Ties (equal timestamps or user ids) keep creation order, so pages are stable.
             records.sort(key=lambda r: (r[order_by] or "", r["id"]), reverse=not ascending)
             page = _page(records, page_number, page_size)
@@ -516,7 +498,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
             raise BadRequest("session_ids must be a non-empty list of session ids")
         with state.lock:
-            sessions = [state.zep.sessions.get(i) for i in ids]
+            sessions = [zep.sessions.get(i) for i in ids]
             if any(s is None for s in sessions):
                 raise _Missing
             for session in sessions:
@@ -579,7 +561,6 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         body = _require_object(await read_json(request), "body")
         messages = _validated_messages(body)
         with state.lock:
-            zep = state.zep
             session = session_of(request)
             if session.record["ended_at"] is not None:
                 raise _Conflict(f"session {session.record['session_id']} has ended")
@@ -629,7 +610,6 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def delete_memory(request: Request) -> Response:
         with state.lock:
-            zep = state.zep
             session = session_of(request)
             del zep.sessions[session.record["session_id"]]
             owner = zep.users.get(session.record["user_id"])
@@ -665,7 +645,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
 
     def fact_lookup(request: Request) -> tuple[ZepSession, Stamped]:
         wanted = request.path_params["fact_uuid"]
-        for session in state.zep.sessions.values():
+        for session in zep.sessions.values():
             for fact in session.facts:
                 if fact.payload["uuid"] == wanted:
                     return session, fact
@@ -725,7 +705,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
                 return answer
             now = state.clock.peek()
             hits: list[tuple[float, str, dict[str, Any], str]] = []
-            for session_id, session in state.zep.sessions.items():
+            for session_id, session in zep.sessions.items():
                 if ids is not None and session_id not in ids:
                     continue
                 if user_id is not None and session.record["user_id"] != user_id:
@@ -844,14 +824,14 @@ def _page(items: list[Any], page_number: int, page_size: int | None) -> list[Any
     return items[start : start + page_size]
 
 
-def _end(state: EmulatorState, session: ZepSession) -> None:
+def _end(state: SharedState, session: ZepSession) -> None:
     if session.record["ended_at"] is None:
         now = isoformat_z(state.clock.now())
         session.record["ended_at"] = now
         session.record["updated_at"] = now
 
 
-def _fact_payload(state: EmulatorState, text: str, **extra: Any) -> dict[str, Any]:
+def _fact_payload(state: SharedState, text: str, **extra: Any) -> dict[str, Any]:
     return {
         "uuid": state.ids.uuid4(),
         "content": text,
@@ -943,7 +923,7 @@ def _ranked(
     return sorted(kept, key=lambda h: -h[0])[:limit]
 
 
-def _classify(state: EmulatorState, session: ZepSession, body: dict[str, Any]) -> dict[str, Any]:
+def _classify(state: SharedState, session: ZepSession, body: dict[str, Any]) -> dict[str, Any]:
     classes = body.get("classes")
     name = body.get("name")
     if not isinstance(classes, list) or not classes or not all(isinstance(c, str) for c in classes):
@@ -1066,7 +1046,7 @@ class ProcessingBody(_Strict):
     after_seconds: float | None = Field(default=None, ge=0)
 
 
-def control_routes(state: EmulatorState) -> list[BaseRoute]:
+def control_routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
     """Seeding endpoints, mounted under ``/_emulator/zep``.
 
     ``POST /sessions/{id}/facts {"facts": ["text" | {"content", "name"?, "rating"?, ...}]}``
@@ -1077,14 +1057,14 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
     """
 
     def seeded(session_id: str) -> tuple[ZepSession, Readiness] | JSONResponse:
-        session = state.zep.sessions.get(session_id)
+        session = zep.sessions.get(session_id)
         if session is None:
             return control_error(
                 f"zep session {session_id!r} does not exist; create it first with "
                 "POST /zep/api/v2/sessions",
                 404,
             )
-        return session, state.zep.processing.stamp(state.clock.peek(), session.reads)
+        return session, zep.processing.stamp(state.clock.peek(), session.reads)
 
     async def add_facts(request: Request) -> Response:
         try:
@@ -1153,7 +1133,7 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
         except BadRequest as exc:
             return control_error(f"zep processing: {exc}")
         with state.lock:
-            state.zep.processing = ProcessingPolicy(body.after_reads, body.after_seconds)
+            zep.processing = ProcessingPolicy(body.after_reads, body.after_seconds)
         return JSONResponse(body.model_dump())
 
     async def seed_answer(request: Request) -> Response:
@@ -1173,13 +1153,13 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
             needed = "user_id" if body.method == "get_node" else "session_id"
             return control_error(f"zep answers: {body.method} needs {needed}")
         with state.lock:
-            state.zep.answers[(body.method, key)] = body.response
+            zep.answers[(body.method, key)] = body.response
         return JSONResponse({"method": body.method, "key": key}, status_code=201)
 
     async def clear_answers(request: Request) -> Response:
         with state.lock:
-            count = len(state.zep.answers)
-            state.zep.answers.clear()
+            count = len(zep.answers)
+            zep.answers.clear()
         return JSONResponse({"cleared": count})
 
     return [

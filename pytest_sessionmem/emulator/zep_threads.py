@@ -73,25 +73,22 @@ import uuid as uuid_module
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import zep
+from . import zep as zep_v2
 from ._http import BadRequest, control_error, parse_body, read_json
 from ._routing import ProviderRouter
-from .core import isoformat_z
-from .zep import Readiness, Stamped, ZepSession
-
-if TYPE_CHECKING:
-    from .core import EmulatorState
-    from .zep import ZepState
+from .core import Clock, IdFactory, SharedState, isoformat_z
+from .zep import Readiness, Stamped, ZepSession, ZepState
 
 __all__ = [
     "ThreadsState",
+    "ZepStore",
     "control_routes",
     "v2_service_router",
     "v3_routes",
@@ -149,48 +146,63 @@ class ThreadsState:
     summary_instructions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-def _threads(state: EmulatorState) -> ThreadsState:
-    threads: ThreadsState = state.zep.threads
-    return threads
+@dataclass
+class ZepStore(ZepState):
+    """The one Zep store every generation serves: v2's users and sessions, plus the threads'."""
+
+    threads: ThreadsState = field(default_factory=ThreadsState)
+
+
+@dataclass(frozen=True)
+class _ZepView:
+    """The shared state and the Zep store together: nearly every thread helper needs both."""
+
+    shared: SharedState
+    zep: ZepStore
+
+    @property
+    def clock(self) -> Clock:
+        return self.shared.clock
+
+    @property
+    def ids(self) -> IdFactory:
+        return self.shared.ids
 
 
 # ---------------------------------------------------------------- lookups
 
 
-def _all_users(zep: ZepState) -> Iterable[dict[str, Any]]:
+def _all_users(zep: ZepStore) -> Iterable[dict[str, Any]]:
     yield from zep.users.values()
-    threads: ThreadsState = zep.threads
-    yield from threads.users.values()
+    yield from zep.threads.users.values()
 
 
-def _user_by_uuid(zep: ZepState, user_uuid: str) -> dict[str, Any] | None:
+def _user_by_uuid(zep: ZepStore, user_uuid: str) -> dict[str, Any] | None:
     return next((u for u in _all_users(zep) if u["uuid"] == user_uuid), None)
 
 
-def _all_threads(zep: ZepState) -> Iterable[ZepSession]:
+def _all_threads(zep: ZepStore) -> Iterable[ZepSession]:
     yield from zep.sessions.values()
-    threads: ThreadsState = zep.threads
-    yield from threads.v4.values()
+    yield from zep.threads.v4.values()
 
 
-def _thread_by_uuid(zep: ZepState, thread_uuid: str) -> ZepSession | None:
-    threads: ThreadsState = zep.threads
-    found = threads.v4.get(thread_uuid)
+def _thread_by_uuid(zep: ZepStore, thread_uuid: str) -> ZepSession | None:
+    found = zep.threads.v4.get(thread_uuid)
     if found is not None:
         return found
     return next((s for s in zep.sessions.values() if s.record.get("uuid") == thread_uuid), None)
 
 
-def _owner(zep: ZepState, session: ZepSession) -> dict[str, Any] | None:
+def _owner(zep: ZepStore, session: ZepSession) -> dict[str, Any] | None:
     if session.record.get("user_uuid"):
         return _user_by_uuid(zep, session.record["user_uuid"])
     user_id = session.record.get("user_id")
     return zep.users.get(user_id) if user_id else None
 
 
-def _graph(state: EmulatorState, user: dict[str, Any]) -> Graph:
+def _graph(state: _ZepView, user: dict[str, Any]) -> Graph:
     """The user's graph, made on first use (v2-made users have none until then)."""
-    threads = _threads(state)
+    threads = state.zep.threads
     graph = threads.graphs.get(user["uuid"])
     if graph is None:
         graph = Graph(uuid=state.ids.uuid4(), user_uuid=user["uuid"])
@@ -198,9 +210,9 @@ def _graph(state: EmulatorState, user: dict[str, Any]) -> Graph:
     return graph
 
 
-def _graph_by_uuid(state: EmulatorState, graph_uuid: str) -> Graph | None:
+def _graph_by_uuid(state: _ZepView, graph_uuid: str) -> Graph | None:
     """A graph by its uuid, or by its user's uuid (Zep accepts both for a user graph)."""
-    threads = _threads(state)
+    threads = state.zep.threads
     for graph in threads.graphs.values():
         if graph.uuid == graph_uuid:
             return graph
@@ -208,12 +220,12 @@ def _graph_by_uuid(state: EmulatorState, graph_uuid: str) -> Graph | None:
     return _graph(state, user) if user is not None else None
 
 
-def _thread_graph(state: EmulatorState, session: ZepSession) -> Graph | None:
+def _thread_graph(state: _ZepView, session: ZepSession) -> Graph | None:
     owner = _owner(state.zep, session)
     return _graph(state, owner) if owner is not None else None
 
 
-def _note_read(state: EmulatorState, session: ZepSession) -> None:
+def _note_read(state: _ZepView, session: ZepSession) -> None:
     session.reads += 1
     graph = _thread_graph(state, session)
     if graph is not None:
@@ -223,11 +235,11 @@ def _note_read(state: EmulatorState, session: ZepSession) -> None:
 # ---------------------------------------------------------------- views
 
 
-def _processed(state: EmulatorState, item: Stamped, session: ZepSession) -> bool:
+def _processed(state: _ZepView, item: Stamped, session: ZepSession) -> bool:
     return item.readiness.reached(state.clock.peek(), session.reads)
 
 
-def _v3_message(state: EmulatorState, item: Stamped, session: ZepSession) -> dict[str, Any]:
+def _v3_message(state: _ZepView, item: Stamped, session: ZepSession) -> dict[str, Any]:
     p = item.payload
     out: dict[str, Any] = {
         "uuid": p["uuid"],
@@ -243,7 +255,7 @@ def _v3_message(state: EmulatorState, item: Stamped, session: ZepSession) -> dic
     return out
 
 
-def _v4_message(state: EmulatorState, item: Stamped, session: ZepSession) -> dict[str, Any]:
+def _v4_message(state: _ZepView, item: Stamped, session: ZepSession) -> dict[str, Any]:
     p = item.payload
     out: dict[str, Any] = {"uuid": p["uuid"], "thread_uuid": session.record["uuid"]}
     if p.get("role_type") in V4_ROLES:
@@ -260,7 +272,7 @@ def _v4_message(state: EmulatorState, item: Stamped, session: ZepSession) -> dic
     return out
 
 
-def _v3_thread(state: EmulatorState, session: ZepSession) -> dict[str, Any]:
+def _v3_thread(state: _ZepView, session: ZepSession) -> dict[str, Any]:
     owner = _owner(state.zep, session)
     out = {
         "uuid": session.record["uuid"],
@@ -274,7 +286,7 @@ def _v3_thread(state: EmulatorState, session: ZepSession) -> dict[str, Any]:
     return out
 
 
-def _v4_thread(state: EmulatorState, session: ZepSession) -> dict[str, Any]:
+def _v4_thread(state: _ZepView, session: ZepSession) -> dict[str, Any]:
     owner = _owner(state.zep, session)
     out: dict[str, Any] = {"uuid": session.record["uuid"]}
     if session.record.get("session_id"):
@@ -297,7 +309,7 @@ _USER_FIELDS = (
 )
 
 
-def _v4_user(state: EmulatorState, user: dict[str, Any]) -> dict[str, Any]:
+def _v4_user(state: _ZepView, user: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"uuid": user["uuid"]}
     if user.get("user_id"):
         out["user_id"] = user["user_id"]
@@ -307,7 +319,7 @@ def _v4_user(state: EmulatorState, user: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _summary(state: EmulatorState, session: ZepSession, *, v4: bool) -> dict[str, Any] | None:
+def _summary(state: _ZepView, session: ZepSession, *, v4: bool) -> dict[str, Any] | None:
     summary = session.summary
     if summary is None or not _processed(state, summary, session):
         return None
@@ -328,12 +340,12 @@ def _summary(state: EmulatorState, session: ZepSession, *, v4: bool) -> dict[str
     return out
 
 
-def _visible_edges(state: EmulatorState, graph: Graph) -> list[dict[str, Any]]:
+def _visible_edges(state: _ZepView, graph: Graph) -> list[dict[str, Any]]:
     now = state.clock.peek()
     return [e.payload for e in graph.edges if e.readiness.reached(now, graph.reads)]
 
 
-def _context(state: EmulatorState, session: ZepSession) -> str:
+def _context(state: _ZepView, session: ZepSession) -> str:
     """The seeded context, else a facts block from the user's visible edges, else ``""``."""
     seeded = session.context
     if seeded is not None and _processed(state, seeded, session):
@@ -361,9 +373,7 @@ def _facts_block(edges: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _episode(
-    state: EmulatorState, item: Stamped, session: ZepSession, *, v4: bool
-) -> dict[str, Any]:
+def _episode(state: _ZepView, item: Stamped, session: ZepSession, *, v4: bool) -> dict[str, Any]:
     p = item.payload
     speaker = p.get("role") or p.get("role_type") or "norole"
     out: dict[str, Any] = {
@@ -388,7 +398,7 @@ def _tokens(text: str) -> set[str]:
     return set(_TOKEN.findall(text.lower()))
 
 
-def _ranked_edges(state: EmulatorState, graph: Graph, query: str) -> list[dict[str, Any]]:
+def _ranked_edges(state: _ZepView, graph: Graph, query: str) -> list[dict[str, Any]]:
     wanted = _tokens(query)
     scored: list[tuple[float, int, dict[str, Any]]] = []
     for index, edge in enumerate(_visible_edges(state, graph)):
@@ -399,7 +409,7 @@ def _ranked_edges(state: EmulatorState, graph: Graph, query: str) -> list[dict[s
     return [{**edge, "relevance": round(score, 6)} for score, _, edge in scored]
 
 
-def _task_json(state: EmulatorState, task: Task, *, v4: bool) -> dict[str, Any]:
+def _task_json(state: _ZepView, task: Task, *, v4: bool) -> dict[str, Any]:
     record = dict(task.record)
     status = task.status(state.clock.peek())
     record["status"] = status
@@ -411,14 +421,14 @@ def _task_json(state: EmulatorState, task: Task, *, v4: bool) -> dict[str, Any]:
 
 
 def _new_task(
-    state: EmulatorState, kind: str, waits_for: list[tuple[Readiness, Callable[[], int]]]
+    state: _ZepView, kind: str, waits_for: list[tuple[Readiness, Callable[[], int]]]
 ) -> Task:
     now = isoformat_z(state.clock.now())
     task = Task(
         record={"uuid": state.ids.uuid4(), "type": kind, "created_at": now, "updated_at": now},
         waits_for=waits_for,
     )
-    _threads(state).tasks[task.record["uuid"]] = task
+    state.zep.threads.tasks[task.record["uuid"]] = task
     return task
 
 
@@ -469,7 +479,7 @@ def _validated_messages(body: Any, *, v4: bool) -> list[dict[str, Any]]:
 
 
 def _store_messages(
-    state: EmulatorState, session: ZepSession, messages: list[dict[str, Any]], *, v4: bool
+    state: _ZepView, session: ZepSession, messages: list[dict[str, Any]], *, v4: bool
 ) -> list[Stamped]:
     readiness = state.zep.processing.stamp(state.clock.peek(), session.reads)
     stored: list[Stamped] = []
@@ -502,7 +512,7 @@ def _merge_metadata(item: Stamped, patch: dict[str, Any]) -> None:
 
 
 def _new_edge(
-    state: EmulatorState,
+    state: _ZepView,
     graph: Graph,
     fact: str,
     *,
@@ -532,7 +542,7 @@ def _new_edge(
 
 
 def _new_episode(
-    state: EmulatorState, graph: Graph, data: str, kind: str, body: dict[str, Any]
+    state: _ZepView, graph: Graph, data: str, kind: str, body: dict[str, Any]
 ) -> Stamped:
     created = isoformat_z(state.clock.now())
     payload: dict[str, Any] = {
@@ -551,7 +561,7 @@ def _new_episode(
     return item
 
 
-def _episode_view(state: EmulatorState, graph: Graph, item: Stamped) -> dict[str, Any]:
+def _episode_view(state: _ZepView, graph: Graph, item: Stamped) -> dict[str, Any]:
     return {**item.payload, "processed": item.readiness.reached(state.clock.peek(), graph.reads)}
 
 
@@ -604,16 +614,17 @@ def _v3_error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"message": message}, status_code=status)
 
 
-def v3_routes(state: EmulatorState) -> list[BaseRoute]:
+def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
     """The thread routes of zep-cloud 3.x, mounted on ``/zep/api/v2`` beside the v2 routes."""
+    state = _ZepView(shared, store)
 
     def guarded(handler: Handler) -> Handler:
         async def run(request: Request) -> Response:
-            key = state.api_keys.get("zep")
+            key = state.shared.api_keys.get("zep")
             if key is not None and request.headers.get("authorization") != f"Api-Key {key}":
                 return _v3_error(401, "unauthorized")
             try:
-                with state.lock:
+                with state.shared.lock:
                     return await handler(request)
             except BadRequest as exc:
                 return _v3_error(400, str(exc))
@@ -905,7 +916,7 @@ def v3_routes(state: EmulatorState) -> list[BaseRoute]:
     async def list_instructions(request: Request) -> Response:
         user_id = request.query_params.get("user_id")
         owner = instruction_owners([user_id] if user_id else None)[0]
-        return JSONResponse({"instructions": _threads(state).summary_instructions.get(owner, [])})
+        return JSONResponse({"instructions": state.zep.threads.summary_instructions.get(owner, [])})
 
     async def add_instructions(request: Request) -> Response:
         body = _object_body(await read_json(request))
@@ -921,7 +932,7 @@ def v3_routes(state: EmulatorState) -> list[BaseRoute]:
             )
         ):
             raise BadRequest("instructions must be a non-empty list of {name, text} objects")
-        store = _threads(state).summary_instructions
+        store = state.zep.threads.summary_instructions
         for owner in instruction_owners(body.get("user_ids")):
             names = {i["name"] for i in instructions}
             kept = [i for i in store.get(owner, []) if i["name"] not in names]
@@ -935,7 +946,7 @@ def v3_routes(state: EmulatorState) -> list[BaseRoute]:
             not isinstance(names, list) or not all(isinstance(n, str) for n in names)
         ):
             raise BadRequest("instruction_names must be a list of strings")
-        store = _threads(state).summary_instructions
+        store = state.zep.threads.summary_instructions
         for owner in instruction_owners(body.get("user_ids")):
             if names is None:
                 store.pop(owner, None)
@@ -944,7 +955,7 @@ def v3_routes(state: EmulatorState) -> list[BaseRoute]:
         return JSONResponse({"message": "Instructions deleted successfully"})
 
     async def get_task(request: Request) -> Response:
-        task = _threads(state).tasks.get(request.path_params["task_id"])
+        task = state.zep.threads.tasks.get(request.path_params["task_id"])
         if task is None:
             return _v3_error(404, "not found")
         return JSONResponse(_task_json(state, task, v4=False))
@@ -1079,16 +1090,17 @@ def _order(
     return [item for _, item in indexed]
 
 
-def v4_routes(state: EmulatorState) -> list[BaseRoute]:
+def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
     """The routes of zep-cloud 4.x, mounted on ``/zep/api/v4``."""
+    state = _ZepView(shared, store)
 
     def guarded(handler: Handler) -> Handler:
         async def run(request: Request) -> Response:
-            key = state.api_keys.get("zep")
+            key = state.shared.api_keys.get("zep")
             if key is not None and request.headers.get("authorization") != f"Api-Key {key}":
                 return V4Error(401, "unauthorized", "missing or invalid API key").response()
             try:
-                with state.lock:
+                with state.shared.lock:
                     return await handler(request)
             except BadRequest as exc:
                 return V4Error(400, "bad_request", str(exc)).response()
@@ -1143,7 +1155,7 @@ def v4_routes(state: EmulatorState) -> list[BaseRoute]:
         if user_id is not None:
             zep.users[user_id] = record
         else:
-            _threads(state).users[record["uuid"]] = record
+            state.zep.threads.users[record["uuid"]] = record
         return JSONResponse(_v4_user(state, record), status_code=201)
 
     async def list_users(request: Request) -> Response:
@@ -1207,7 +1219,7 @@ def v4_routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def delete_user(request: Request) -> Response:
         found = user(request)
-        zep, threads = state.zep, _threads(state)
+        zep, threads = state.zep, state.zep.threads
         if found.get("user_id"):
             zep.users.pop(found["user_id"], None)
         threads.users.pop(found["uuid"], None)
@@ -1240,14 +1252,14 @@ def v4_routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def get_instructions(request: Request) -> Response:
         found = user(request)
-        own = _threads(state).summary_instructions.get(found["uuid"])
+        own = state.zep.threads.summary_instructions.get(found["uuid"])
         return JSONResponse({"inherited": own is None, "instructions": own or []})
 
     async def set_instructions(request: Request) -> Response:
         found = user(request)
         body = _object_body(await read_json(request))
         if body.get("inherited") is True:
-            _threads(state).summary_instructions.pop(found["uuid"], None)
+            state.zep.threads.summary_instructions.pop(found["uuid"], None)
             return JSONResponse({"inherited": True, "instructions": []})
         instructions = body.get("instructions")
         if not isinstance(instructions, list) or not all(
@@ -1257,7 +1269,7 @@ def v4_routes(state: EmulatorState) -> list[BaseRoute]:
             for i in instructions
         ):
             raise BadRequest("instructions must be a list of {name, text} objects")
-        _threads(state).summary_instructions[found["uuid"]] = instructions
+        state.zep.threads.summary_instructions[found["uuid"]] = instructions
         return JSONResponse({"inherited": False, "instructions": instructions})
 
     # -- threads
@@ -1281,7 +1293,7 @@ def v4_routes(state: EmulatorState) -> list[BaseRoute]:
             "updated_at": now,
         }
         session = ZepSession(record=record)
-        _threads(state).v4[record["uuid"]] = session
+        state.zep.threads.v4[record["uuid"]] = session
         return JSONResponse(_v4_thread(state, session), status_code=201)
 
     async def list_threads(request: Request) -> Response:
@@ -1302,7 +1314,7 @@ def v4_routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def delete_thread(request: Request) -> Response:
         session = thread(request)
-        threads = _threads(state)
+        threads = state.zep.threads
         threads.v4.pop(session.record["uuid"], None)
         legacy = session.record.get("session_id")
         if legacy:
@@ -1422,7 +1434,7 @@ def v4_routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def get_task(request: Request) -> Response:
         task_uuid = _uuid_param(request, "task_uuid")
-        task = _threads(state).tasks.get(task_uuid)
+        task = state.zep.threads.tasks.get(task_uuid)
         if task is None:
             raise V4Error(404, "not_found", f"task {task_uuid} not found", "task_uuid")
         return JSONResponse(_task_json(state, task, v4=True))
@@ -1489,16 +1501,16 @@ def v4_routes(state: EmulatorState) -> list[BaseRoute]:
     ]
 
 
-def v2_service_router(state: EmulatorState) -> ProviderRouter:
+def v2_service_router(shared: SharedState, store: ZepStore) -> ProviderRouter:
     """The ``/api/v2`` service: v3 thread routes beside the v2 session routes of :mod:`.zep`."""
     return ProviderRouter(
-        v3_routes(state) + zep.routes(state),
+        v3_routes(shared, store) + zep_v2.routes(shared, store),
         not_found=lambda request: _v3_error(404, "not found"),
         method_not_allowed=lambda request: _v3_error(405, "method not allowed"),
     )
 
 
-def v4_router(state: EmulatorState) -> ProviderRouter:
+def v4_router(shared: SharedState, store: ZepStore) -> ProviderRouter:
     """The ``/api/v4`` service; every miss answers in v4's error envelope."""
 
     def not_found(request: Request) -> Response:
@@ -1508,7 +1520,9 @@ def v4_router(state: EmulatorState) -> ProviderRouter:
         message = f"{request.method} is not allowed on {request.url.path}"
         return V4Error(405, "method_not_allowed", message).response()
 
-    return ProviderRouter(v4_routes(state), not_found=not_found, method_not_allowed=not_allowed)
+    return ProviderRouter(
+        v4_routes(shared, store), not_found=not_found, method_not_allowed=not_allowed
+    )
 
 
 # ---------------------------------------------------------------- control API
@@ -1538,7 +1552,7 @@ class SummaryBody(_Strict):
     summary: str
 
 
-def control_routes(state: EmulatorState) -> list[BaseRoute]:
+def control_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
     """Seeding for threads, mounted under ``/_emulator/zep``; ``{ref}`` is a thread id or uuid.
 
     ``POST /threads/{ref}/edges {"edges": ["fact" | {"fact", "name"?, "rating"?, "valid_at"?,
@@ -1546,6 +1560,7 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
     ``score``); ``POST /threads/{ref}/context {"context"}`` and ``/summary {"summary"}`` set what
     the thread answers. Each is stamped with the processing policy, counted in reads of that thread.
     """
+    state = _ZepView(shared, store)
 
     def find(ref: str) -> ZepSession | JSONResponse:
         session = state.zep.sessions.get(ref) or _thread_by_uuid(state.zep, ref)
@@ -1562,7 +1577,7 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
             body = await parse_body(request, EdgesBody)
         except BadRequest as exc:
             return control_error(f"zep edges: {exc}")
-        with state.lock:
+        with state.shared.lock:
             found = find(request.path_params["ref"])
             if isinstance(found, JSONResponse):
                 return found
@@ -1592,7 +1607,7 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
             body = await parse_body(request, ContextBody)
         except BadRequest as exc:
             return control_error(f"zep context: {exc}")
-        with state.lock:
+        with state.shared.lock:
             found = find(request.path_params["ref"])
             if isinstance(found, JSONResponse):
                 return found
@@ -1605,7 +1620,7 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
             body = await parse_body(request, SummaryBody)
         except BadRequest as exc:
             return control_error(f"zep summary: {exc}")
-        with state.lock:
+        with state.shared.lock:
             found = find(request.path_params["ref"])
             if isinstance(found, JSONResponse):
                 return found

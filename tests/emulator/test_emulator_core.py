@@ -10,13 +10,13 @@ import pytest
 from pytest_sessionmem.emulator.core import (
     DETERMINISTIC_START,
     Clock,
-    EmulatorState,
     Fault,
     FaultTable,
     IdFactory,
     isoformat_z,
     to_epoch_ms,
 )
+from pytest_sessionmem.emulator.state import EmulatorState
 
 
 def test_deterministic_clock_ticks_one_millisecond_per_reading() -> None:
@@ -115,6 +115,20 @@ def test_reset_wipes_data_and_faults_but_keeps_keys() -> None:
     assert state.ids.uuid4() == first_id  # same seed, same sequence again
     state.reset(None)
     assert not state.clock.deterministic
+
+
+def test_reset_empties_each_store_in_place() -> None:
+    # Routes are built once around their store, so a reset must not swap the stores out.
+    state = EmulatorState.create()
+    zep, meibel, eliza = state.zep, state.meibel, state.eliza
+    state.zep.threads.summary_instructions["u"] = []
+    state.meibel.agent("a")
+    state.eliza.auto_reply = "hi"
+    state.reset()
+    assert state.zep is zep and state.meibel is meibel and state.eliza is eliza
+    assert state.zep.threads.summary_instructions == {}
+    assert state.meibel.agents == {}
+    assert state.eliza.auto_reply is None
 
 
 def test_unknown_provider_key_is_rejected() -> None:

@@ -65,11 +65,8 @@ def test_cycle_finder_finds_a_planted_cycle() -> None:
     assert _cycles(graph) == [[f"{PACKAGE}.a", f"{PACKAGE}.b"]]
 
 
-def test_no_import_cycles_outside_the_emulator() -> None:
-    # The emulator's state and its provider modules still know each other; see ARCHITECTURE.md.
-    cycles = [c for c in _cycles(_graph()) if not all(".emulator." in m for m in c)]
-
-    assert cycles == []
+def test_no_import_cycles() -> None:
+    assert _cycles(_graph()) == []
 
 
 def test_only_the_plugin_and_the_assertion_entry_points_import_pytest() -> None:
