@@ -10,11 +10,12 @@ sharing a checkout).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["folder_problem", "write_atomic"]
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -33,6 +34,23 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.unlink(temp_name)
         raise
     _fsync_directory(path.parent)
+
+
+def folder_problem(path: Path, exc: OSError) -> str:
+    """Why :func:`write_atomic` could not write ``path``, and the fix, for an error message.
+
+    "its folder ... is not writable (...). Make the folder writable (chmod u+w '...')" or
+    "writing into its folder ... failed (...). Fix that": the caller ends the sentence with
+    what to do next.
+    """
+    folder = path.parent
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (
+            f"its folder {folder} is not writable ({reason}). "
+            f"Make the folder writable (chmod u+w '{folder}')"
+        )
+    return f"writing into its folder {folder} failed ({reason}). Fix that"
 
 
 def _umask() -> int:

@@ -43,7 +43,6 @@ Ids, timestamps and metadata are never written: they change on every recording.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
@@ -52,7 +51,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from pytest_sessionmem.assertions.transcript_compare import DEFAULT_IGNORE, ExpectedTurn
-from pytest_sessionmem.atomic_file import write_atomic
+from pytest_sessionmem.atomic_file import folder_problem, write_atomic
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.matchers import ANY, Contains, Regex
 from pytest_sessionmem.models import Message, Role, Transcript
@@ -364,15 +363,8 @@ def write_transcript_file(path: str | os.PathLike[str], text: str) -> None:
 
 
 def _unwritable(target: Path, exc: OSError) -> TranscriptFileError:
-    folder = target.parent
-    reason = exc.strerror or str(exc)
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        problem = f"its folder {folder} is not writable ({reason}). Make the folder writable"
-        problem += f" (chmod u+w '{folder}') and run again"
-    else:
-        problem = f"writing into its folder {folder} failed ({reason}). Fix that and run again"
     return TranscriptFileError(
-        f"cannot write this expected-transcript file: {problem}, or run without "
-        "--sessionmem-update to compare with the file as it is.",
+        f"cannot write this expected-transcript file: {folder_problem(target, exc)} and run "
+        "again, or run without --sessionmem-update to compare with the file as it is.",
         path=str(target),
     )

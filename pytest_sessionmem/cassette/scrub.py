@@ -44,6 +44,7 @@ __all__ = [
     "REDACTED",
     "ScrubConfig",
     "Scrubber",
+    "check_pattern",
 ]
 
 
@@ -67,6 +68,14 @@ KEPT_RESPONSE_HEADERS = frozenset(
 )
 
 _PLACEHOLDER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+def check_pattern(pattern: str, what: str = "Scrub pattern") -> None:
+    """Raise :class:`ConfigError` unless ``pattern`` compiles; the message starts with ``what``."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{what} {pattern!r} is not a valid regex: {exc}.") from None
 
 
 @dataclass(frozen=True)
@@ -98,12 +107,7 @@ class ScrubConfig:
                     "underscores, such as 'ZEP_API_KEY'."
                 )
         for pattern in self.patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ConfigError(
-                    f"Scrub pattern {pattern!r} is not a valid regex: {exc}."
-                ) from None
+            check_pattern(pattern)
             if re.fullmatch(pattern, ""):
                 raise ConfigError(
                     f"Scrub pattern {pattern!r} matches the empty string, so it would insert "

@@ -9,7 +9,6 @@ workers never collide (and each test writes only its own cassette anyway).
 
 from __future__ import annotations
 
-import errno
 import json
 import re
 from collections.abc import Callable
@@ -102,12 +101,7 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def _unwritable(path: Path, exc: OSError) -> CassetteError:
-    reason = exc.strerror or str(exc)
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        problem = f"its folder {path.parent} is not writable ({reason}). Make the folder "
-        problem += f"writable (chmod u+w '{path.parent}')"
-    else:
-        problem = f"writing into its folder {path.parent} failed ({reason}). Fix that"
+    problem = atomic_file.folder_problem(path, exc)
     return CassetteError(
         f"Cassette {path} cannot be written: {problem} and record again.", path=str(path)
     )

@@ -89,12 +89,9 @@ class RecordingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         __tracebackhide__ = True
         request.read()
-        recorded = self._session.capture(request)
-        if self._session.replays_first:
-            hit = self._session.try_replay(request, recorded)
-            if hit is not None:
-                return hit
-        refuse_active_mocks(str(self._session.path), request)
+        recorded, hit = self._before_network(request)
+        if hit is not None:
+            return hit
         response = self._real().handle_request(request)
         try:
             raw = b"".join(_sync_stream(response))
@@ -105,18 +102,32 @@ class RecordingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         __tracebackhide__ = True
         await request.aread()
-        recorded = self._session.capture(request)
-        if self._session.replays_first:
-            hit = self._session.try_replay(request, recorded)
-            if hit is not None:
-                return hit
-        refuse_active_mocks(str(self._session.path), request)
+        recorded, hit = self._before_network(request)
+        if hit is not None:
+            return hit
         response = await self._real_async().handle_async_request(request)
         try:
             raw = b"".join([chunk async for chunk in _async_stream(response)])
         finally:
             await response.aclose()
         return self._keep(recorded, request, response, raw)
+
+    def _before_network(
+        self, request: httpx.Request
+    ) -> tuple[RecordedRequest, httpx.Response | None]:
+        """The request as it will be recorded, and the cassette's answer if it replays first.
+
+        Without an answer the request is about to go out: a mock library that would answer
+        it instead is refused before anything is sent.
+        """
+        __tracebackhide__ = True
+        recorded = self._session.capture(request)
+        if self._session.replays_first:
+            hit = self._session.try_replay(request, recorded)
+            if hit is not None:
+                return recorded, hit
+        refuse_active_mocks(str(self._session.path), request)
+        return recorded, None
 
     def _keep(
         self,
