@@ -9,12 +9,13 @@ Zep renamed sessions to threads in its v3 API and swapped two message fields: v2
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from pytest_sessionmem.errors import ConfigError
-from pytest_sessionmem.models import Fact, Message, Role
+from pytest_sessionmem.models import Fact, Memory, Message, Role, Transcript
 from pytest_sessionmem.providers.base import (
     WireModel,
     aware,
@@ -29,6 +30,7 @@ from pytest_sessionmem.providers.zep_common import ZepAdapter, ZepFactFields, Ze
 __all__ = [
     "DEFAULT_MEMORY_MESSAGES",
     "ThreadAdapter",
+    "ThreadFields",
     "ThreadMessage",
     "WireEdge",
     "edge_facts",
@@ -54,6 +56,14 @@ class WireEdge(ZepFactFields):
     score: float | None = None
 
 
+class ThreadFields(WireModel):
+    """A thread's own fields in both generations (each adds how it names the thread's user)."""
+
+    uuid: str | None = None
+    thread_id: str | None = None
+    created_at: datetime | None = None
+
+
 class ThreadContext(WireModel):
     context: str | None = None
 
@@ -63,12 +73,42 @@ class ThreadSummary(WireModel):
 
 
 class ThreadAdapter(ZepAdapter):
-    """What the two thread generations do alike: writes, deletes, a thread's context and summary.
+    """What the two thread generations do alike: memory, writes, deletes.
 
-    ``time_field`` names where a written message's time goes.
+    ``time_field`` names where a written message's time goes. Memory is read in one order
+    (last messages, context, summary, facts); a subclass says how it reads its last
+    messages (:meth:`_last_messages`) and its facts (:meth:`_facts`).
     """
 
     time_field: str
+
+    def get_memory(
+        self, session_id: str, *, last_n: int | None, min_rating: float | None
+    ) -> Operation[Memory]:
+        require_id(session_id, self.id_name)
+        raw: dict[str, Any] = {}
+        count = last_n or DEFAULT_MEMORY_MESSAGES
+        messages, graph = yield from self._last_messages(session_id, count, raw)
+        context, summary = yield from self._context_and_summary(session_id, raw)
+        facts = yield from self._facts(graph, raw, min_rating=min_rating)
+        return Memory(
+            context=context,
+            facts=facts,
+            summary=summary,
+            messages=Transcript(messages=messages, session_id=session_id, provider=self.name),
+            raw=raw,
+        )
+
+    def _last_messages(
+        self, session_id: str, count: int, raw: dict[str, Any]
+    ) -> Operation[tuple[tuple[Message, ...], str | None]]:
+        """The thread's last ``count`` messages, oldest first, and whose graph holds its facts."""
+        raise NotImplementedError
+
+    def _facts(
+        self, graph: str | None, raw: dict[str, Any], *, min_rating: float | None
+    ) -> Operation[tuple[Fact, ...]]:
+        raise NotImplementedError
 
     def _messages_url(self, session_id: str) -> str:
         return self._url("threads", session_id, "messages")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from pytest_sessionmem.errors import ConfigError
-from pytest_sessionmem.models import Memory, Message, Session, Transcript
+from pytest_sessionmem.models import Fact, Message, Session
 from pytest_sessionmem.providers.base import (
     MessagePage,
     NewSession,
@@ -36,8 +36,8 @@ from pytest_sessionmem.providers.base import (
 )
 from pytest_sessionmem.providers.operation import Operation
 from pytest_sessionmem.providers.zep_threads import (
-    DEFAULT_MEMORY_MESSAGES,
     ThreadAdapter,
+    ThreadFields,
     ThreadMessage,
     WireEdge,
     check_no_agent,
@@ -56,11 +56,8 @@ class V3MessageList(WireModel):
     user_id: str | None = None
 
 
-class V3Thread(WireModel):
-    uuid: str | None = None
-    thread_id: str | None = None
+class V3Thread(ThreadFields):
     user_id: str | None = None
-    created_at: datetime | None = None
 
 
 class ZepV3Provider(ThreadAdapter):
@@ -112,38 +109,29 @@ class ZepV3Provider(ThreadAdapter):
             )
         )
 
-    def get_memory(
-        self, session_id: str, *, last_n: int | None, min_rating: float | None
-    ) -> Operation[Memory]:
-        require_id(session_id, "thread_id")
+    def _last_messages(
+        self, session_id: str, count: int, raw: dict[str, Any]
+    ) -> Operation[tuple[tuple[Message, ...], str | None]]:
         response = yield httpx.Request(
-            "GET",
-            self._url("threads", session_id, "messages"),
-            params={"lastn": last_n or DEFAULT_MEMORY_MESSAGES},
+            "GET", self._messages_url(session_id), params={"lastn": count}
         )
         listing, messages = self._messages(response)
-        raw: dict[str, Any] = {"messages": decode_json(response, NAME)}
+        raw["messages"] = decode_json(response, NAME)
+        return messages, listing.user_id
 
-        context, summary = yield from self._context_and_summary(session_id, raw)
-
-        facts: tuple[Any, ...] = ()
-        if listing.user_id:
-            response = yield httpx.Request(
-                "POST", self._url("graph", "edge", "user", listing.user_id)
-            )
-            data = decode_json(response, NAME)
-            if not isinstance(data, list):
-                raise payload_error(response, NAME, "edges: expected a JSON array")
-            raw["edges"] = data
-            edges = [(parse_wire(WireEdge, e, response, NAME), e) for e in data]
-            facts = edge_facts(edges, response, NAME, min_rating=min_rating)
-        return Memory(
-            context=context,
-            facts=facts,
-            summary=summary,
-            messages=Transcript(messages=messages, session_id=session_id, provider=NAME),
-            raw=raw,
-        )
+    def _facts(
+        self, graph: str | None, raw: dict[str, Any], *, min_rating: float | None
+    ) -> Operation[tuple[Fact, ...]]:
+        # v3 names a user's graph by the user's id; a thread without a user has no facts.
+        if not graph:
+            return ()
+        response = yield httpx.Request("POST", self._url("graph", "edge", "user", graph))
+        data = decode_json(response, NAME)
+        if not isinstance(data, list):
+            raise payload_error(response, NAME, "edges: expected a JSON array")
+        raw["edges"] = data
+        edges = [(parse_wire(WireEdge, e, response, NAME), e) for e in data]
+        return edge_facts(edges, response, NAME, min_rating=min_rating)
 
     # -- writes ---------------------------------------------------------------------------
 

@@ -16,13 +16,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from pytest_sessionmem.errors import ConfigError
-from pytest_sessionmem.models import Memory, Message, Session, Transcript
+from pytest_sessionmem.models import Fact, Message, Session
 from pytest_sessionmem.providers.base import (
     MessagePage,
     NewSession,
@@ -37,8 +36,8 @@ from pytest_sessionmem.providers.base import (
 )
 from pytest_sessionmem.providers.operation import ErrorInfo, Operation
 from pytest_sessionmem.providers.zep_threads import (
-    DEFAULT_MEMORY_MESSAGES,
     ThreadAdapter,
+    ThreadFields,
     ThreadMessage,
     WireEdge,
     check_no_agent,
@@ -56,12 +55,9 @@ class V4Page(WireModel):
     total_size: int | None = None
 
 
-class V4Thread(WireModel):
-    uuid: str | None = None
-    thread_id: str | None = None
+class V4Thread(ThreadFields):
     user_uuid: str | None = None
     graph_uuid: str | None = None
-    created_at: datetime | None = None
 
 
 class V4ErrorBody(WireModel):
@@ -127,33 +123,31 @@ class ZepV4Provider(ThreadAdapter):
         more = bool(page.next_cursor) and bool(messages)
         return MessagePage(messages=messages, next_cursor=page.next_cursor if more else None)
 
-    def get_memory(
-        self, session_id: str, *, last_n: int | None, min_rating: float | None
-    ) -> Operation[Memory]:
-        require_id(session_id, "thread_uuid")
+    def _last_messages(
+        self, session_id: str, count: int, raw: dict[str, Any]
+    ) -> Operation[tuple[tuple[Message, ...], str | None]]:
         response = yield httpx.Request("GET", self._url("threads", session_id))
-        raw: dict[str, Any] = {"thread": decode_json(response, NAME)}
+        raw["thread"] = decode_json(response, NAME)
         thread = parse_wire(V4Thread, raw["thread"], response, NAME)
 
         response = yield httpx.Request(
             "GET",
-            self._url("threads", session_id, "messages"),
-            params={
-                "page_size": last_n or DEFAULT_MEMORY_MESSAGES,
-                "order_by": "created_at",
-                "order": "desc",
-            },
+            self._messages_url(session_id),
+            params={"page_size": count, "order_by": "created_at", "order": "desc"},
         )
         raw["messages"] = decode_json(response, NAME)
         newest_first = self._messages(self._page(response), response)
+        return tuple(reversed(newest_first)), thread.graph_uuid or thread.user_uuid
 
-        context, summary = yield from self._context_and_summary(session_id, raw)
-
-        edges: list[tuple[WireEdge, dict[str, Any]]] = []
-        graph = thread.graph_uuid or thread.user_uuid
-        cursor: str | None = None
+    def _facts(
+        self, graph: str | None, raw: dict[str, Any], *, min_rating: float | None
+    ) -> Operation[tuple[Fact, ...]]:
         raw["edges"] = []
-        while graph:
+        if not graph:
+            return ()
+        edges: list[tuple[WireEdge, dict[str, Any]]] = []
+        cursor: str | None = None
+        while True:
             params: dict[str, Any] = {"page_size": EDGE_PAGE_SIZE}
             if cursor:
                 params["cursor"] = cursor
@@ -165,18 +159,8 @@ class ZepV4Provider(ThreadAdapter):
             raw["edges"].extend(items)
             edges.extend((parse_wire(WireEdge, e, response, NAME), e) for e in items)
             if not page.next_cursor or not items:
-                break
+                return edge_facts(edges, response, NAME, min_rating=min_rating)
             cursor = page.next_cursor
-        facts = edge_facts(edges, response, NAME, min_rating=min_rating)
-        return Memory(
-            context=context,
-            facts=facts,
-            summary=summary,
-            messages=Transcript(
-                messages=tuple(reversed(newest_first)), session_id=session_id, provider=NAME
-            ),
-            raw=raw,
-        )
 
     # -- writes ---------------------------------------------------------------------------
 
