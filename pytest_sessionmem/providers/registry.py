@@ -58,20 +58,28 @@ class ProviderSpec:
         return cls
 
 
+def _zep(name: str, service: str, *, api: str, adapter: str) -> ProviderSpec:
+    """A Zep generation: one key and one header for all, ``api`` names its URL path version."""
+    return ProviderSpec(
+        name=name,
+        service=service,
+        api_key_env="ZEP_API_KEY",
+        auth_header="Authorization",
+        auth_prefix="Api-Key ",
+        default_base_url=f"https://api.getzep.com/api/{api}",
+        # v2 sessions and v3 threads are one service, so both mount on /zep/api/v2.
+        emulator_prefix=f"/zep/api/{api}",
+        adapter=f"pytest_sessionmem.providers.{adapter}",
+        # Per-message token accounting and the asynchronous-processing flag.
+        volatile_fields=("metadata.token_count", "metadata.processed", "metadata.uuid"),
+    )
+
+
 PROVIDERS: dict[str, ProviderSpec] = {
     spec.name: spec
     for spec in (
-        ProviderSpec(
-            name="zep",
-            service="Zep Cloud v2 sessions API (zep-cloud 2.x)",
-            api_key_env="ZEP_API_KEY",
-            auth_header="Authorization",
-            auth_prefix="Api-Key ",
-            default_base_url="https://api.getzep.com/api/v2",
-            emulator_prefix="/zep/api/v2",
-            adapter="pytest_sessionmem.providers.zep:ZepProvider",
-            # Per-message token accounting and the asynchronous-processing flag.
-            volatile_fields=("metadata.token_count", "metadata.processed", "metadata.uuid"),
+        _zep(
+            "zep", "Zep Cloud v2 sessions API (zep-cloud 2.x)", api="v2", adapter="zep:ZepProvider"
         ),
         ProviderSpec(
             name="meibel",
@@ -111,28 +119,17 @@ PROVIDERS: dict[str, ProviderSpec] = {
                 "metadata.expiresAt",
             ),
         ),
-        ProviderSpec(
-            name="zep-v3",
-            service="Zep threads API as zep-cloud 3.x speaks it (on /api/v2)",
-            api_key_env="ZEP_API_KEY",
-            auth_header="Authorization",
-            auth_prefix="Api-Key ",
-            default_base_url="https://api.getzep.com/api/v2",
-            # The same service as v2 sessions: threads are mounted beside them.
-            emulator_prefix="/zep/api/v2",
-            adapter="pytest_sessionmem.providers.zep_v3:ZepV3Provider",
-            volatile_fields=("metadata.token_count", "metadata.processed", "metadata.uuid"),
+        _zep(
+            "zep-v3",
+            "Zep threads API as zep-cloud 3.x speaks it (on /api/v2)",
+            api="v2",
+            adapter="zep_v3:ZepV3Provider",
         ),
-        ProviderSpec(
-            name="zep-v4",
-            service="Zep API v4 as zep-cloud 4.x speaks it (threads addressed by UUID)",
-            api_key_env="ZEP_API_KEY",
-            auth_header="Authorization",
-            auth_prefix="Api-Key ",
-            default_base_url="https://api.getzep.com/api/v4",
-            emulator_prefix="/zep/api/v4",
-            adapter="pytest_sessionmem.providers.zep_v4:ZepV4Provider",
-            volatile_fields=("metadata.token_count", "metadata.processed", "metadata.uuid"),
+        _zep(
+            "zep-v4",
+            "Zep API v4 as zep-cloud 4.x speaks it (threads addressed by UUID)",
+            api="v4",
+            adapter="zep_v4:ZepV4Provider",
         ),
     )
 }
