@@ -2,58 +2,74 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Generic, TypeVar
 
 import httpx
 
-from pytest_sessionmem.client.steps import Program, Reply, Sleep
+from pytest_sessionmem.client.steps import Program, Reply, Send, Sleep
 from pytest_sessionmem.errors import CassetteError, ConfigError
 
 __all__ = ["drive_async", "drive_sync"]
 
 T = TypeVar("T")
 
+# Raised by the cassette transport deep inside httpx: those frames say nothing to a test
+# author, the message says it all, so the drivers raise these without their traceback.
+_BARE_ERRORS = (CassetteError, ConfigError)
+
+
+class _Steps(Generic[T]):
+    """A program's steps, for a driver to carry out: it sets ``reply`` after each ``Send``."""
+
+    result: T
+    """What the program returned, once the steps are done."""
+
+    def __init__(self, program: Program[T]) -> None:
+        self._program = program
+        self.reply: Reply = None
+
+    def __iter__(self) -> Iterator[Send | Sleep]:
+        __tracebackhide__ = True
+        while True:
+            try:
+                step = self._program.send(self.reply)
+            except StopIteration as stop:
+                self.result = stop.value
+                return
+            self.reply = None
+            yield step
+
 
 def drive_sync(program: Program[T], client: httpx.Client, sleep: Callable[[float], None]) -> T:
     __tracebackhide__ = True  # a test's traceback starts at its own call
-    reply: Reply = None
-    while True:
-        try:
-            step = program.send(reply)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+    steps = _Steps(program)
+    for step in steps:
         if isinstance(step, Sleep):
             sleep(step.seconds)
-            reply = None
             continue
         try:
-            reply = client.send(step.request)
+            steps.reply = client.send(step.request)
         except httpx.TransportError as exc:
-            reply = exc
-        except (CassetteError, ConfigError) as exc:
-            # Raised by the cassette transport deep inside httpx: those frames say nothing
-            # to a test author, the message says it all.
+            steps.reply = exc
+        except _BARE_ERRORS as exc:
             raise exc.with_traceback(None) from None
+    return steps.result
 
 
 async def drive_async(
     program: Program[T], client: httpx.AsyncClient, sleep: Callable[[float], Awaitable[None]]
 ) -> T:
     __tracebackhide__ = True
-    reply: Reply = None
-    while True:
-        try:
-            step = program.send(reply)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+    steps = _Steps(program)
+    for step in steps:
         if isinstance(step, Sleep):
             await sleep(step.seconds)
-            reply = None
             continue
         try:
-            reply = await client.send(step.request)
+            steps.reply = await client.send(step.request)
         except httpx.TransportError as exc:
-            reply = exc
-        except (CassetteError, ConfigError) as exc:
+            steps.reply = exc
+        except _BARE_ERRORS as exc:
             raise exc.with_traceback(None) from None
+    return steps.result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -22,23 +23,15 @@ from pytest_sessionmem.redaction import Redactor
 __all__ = ["ErrorMapper"]
 
 
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class ErrorMapper:
     """Builds the error for a non-2xx answer or a network fault of one provider."""
 
-    def __init__(
-        self,
-        *,
-        provider: str,
-        base_url: str,
-        redactor: Redactor,
-        describe_error: Callable[[httpx.Response], ErrorInfo],
-        max_backoff: float,
-    ) -> None:
-        self.provider = provider
-        self.base_url = base_url
-        self.redactor = redactor
-        self.describe_error = describe_error
-        self.max_backoff = max_backoff
+    provider: str
+    base_url: str
+    redactor: Redactor
+    describe_error: Callable[[httpx.Response], ErrorInfo]
+    max_backoff: float
 
     def scrub(self, error: ProviderError) -> ProviderError:
         """Remove secrets from an error an adapter raised (it knows no key values)."""
