@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from enum import Enum
-from typing import Any, overload
+from operator import attrgetter
+from typing import Any, ClassVar, overload
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -69,7 +70,27 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
 
-class Message(_Frozen):
+class _Compared(_Frozen):
+    """A model that ``==`` compares by the fields ``_eq_key`` reads (never ``raw``).
+
+    ``_hash_key`` reads fewer fields: values that compare equal still hash alike, and a
+    matcher in a dict field does not make the model unhashable.
+    """
+
+    _eq_key: ClassVar[attrgetter[Any]]
+    _hash_key: ClassVar[attrgetter[Any]]
+
+    def __eq__(self, other: object) -> bool:
+        # The same model, or a subclass that keeps its comparison.
+        if not isinstance(other, _Compared) or other._eq_key is not self._eq_key:
+            return NotImplemented
+        return bool(self._eq_key(self) == self._eq_key(other))
+
+    def __hash__(self) -> int:
+        return hash(self._hash_key(self))
+
+
+class Message(_Compared):
     """One turn of a conversation.
 
     ``raw`` holds the provider's payload exactly as received and is left out of ``==``
@@ -91,13 +112,20 @@ class Message(_Frozen):
     result: Any = None
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Message):
-            return NotImplemented
-        return _compared(self) == _compared(other)
-
-    def __hash__(self) -> int:
-        return hash((self.id, self.role, self.content, self.name, self.kind))
+    _eq_key = attrgetter(
+        "id",
+        "role",
+        "content",
+        "name",
+        "kind",
+        "created_at",
+        "metadata",
+        "tool_id",
+        "tool_name",
+        "arguments",
+        "result",
+    )
+    _hash_key = attrgetter("id", "role", "content", "name", "kind")
 
 
 # Every field in declaration order with its default; fields with a default factory separately.
@@ -134,22 +162,6 @@ def trusted_message(**values: Any) -> Message:
     object.__setattr__(message, "__pydantic_extra__", None)
     object.__setattr__(message, "__pydantic_private__", None)
     return message
-
-
-def _compared(message: Message) -> tuple[Any, ...]:
-    return (
-        message.id,
-        message.role,
-        message.content,
-        message.name,
-        message.kind,
-        message.created_at,
-        message.metadata,
-        message.tool_id,
-        message.tool_name,
-        message.arguments,
-        message.result,
-    )
 
 
 class Transcript(_Frozen):
@@ -203,7 +215,7 @@ class Session(_Frozen):
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
 
-class Fact(_Frozen):
+class Fact(_Compared):
     """One fact Zep extracted from a conversation (``relevant_facts``)."""
 
     id: str
@@ -215,22 +227,11 @@ class Fact(_Frozen):
     invalid_at: AwareDatetime | None = None
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Fact):
-            return NotImplemented
-        return (self.id, self.content, self.created_at, self.name, self.rating) == (
-            other.id,
-            other.content,
-            other.created_at,
-            other.name,
-            other.rating,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.id, self.content))
+    _eq_key = attrgetter("id", "content", "created_at", "name", "rating")
+    _hash_key = attrgetter("id", "content")
 
 
-class Memory(_Frozen):
+class Memory(_Compared):
     """What a memory layer holds for a session: context, extracted facts, summary, last messages."""
 
     context: str | None = None
@@ -239,16 +240,5 @@ class Memory(_Frozen):
     messages: Transcript = Field(default_factory=Transcript)
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Memory):
-            return NotImplemented
-        return (self.context, self.facts, self.summary, self.messages) == (
-            other.context,
-            other.facts,
-            other.summary,
-            other.messages,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.context, self.facts, self.summary))
-
+    _eq_key = attrgetter("context", "facts", "summary", "messages")
+    _hash_key = attrgetter("context", "facts", "summary")
