@@ -244,17 +244,36 @@ def _coerce_one(index: int, item: object) -> Message:
     )
 
 
+def send_each(requests: Iterable[httpx.Request], provider: str) -> Operation[list[dict[str, Any]]]:
+    """Send each request in turn (each is built only when its turn comes); the answers, in order."""
+    answers: list[dict[str, Any]] = []
+    for request in requests:
+        response = yield request
+        answers.append(json_object(response, provider))
+    return answers
+
+
 def post_in_batches(
     url: str, items: Sequence[Any], *, batch: int, provider: str
 ) -> Operation[list[dict[str, Any]]]:
     """POST ``{"messages": ...}`` in slices of ``batch``; the answers, one per request."""
-    answers: list[dict[str, Any]] = []
-    for start in range(0, len(items), batch):
-        response = yield httpx.Request(
-            "POST", url, json={"messages": list(items[start : start + batch])}
+    requests = (
+        httpx.Request("POST", url, json={"messages": list(items[start : start + batch])})
+        for start in range(0, len(items), batch)
+    )
+    return (yield from send_each(requests, provider))
+
+
+def check_user_turn(index: int, message: Message, accepts: str) -> None:
+    """Refuse a message the agent would have to have written: its API takes user turns only.
+
+    ``accepts`` names who, as in ``"meibel only accepts"``.
+    """
+    if message.role is not Role.USER:
+        raise ConfigError(
+            f"messages[{index}] has role {message.role.value!r}, but {accepts} "
+            "user messages (the agent writes its own replies); send user turns only"
         )
-        answers.append(json_object(response, provider))
-    return answers
 
 
 def unsupported(message: str) -> Operation[Any]:

@@ -40,14 +40,15 @@ from pytest_sessionmem.providers.base import (
     NewSession,
     WireModel,
     aware,
+    check_user_turn,
     decode_json,
     join_url,
-    json_object,
     json_or_text,
     no_memory,
     parse_wire,
     payload_error,
     require_id,
+    send_each,
     unsupported,
 )
 from pytest_sessionmem.providers.operation import ErrorInfo, Operation
@@ -241,14 +242,11 @@ class ElizaProvider(AdapterBase):
         require_id(session_id, "session_id")
         for index, message in enumerate(messages):
             _check_postable(index, message)
-        answers: list[dict[str, Any]] = []
-        for message in messages:
-            body: dict[str, Any] = {"content": message.content}
-            if message.metadata:
-                body["metadata"] = dict(message.metadata)
-            response = yield httpx.Request("POST", self._url(session_id, "messages"), json=body)
-            answers.append(json_object(response, NAME))
-        return answers
+        posts = (
+            httpx.Request("POST", self._url(session_id, "messages"), json=_posted(m))
+            for m in messages
+        )
+        return (yield from send_each(posts, NAME))
 
     def send_message(
         self, session_id: str, content: str, fields: Mapping[str, Any]
@@ -281,12 +279,15 @@ class ElizaProvider(AdapterBase):
         return None
 
 
+def _posted(message: Message) -> dict[str, Any]:
+    body: dict[str, Any] = {"content": message.content}
+    if message.metadata:
+        body["metadata"] = dict(message.metadata)
+    return body
+
+
 def _check_postable(index: int, message: Message) -> None:
-    if message.role is not Role.USER:
-        raise ConfigError(
-            f"messages[{index}] has role {message.role.value!r}, but eliza sessions only accept "
-            "user messages (the agent writes its own replies); send user turns only"
-        )
+    check_user_turn(index, message, "eliza sessions only accept")
     if not 1 <= len(message.content) <= MAX_CONTENT_CHARS:
         raise ConfigError(
             f"messages[{index}].content has {len(message.content)} characters; eliza accepts "

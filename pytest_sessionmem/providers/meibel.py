@@ -28,14 +28,15 @@ from pytest_sessionmem.providers.base import (
     NewSession,
     WireModel,
     aware,
+    check_user_turn,
     decode_json,
     field_path,
     join_url,
-    json_object,
     json_or_text,
     no_memory,
     parse_wire,
     require_id,
+    send_each,
     unsupported,
 )
 from pytest_sessionmem.providers.operation import ErrorInfo, Operation
@@ -54,17 +55,19 @@ class MeibelMessageItem(WireModel):
     result: str | None = None
 
 
-class MeibelMessages(WireModel):
+class MeibelSessionAgent(WireModel):
+    """Which agent (and version) a session belongs to; both session reads carry it."""
+
     agent_id: str | None = None
     agent_name: str | None = None
     version: str | None = None
+
+
+class MeibelMessages(MeibelSessionAgent):
     messages: list[MeibelMessageItem]
 
 
-class MeibelSessionDetails(WireModel):
-    agent_id: str | None = None
-    agent_name: str | None = None
-    version: str | None = None
+class MeibelSessionDetails(MeibelSessionAgent):
     status: str | None = None
 
 
@@ -155,16 +158,9 @@ class MeibelProvider(AdapterBase):
     ) -> Operation[list[dict[str, Any]]]:
         require_id(session_id, "session_id")
         for index, message in enumerate(messages):
-            if message.role is not Role.USER:
-                raise ConfigError(
-                    f"messages[{index}] has role {message.role.value!r}, but meibel only accepts "
-                    "user messages (the agent writes its own replies); send user turns only"
-                )
-        answers: list[dict[str, Any]] = []
-        for message in messages:
-            response = yield _chat_request(self.base_url, session_id, message.content, {})
-            answers.append(json_object(response, NAME))
-        return answers
+            check_user_turn(index, message, "meibel only accepts")
+        chats = (_chat_request(self.base_url, session_id, m.content, {}) for m in messages)
+        return (yield from send_each(chats, NAME))
 
     def send_message(
         self, session_id: str, content: str, fields: Mapping[str, Any]
