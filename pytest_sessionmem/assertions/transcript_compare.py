@@ -450,98 +450,254 @@ def compare_transcripts(
     """Compare ``actual`` with ``expected`` under ``mode``; the report lists every problem."""
     if mode not in MODES:
         raise ConfigError(f"mode={mode!r} is not a transcript mode; use one of {', '.join(MODES)}.")
-    comparer = _TurnComparer(ignore, content_normaliser(content))
     report = TranscriptReport(mode, len(expected), len(actual))
+    comparison = _Comparison(_TurnComparer(ignore, content_normaliser(content)), actual, expected)
     if mode == "exact":
-        _compare_exact(comparer, actual, expected, report)
+        comparison.exact(report)
     elif mode == "prefix":
-        _compare_anchored(comparer, actual, expected, report, start=0)
+        comparison.anchored(report, start=0)
     elif mode == "suffix":
-        _compare_anchored(comparer, actual, expected, report, start=len(actual) - len(expected))
+        comparison.anchored(report, start=len(actual) - len(expected))
     elif mode == "contains":
-        _compare_contains(comparer, actual, expected, report)
+        comparison.contains(report)
     else:
-        _compare_subsequence(comparer, actual, expected, report)
+        comparison.subsequence(report)
     return report
 
 
-def _mismatch(
-    comparer: _TurnComparer, exp: Sequence[ExpectedTurn], act: Sequence[Message], e: int, a: int
-) -> TurnMismatch | None:
-    fields = comparer.mismatches(exp[e], act[a])
-    if not fields:
-        return None
-    return TurnMismatch(
-        e, a, exp[e], act[a], tuple(fields), normalised=comparer.normaliser is not None
-    )
+class _Comparison:
+    """One comparison's two sides: each mode, and each step of the alignment, works on them.
 
-
-def _compare_exact(
-    comparer: _TurnComparer,
-    act: Sequence[Message],
-    exp: Sequence[ExpectedTurn],
-    report: TranscriptReport,
-) -> None:
-    n_exp, n_act = len(exp), len(act)
-    shortest = min(n_exp, n_act)
-    head = 0
-    while head < shortest and comparer.matches(exp[head], act[head]):
-        head += 1
-    if head == n_exp == n_act:
-        return
-    tail = 0
-    while tail < shortest - head and comparer.matches(exp[n_exp - 1 - tail], act[n_act - 1 - tail]):
-        tail += 1
-    mid_exp = range(head, n_exp - tail)
-    mid_act = range(head, n_act - tail)
-    report.problems.extend(_align(comparer, act, exp, mid_act, mid_exp))
-
-
-def _align(
-    comparer: _TurnComparer,
-    act: Sequence[Message],
-    exp: Sequence[ExpectedTurn],
-    rows: range,
-    cols: range,
-) -> list[Problem]:
-    """The problems of a differing middle: an edit alignment, split first when it is large.
-
-    A middle up to :data:`_ALIGNMENT_CELL_LIMIT` cells gets the edit-distance alignment
-    directly. A larger one is first cut by :func:`_keyed_blocks` (a linear-ish diff of
-    per-turn keys) into runs of equal turns and small differing blocks; each block is then
-    aligned the same way, and every pair of an equal run is still checked by the comparer.
+    ``e`` indexes the expected turns, ``a`` the actual messages; ``rows`` and ``cols`` are
+    the ranges of actual and expected indices a step looks at.
     """
-    if len(rows) * len(cols) <= _ALIGNMENT_CELL_LIMIT:
-        return _edit_alignment(comparer, act, exp, rows, cols)
-    problems: list[Problem] = []
-    for tag, e1, e2, a1, a2 in _keyed_blocks(comparer, act, exp, rows, cols):
-        if tag == "equal":
-            for e, a in zip(range(e1, e2), range(a1, a2), strict=True):
-                problem = _mismatch(comparer, exp, act, e, a)
+
+    def __init__(
+        self, comparer: _TurnComparer, act: Sequence[Message], exp: Sequence[ExpectedTurn]
+    ) -> None:
+        self.comparer = comparer
+        self.act = act
+        self.exp = exp
+
+    def turn_mismatch(self, e: int, a: int, fields: Sequence[FieldMismatch]) -> TurnMismatch:
+        normalised = self.comparer.normaliser is not None
+        return TurnMismatch(e, a, self.exp[e], self.act[a], tuple(fields), normalised)
+
+    def mismatch(self, e: int, a: int) -> TurnMismatch | None:
+        fields = self.comparer.mismatches(self.exp[e], self.act[a])
+        return self.turn_mismatch(e, a, fields) if fields else None
+
+    # -- the modes
+
+    def exact(self, report: TranscriptReport) -> None:
+        exp, act, matches = self.exp, self.act, self.comparer.matches
+        n_exp, n_act = len(exp), len(act)
+        shortest = min(n_exp, n_act)
+        head = 0
+        while head < shortest and matches(exp[head], act[head]):
+            head += 1
+        if head == n_exp == n_act:
+            return
+        tail = 0
+        while tail < shortest - head and matches(exp[n_exp - 1 - tail], act[n_act - 1 - tail]):
+            tail += 1
+        report.problems.extend(self.align(range(head, n_act - tail), range(head, n_exp - tail)))
+
+    def anchored(self, report: TranscriptReport, *, start: int) -> None:
+        """prefix (start 0) and suffix (start len(actual) - len(expected)): pair by position."""
+        problems = self.anchored_problems(start)
+        if not problems:
+            return
+        n_exp, n_act = len(self.exp), len(self.act)
+        where = "start" if report.mode == "prefix" else "end"
+        if n_act < n_exp:
+            report.notes.append(
+                f"expected {_turns(n_exp)} at the {where} of the transcript, "
+                f"but it has only {_turns(n_act)}"
+            )
+        else:
+            report.notes.append(
+                f"expected turns 1-{n_exp} at the {where} of the transcript "
+                f"(actual turns {start + 1}-{start + n_exp})"
+            )
+        report.problems.extend(problems)
+
+    def contains(self, report: TranscriptReport) -> None:
+        exp, act, matches = self.exp, self.act, self.comparer.matches
+        n_exp, n_act = len(exp), len(act)
+        if n_exp == 0:
+            return
+        if n_act < n_exp:
+            report.notes.append(
+                f"expected turns 1-{n_exp} as a contiguous run, but the transcript has only "
+                f"{_turns(n_act)}"
+            )
+            report.problems.extend(self.anchored_problems(0))
+            return
+        best_start, best_score = 0, -1
+        score_all = n_exp * (n_act - n_exp + 1) <= _WINDOW_SCORING_LIMIT
+        for start in range(n_act - n_exp + 1):
+            run = 0
+            while run < n_exp and matches(exp[run], act[start + run]):
+                run += 1
+            if run == n_exp:
+                return
+            score = run
+            if score_all:  # count every matching turn of the window, not only the leading run
+                score = run + sum(matches(exp[e], act[start + e]) for e in range(run + 1, n_exp))
+            if score > best_score:
+                best_start, best_score = start, score
+        window = [p for e in range(n_exp) if (p := self.mismatch(e, best_start + e)) is not None]
+        first_bad = window[0].actual_index + 1
+        report.notes.append(
+            f"expected turns 1-{n_exp} as a contiguous run; best match starts at actual turn "
+            f"{best_start + 1}, differs at turn {first_bad} ({best_score} of {n_exp} turns match "
+            "there)"
+        )
+        report.problems.extend(window)
+
+    def subsequence(self, report: TranscriptReport) -> None:
+        """Greedy earliest match, which finds a subsequence whenever one exists."""
+        act, matches = self.act, self.comparer.matches
+        position = 0  # next actual index to search from
+        last_found: int | None = None
+        for e, turn in enumerate(self.exp):
+            found = next((a for a in range(position, len(act)) if matches(turn, act[a])), None)
+            if found is None:
+                closest = self.closest(e, range(position, len(act)))
+                report.problems.append(
+                    MissingTurn(e, turn, searched=True, after_actual=last_found, closest=closest)
+                )
+                continue  # later expected turns are still searched from the same place
+            last_found, position = found, found + 1
+        if report.problems:
+            report.notes.append(
+                f"expected {_turns(len(self.exp))} in this order, gaps allowed; "
+                f"{len(report.problems)} could not be found"
+            )
+
+    # -- the steps
+
+    def anchored_problems(self, start: int) -> list[Problem]:
+        """Expected turn ``e`` against actual turn ``start + e``; out of range means missing."""
+        problems: list[Problem] = []
+        for e in range(len(self.exp)):
+            a = start + e
+            if 0 <= a < len(self.act):
+                problem = self.mismatch(e, a)
                 if problem:
                     problems.append(problem)
-        elif (e2 - e1) * (a2 - a1) <= _ALIGNMENT_CELL_LIMIT:
-            problems.extend(_edit_alignment(comparer, act, exp, range(a1, a2), range(e1, e2)))
-        else:  # one huge block with no common turn at all: pair by position
-            problems.extend(_positional(comparer, act, exp, range(a1, a2), range(e1, e2)))
-    return problems
+            else:
+                problems.append(MissingTurn(e, self.exp[e]))
+        return problems
 
+    def align(self, rows: range, cols: range) -> list[Problem]:
+        """The problems of a differing middle: an edit alignment, split first when it is large.
 
-def _positional(
-    comparer: _TurnComparer,
-    act: Sequence[Message],
-    exp: Sequence[ExpectedTurn],
-    rows: range,
-    cols: range,
-) -> list[Problem]:
-    problems: list[Problem] = []
-    for e, a in zip(cols, rows, strict=False):
-        problem = _mismatch(comparer, exp, act, e, a)
-        if problem:
-            problems.append(problem)
-    problems.extend(MissingTurn(e, exp[e]) for e in cols[len(rows) :])
-    problems.extend(ExtraTurn(a, act[a]) for a in rows[len(cols) :])
-    return problems
+        A middle up to :data:`_ALIGNMENT_CELL_LIMIT` cells gets the edit-distance alignment
+        directly. A larger one is first cut by :meth:`keyed_blocks` (a linear-ish diff of
+        per-turn keys) into runs of equal turns and small differing blocks; each block is then
+        aligned the same way, and every pair of an equal run is still checked by the comparer.
+        """
+        if len(rows) * len(cols) <= _ALIGNMENT_CELL_LIMIT:
+            return self.edit_alignment(rows, cols)
+        problems: list[Problem] = []
+        for tag, e1, e2, a1, a2 in self.keyed_blocks(rows, cols):
+            if tag == "equal":
+                problems.extend(self.positional(range(a1, a2), range(e1, e2)))
+            elif (e2 - e1) * (a2 - a1) <= _ALIGNMENT_CELL_LIMIT:
+                problems.extend(self.edit_alignment(range(a1, a2), range(e1, e2)))
+            else:  # one huge block with no common turn at all: pair by position
+                problems.extend(self.positional(range(a1, a2), range(e1, e2)))
+        return problems
+
+    def positional(self, rows: range, cols: range) -> list[Problem]:
+        problems: list[Problem] = []
+        for e, a in zip(cols, rows, strict=False):
+            problem = self.mismatch(e, a)
+            if problem:
+                problems.append(problem)
+        problems.extend(MissingTurn(e, self.exp[e]) for e in cols[len(rows) :])
+        problems.extend(ExtraTurn(a, self.act[a]) for a in rows[len(cols) :])
+        return problems
+
+    def keyed_blocks(self, rows: range, cols: range) -> list[tuple[str, int, int, int, int]]:
+        """``(tag, e1, e2, a1, a2)`` blocks of the middle, from a diff of hashed per-turn keys.
+
+        Two turns with equal keys are (nearly always) a match; a turn whose expectation holds
+        a matcher, or a subset dict, gets a key of its own, so it lands in a differing block
+        and the edit alignment decides with the real comparer.
+        """
+        names = tuple(self.exp[cols[0]].fields) if cols else ()
+        exp_keys = [self.comparer.expected_key(self.exp[e], names) for e in cols]
+        act_keys = [self.comparer.actual_key(self.act[a], names) for a in rows]
+        counts: dict[Hashable, int] = {}
+        for key in act_keys:
+            counts[key] = counts.get(key, 0) + 1
+        pairs = sum(counts.get(key, 0) for key in exp_keys)
+        matcher = SequenceMatcher(None, exp_keys, act_keys, autojunk=pairs > _KEY_PAIR_LIMIT)
+        e0, a0 = cols.start, rows.start
+        return [
+            (tag, e0 + e1, e0 + e2, a0 + a1, a0 + a2)
+            for tag, e1, e2, a1, a2 in matcher.get_opcodes()
+        ]
+
+    def edit_alignment(self, rows: range, cols: range) -> list[Problem]:
+        """Levenshtein over turns: a differing turn costs 1, as does a missing or extra one.
+
+        Substituting a turn of another role costs 1.5, so a turn that changed role is more
+        often explained as one missing plus one extra turn.
+        """
+        r, c = len(rows), len(cols)
+        mismatch_cache: dict[tuple[int, int], list[FieldMismatch]] = {}
+
+        def cost(i: int, j: int) -> float:
+            fields = self.comparer.mismatches(self.exp[cols[j]], self.act[rows[i]])
+            mismatch_cache[(i, j)] = fields
+            return _cost(fields)
+
+        dist = [[0.0] * (c + 1) for _ in range(r + 1)]
+        for i in range(1, r + 1):
+            dist[i][0] = float(i)
+        for j in range(1, c + 1):
+            dist[0][j] = float(j)
+        for i in range(1, r + 1):
+            for j in range(1, c + 1):
+                dist[i][j] = min(
+                    dist[i - 1][j - 1] + cost(i - 1, j - 1),
+                    dist[i - 1][j] + 1.0,
+                    dist[i][j - 1] + 1.0,
+                )
+        problems: list[Problem] = []
+        i, j = r, c
+        while i or j:
+            if i and j and dist[i][j] == dist[i - 1][j - 1] + _cost(mismatch_cache[(i - 1, j - 1)]):
+                fields = mismatch_cache[(i - 1, j - 1)]
+                if fields:
+                    problems.append(self.turn_mismatch(cols[j - 1], rows[i - 1], fields))
+                i, j = i - 1, j - 1
+            elif i and dist[i][j] == dist[i - 1][j] + 1.0:
+                problems.append(ExtraTurn(rows[i - 1], self.act[rows[i - 1]]))
+                i -= 1
+            else:
+                problems.append(MissingTurn(cols[j - 1], self.exp[cols[j - 1]]))
+                j -= 1
+        problems.reverse()
+        return problems
+
+    def closest(self, e: int, candidates: range) -> TurnMismatch | None:
+        """The candidate turn with fewest differing fields, then the most similar content."""
+        best: tuple[int, float, int, list[FieldMismatch]] | None = None
+        want = self.exp[e].content
+        for a in candidates[:_CLOSEST_CANDIDATE_LIMIT]:
+            fields = self.comparer.mismatches(self.exp[e], self.act[a])
+            similarity = _similarity(want, self.act[a].content) if isinstance(want, str) else 0.0
+            key = (len(fields), -similarity, a)
+            if best is None or key < (best[0], -best[1], best[2]):
+                best = (len(fields), similarity, a, fields)
+        if best is None:
+            return None
+        return self.turn_mismatch(e, best[2], best[3])
 
 
 # A diff of keys compares every turn with every other turn that has the same key; past this
@@ -550,231 +706,11 @@ def _positional(
 _KEY_PAIR_LIMIT: Final = 2_000_000
 
 
-def _keyed_blocks(
-    comparer: _TurnComparer,
-    act: Sequence[Message],
-    exp: Sequence[ExpectedTurn],
-    rows: range,
-    cols: range,
-) -> list[tuple[str, int, int, int, int]]:
-    """``(tag, e1, e2, a1, a2)`` blocks of the middle, from a diff of hashed per-turn keys.
-
-    Two turns with equal keys are (nearly always) a match; a turn whose expectation holds a
-    matcher, or a subset dict, gets a key of its own, so it lands in a differing block and
-    the edit alignment decides with the real comparer.
-    """
-    names = tuple(exp[cols[0]].fields) if cols else ()
-    exp_keys = [comparer.expected_key(exp[e], names) for e in cols]
-    act_keys = [comparer.actual_key(act[a], names) for a in rows]
-    counts: dict[Hashable, int] = {}
-    for key in act_keys:
-        counts[key] = counts.get(key, 0) + 1
-    pairs = sum(counts.get(key, 0) for key in exp_keys)
-    matcher = SequenceMatcher(None, exp_keys, act_keys, autojunk=pairs > _KEY_PAIR_LIMIT)
-    e0, a0 = cols.start, rows.start
-    return [
-        (tag, e0 + e1, e0 + e2, a0 + a1, a0 + a2) for tag, e1, e2, a1, a2 in matcher.get_opcodes()
-    ]
-
-
-def _edit_alignment(
-    comparer: _TurnComparer,
-    act: Sequence[Message],
-    exp: Sequence[ExpectedTurn],
-    rows: range,
-    cols: range,
-) -> list[Problem]:
-    """Levenshtein over turns: a differing turn costs 1, as does a missing or extra one.
-
-    Substituting a turn of another role costs 1.5, so a turn that changed role is more
-    often explained as one missing plus one extra turn.
-    """
-    r, c = len(rows), len(cols)
-    mismatch_cache: dict[tuple[int, int], list[FieldMismatch]] = {}
-
-    def cost(i: int, j: int) -> float:
-        fields = comparer.mismatches(exp[cols[j]], act[rows[i]])
-        mismatch_cache[(i, j)] = fields
-        if not fields:
-            return 0.0
-        return 1.5 if any(f.path == "role" for f in fields) else 1.0
-
-    dist = [[0.0] * (c + 1) for _ in range(r + 1)]
-    for i in range(1, r + 1):
-        dist[i][0] = float(i)
-    for j in range(1, c + 1):
-        dist[0][j] = float(j)
-    for i in range(1, r + 1):
-        for j in range(1, c + 1):
-            dist[i][j] = min(
-                dist[i - 1][j - 1] + cost(i - 1, j - 1),
-                dist[i - 1][j] + 1.0,
-                dist[i][j - 1] + 1.0,
-            )
-    problems: list[Problem] = []
-    i, j = r, c
-    while i or j:
-        if (
-            i
-            and j
-            and dist[i][j] == dist[i - 1][j - 1] + _cached_cost(mismatch_cache[(i - 1, j - 1)])
-        ):
-            fields = mismatch_cache[(i - 1, j - 1)]
-            if fields:
-                e, a = cols[j - 1], rows[i - 1]
-                problems.append(
-                    TurnMismatch(
-                        e, a, exp[e], act[a], tuple(fields), comparer.normaliser is not None
-                    )
-                )
-            i, j = i - 1, j - 1
-        elif i and dist[i][j] == dist[i - 1][j] + 1.0:
-            problems.append(ExtraTurn(rows[i - 1], act[rows[i - 1]]))
-            i -= 1
-        else:
-            problems.append(MissingTurn(cols[j - 1], exp[cols[j - 1]]))
-            j -= 1
-    problems.reverse()
-    return problems
-
-
-def _cached_cost(fields: list[FieldMismatch]) -> float:
+def _cost(fields: Sequence[FieldMismatch]) -> float:
+    """What pairing two turns costs in the edit alignment (see :meth:`_Comparison.edit_alignment`)."""
     if not fields:
         return 0.0
     return 1.5 if any(f.path == "role" for f in fields) else 1.0
-
-
-def _anchored_problems(
-    comparer: _TurnComparer, act: Sequence[Message], exp: Sequence[ExpectedTurn], start: int
-) -> list[Problem]:
-    """Expected turn ``e`` against actual turn ``start + e``; out of range means missing."""
-    problems: list[Problem] = []
-    for e in range(len(exp)):
-        a = start + e
-        if 0 <= a < len(act):
-            problem = _mismatch(comparer, exp, act, e, a)
-            if problem:
-                problems.append(problem)
-        else:
-            problems.append(MissingTurn(e, exp[e]))
-    return problems
-
-
-def _compare_anchored(
-    comparer: _TurnComparer,
-    act: Sequence[Message],
-    exp: Sequence[ExpectedTurn],
-    report: TranscriptReport,
-    *,
-    start: int,
-) -> None:
-    """prefix (start 0) and suffix (start len(actual) - len(expected)): pair by position."""
-    problems = _anchored_problems(comparer, act, exp, start)
-    if not problems:
-        return
-    where = "start" if report.mode == "prefix" else "end"
-    if len(act) < len(exp):
-        report.notes.append(
-            f"expected {_turns(len(exp))} at the {where} of the transcript, "
-            f"but it has only {_turns(len(act))}"
-        )
-    else:
-        report.notes.append(
-            f"expected turns 1-{len(exp)} at the {where} of the transcript "
-            f"(actual turns {start + 1}-{start + len(exp)})"
-        )
-    report.problems.extend(problems)
-
-
-def _compare_contains(
-    comparer: _TurnComparer,
-    act: Sequence[Message],
-    exp: Sequence[ExpectedTurn],
-    report: TranscriptReport,
-) -> None:
-    n_exp, n_act = len(exp), len(act)
-    if n_exp == 0:
-        return
-    if n_act < n_exp:
-        report.notes.append(
-            f"expected turns 1-{n_exp} as a contiguous run, but the transcript has only "
-            f"{_turns(n_act)}"
-        )
-        report.problems.extend(_anchored_problems(comparer, act, exp, 0))
-        return
-    best_start, best_score = 0, -1
-    score_all = n_exp * (n_act - n_exp + 1) <= _WINDOW_SCORING_LIMIT
-    for start in range(n_act - n_exp + 1):
-        run = 0
-        while run < n_exp and comparer.matches(exp[run], act[start + run]):
-            run += 1
-        if run == n_exp:
-            return
-        score = run
-        if score_all:  # count every matching turn of the window, not only the leading run
-            score = run + sum(
-                comparer.matches(exp[e], act[start + e]) for e in range(run + 1, n_exp)
-            )
-        if score > best_score:
-            best_start, best_score = start, score
-    window = [
-        p
-        for e in range(n_exp)
-        if (p := _mismatch(comparer, exp, act, e, best_start + e)) is not None
-    ]
-    first_bad = window[0].actual_index + 1
-    report.notes.append(
-        f"expected turns 1-{n_exp} as a contiguous run; best match starts at actual turn "
-        f"{best_start + 1}, differs at turn {first_bad} ({best_score} of {n_exp} turns match there)"
-    )
-    report.problems.extend(window)
-
-
-def _compare_subsequence(
-    comparer: _TurnComparer,
-    act: Sequence[Message],
-    exp: Sequence[ExpectedTurn],
-    report: TranscriptReport,
-) -> None:
-    """Greedy earliest match, which finds a subsequence whenever one exists."""
-    position = 0  # next actual index to search from
-    last_found: int | None = None
-    for e, turn in enumerate(exp):
-        found = next((a for a in range(position, len(act)) if comparer.matches(turn, act[a])), None)
-        if found is None:
-            closest = _closest(comparer, act, exp, e, range(position, len(act)))
-            report.problems.append(
-                MissingTurn(e, turn, searched=True, after_actual=last_found, closest=closest)
-            )
-            continue  # later expected turns are still searched from the same place
-        last_found, position = found, found + 1
-    if report.problems:
-        report.notes.append(
-            f"expected {_turns(len(exp))} in this order, gaps allowed; "
-            f"{len(report.problems)} could not be found"
-        )
-
-
-def _closest(
-    comparer: _TurnComparer,
-    act: Sequence[Message],
-    exp: Sequence[ExpectedTurn],
-    e: int,
-    candidates: range,
-) -> TurnMismatch | None:
-    """The candidate turn with fewest differing fields, then the most similar content."""
-    best: tuple[int, float, int, list[FieldMismatch]] | None = None
-    want = exp[e].content
-    for a in candidates[:_CLOSEST_CANDIDATE_LIMIT]:
-        fields = comparer.mismatches(exp[e], act[a])
-        similarity = _similarity(want, act[a].content) if isinstance(want, str) else 0.0
-        key = (len(fields), -similarity, a)
-        if best is None or key < (best[0], -best[1], best[2]):
-            best = (len(fields), similarity, a, fields)
-    if best is None:
-        return None
-    a = best[2]
-    return TurnMismatch(e, a, exp[e], act[a], tuple(best[3]), comparer.normaliser is not None)
 
 
 _WORD: Final = re.compile(r"\w+")

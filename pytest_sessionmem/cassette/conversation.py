@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -42,38 +42,42 @@ __all__ = [
 ]
 
 _SEGMENT = r"(?P<sid>[^/]+)"
-# (method, path pattern, what the exchange is) per provider; paths are base-relative.
-_ROUTES: dict[str, tuple[tuple[str, re.Pattern[str], str], ...]] = {
-    "zep": (
-        ("GET", re.compile(rf"^/sessions/{_SEGMENT}/messages$"), "messages"),
-        ("GET", re.compile(rf"^/sessions/{_SEGMENT}/memory$"), "memory"),
-        ("GET", re.compile(rf"^/sessions/{_SEGMENT}$"), "session"),
-        ("POST", re.compile(r"^/sessions$"), "create"),
-        ("POST", re.compile(rf"^/sessions/{_SEGMENT}/memory$"), "write"),
-    ),
-    "meibel": (
-        ("GET", re.compile(rf"^/sessions/{_SEGMENT}/messages$"), "messages"),
-        ("GET", re.compile(rf"^/sessions/{_SEGMENT}$"), "session"),
-        ("POST", re.compile(r"^/agents/(?P<agent>[^/]+)/sessions$"), "create"),
-        ("POST", re.compile(rf"^/sessions/{_SEGMENT}/chat$"), "write"),
-    ),
-    "zep-v3": (
-        ("GET", re.compile(rf"^/threads/{_SEGMENT}/messages$"), "messages"),
-        ("POST", re.compile(r"^/threads$"), "create"),
-        ("POST", re.compile(rf"^/threads/{_SEGMENT}/messages(-batch)?$"), "write"),
-    ),
-    "zep-v4": (
-        ("GET", re.compile(rf"^/threads/{_SEGMENT}/messages$"), "messages"),
-        ("GET", re.compile(rf"^/threads/(?!lookup$){_SEGMENT}$"), "session"),
-        ("POST", re.compile(r"^/threads$"), "create"),
-        ("POST", re.compile(rf"^/threads/{_SEGMENT}/messages$"), "write"),
-    ),
-    "eliza": (
-        ("GET", re.compile(rf"^/api/messaging/sessions/{_SEGMENT}/messages$"), "messages"),
-        ("GET", re.compile(rf"^/api/messaging/sessions/{_SEGMENT}$"), "session"),
-        ("POST", re.compile(r"^/api/messaging/sessions$"), "create"),
-        ("POST", re.compile(rf"^/api/messaging/sessions/{_SEGMENT}/messages$"), "write"),
-    ),
+Route = tuple[str, re.Pattern[str], str]  # method, base-relative path pattern, what it is
+
+
+def _routes(
+    sessions: str,
+    *,
+    create: str | None = None,
+    write: str = "messages",
+    session: str | None = "",
+    memory: bool = False,
+) -> tuple[Route, ...]:
+    """The routes of an API whose sessions live under the collection ``sessions``.
+
+    Every API lists a session's messages at ``{sessions}/{id}/messages`` and creates a
+    session with a POST; the keywords say where one differs: ``create`` (the creating
+    path, when it is not the collection), ``write`` (what a write posts to below the
+    session), ``session`` (what comes before the id of a session read; ``None``: no
+    such read), ``memory`` (a memory read at ``{sessions}/{id}/memory``).
+    """
+    one = f"{sessions}/{_SEGMENT}"
+    routes = [("GET", f"{one}/messages", "messages")]
+    if memory:
+        routes.append(("GET", f"{one}/memory", "memory"))
+    if session is not None:
+        routes.append(("GET", f"{sessions}/{session}{_SEGMENT}", "session"))
+    routes.append(("POST", create or sessions, "create"))
+    routes.append(("POST", f"{one}/{write}", "write"))
+    return tuple((method, re.compile(f"^{path}$"), kind) for method, path, kind in routes)
+
+
+_ROUTES: dict[str, tuple[Route, ...]] = {
+    "zep": _routes("/sessions", write="memory", memory=True),
+    "meibel": _routes("/sessions", create="/agents/(?P<agent>[^/]+)/sessions", write="chat"),
+    "zep-v3": _routes("/threads", write="messages(-batch)?", session=None),
+    "zep-v4": _routes("/threads", session="(?!lookup$)"),
+    "eliza": _routes("/api/messaging/sessions"),
 }
 PROVIDER_NAMES = tuple(_ROUTES)
 
@@ -94,20 +98,13 @@ class SessionView:
     notes: list[str] = field(default_factory=list)
 
     def to_data(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "user_id": self.user_id,
-            "agent_id": self.agent_id,
-            "created_at": self.created_at,
-            "status": self.status,
-            "turns": [_turn_data(m) for m in self.turns],
-            "facts": [
-                {"content": f.content, "rating": f.rating, "name": f.name} for f in self.facts
-            ],
-            "context": self.context,
-            "summary": self.summary,
-            "notes": list(self.notes),
-        }
+        # Turns and facts are pydantic models, which asdict() would copy as they are.
+        data = asdict(replace(self, turns=[], facts=()))
+        data["turns"] = [_turn_data(m) for m in self.turns]
+        data["facts"] = [
+            {"content": f.content, "rating": f.rating, "name": f.name} for f in self.facts
+        ]
+        return data
 
 
 @dataclass(frozen=True)
@@ -122,14 +119,7 @@ class Exchange:
     what: str
 
     def to_data(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "method": self.method,
-            "target": self.target,
-            "status": self.status,
-            "content_type": self.content_type,
-            "what": self.what,
-        }
+        return asdict(self)
 
 
 @dataclass

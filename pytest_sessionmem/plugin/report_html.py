@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +49,7 @@ class TestRecord:
             self.outcome = "skipped"
 
     def to_data(self) -> dict[str, Any]:
-        return {
-            "nodeid": self.nodeid,
-            "outcome": self.outcome,
-            "reviews": self.reviews,
-            "longrepr": self.longrepr,
-        }
+        return asdict(self)
 
 
 @dataclass
