@@ -27,7 +27,7 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .errors import ConfigError
 from .providers.registry import PROVIDERS
@@ -43,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    serve = commands.add_parser(
-        "serve",
+    serve = _command(
+        commands,
+        _cmd_serve,
         help="run the Zep / Meibel / ElizaOS emulator on loopback",
         description="Serve the in-memory emulator of the Zep (v2 sessions, v3 and v4 threads), "
         "Meibel v2 and ElizaOS session APIs until Ctrl-C (SIGINT) or SIGTERM. Without a key for a "
@@ -65,16 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"API key {provider} requires"
             + (f" (and {', '.join(sharing)}, which share it)" if sharing else ""),
         )
-    serve.set_defaults(handler=_cmd_serve)
 
-    show = commands.add_parser(
-        "show",
+    show = _command(
+        commands,
+        _cmd_show,
         help="print a cassette as the conversation it holds",
         description="Print each cassette, or every cassette under a folder, as the conversation "
         "it holds: the sessions, their turns (role, speaker, content, time), the facts, context "
         "and summary where the provider has them, then one line per HTTP exchange.",
+        paths="cassette file or folder",
     )
-    show.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or folder")
     show.add_argument("--json", action="store_true", help="print the same as JSON")
     show.add_argument(
         "--provider",
@@ -82,21 +83,40 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="read the cassettes as this provider's (default: from the base URL and paths)",
     )
-    show.set_defaults(handler=_cmd_show)
 
-    lint = commands.add_parser(
-        "lint",
+    lint = _command(
+        commands,
+        _cmd_lint,
         help="find secrets and personal data in cassettes and transcript files",
         description="Report API keys, tokens and unscrubbed credential headers (and, with --pii, "
         "e-mail addresses and phone numbers) in cassettes and transcript files, one "
         "'file:line: what' per finding. Exits 1 when anything is found.",
+        paths="file or folder to check",
     )
-    lint.add_argument("paths", nargs="+", metavar="PATH", help="file or folder to check")
     lint.add_argument(
         "--pii", action="store_true", help="also report e-mail addresses and phone numbers"
     )
-    lint.set_defaults(handler=_cmd_lint)
     return parser
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    handler: Callable[[argparse.Namespace], int],
+    *,
+    help: str,
+    description: str,
+    paths: str | None = None,
+) -> argparse.ArgumentParser:
+    """The subcommand ``handler`` carries out, named after it (``_cmd_show``: ``show``).
+
+    ``paths`` is the help of the PATH... arguments of a command that reads files.
+    """
+    name = handler.__name__.removeprefix("_cmd_")
+    command = commands.add_parser(name, help=help, description=description)
+    if paths is not None:
+        command.add_argument("paths", nargs="+", metavar="PATH", help=paths)
+    command.set_defaults(handler=handler)
+    return command
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -130,6 +150,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
 def _same_key(a: str, b: str) -> bool:
     return PROVIDERS[a].api_key_env == PROVIDERS[b].api_key_env
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pytest_sessionmem.assertions import review
-from pytest_sessionmem.assertions.memory_compare import check_memory
+from pytest_sessionmem.assertions.memory_compare import MemoryExpectation, check_memory
 from pytest_sessionmem.assertions.render import render_report
 from pytest_sessionmem.assertions.transcript_compare import (
     ContentMode,
@@ -78,21 +78,14 @@ def assert_memory(
     rated at least that high (unrated facts drop out), as Zep's ``minRating`` does.
     """
     __tracebackhide__ = True
-    problems = check_memory(
-        memory,
-        facts=facts,
-        facts_include=facts_include,
-        context_contains=context_contains,
-        summary_contains=summary_contains,
-        min_rating=min_rating,
-    )
+    asked: MemoryExpectation = {
+        "facts": facts,
+        "facts_include": facts_include,
+        "context_contains": context_contains,
+        "summary_contains": summary_contains,
+    }
+    problems = check_memory(memory, asked, min_rating=min_rating)
     if review.observing():
-        asked = {
-            "facts": facts,
-            "facts_include": facts_include,
-            "context_contains": context_contains,
-            "summary_contains": summary_contains,
-        }
         review.notify(review.memory_review(memory, problems, min_rating=min_rating, expected=asked))
     if problems:
         raise AssertionError("\n".join(["Memory mismatch", *problems]))

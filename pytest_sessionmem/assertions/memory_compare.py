@@ -12,28 +12,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from difflib import SequenceMatcher
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from pytest_sessionmem.assertions.render import escape, quote, render_value
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.matchers import describe, is_matcher
 from pytest_sessionmem.models import Fact, Memory
 
-__all__ = ["check_memory"]
+__all__ = ["MemoryExpectation", "check_memory"]
 
 # How much text to show around the place a missing phrase was looked for.
 _EXCERPT_RADIUS: Final = 60
 _CLOSEST_SHOWN: Final = 3
 
 
+class MemoryExpectation(TypedDict, total=False):
+    """What one ``assert_memory`` call asks of a memory; ``None`` or no key: not asked."""
+
+    facts: Sequence[Any] | None
+    facts_include: Sequence[Any] | None
+    context_contains: Any
+    summary_contains: Any
+
+
 def check_memory(
-    memory: Memory,
-    *,
-    facts: Sequence[Any] | None = None,
-    facts_include: Sequence[Any] | None = None,
-    context_contains: Any = None,
-    summary_contains: Any = None,
-    min_rating: float | None = None,
+    memory: Memory, expected: MemoryExpectation, *, min_rating: float | None = None
 ) -> list[str]:
     """Every problem with ``memory``, as message lines; an empty list when it passes."""
     if not isinstance(memory, Memory):
@@ -43,6 +46,9 @@ def check_memory(
         )
     problems: list[str] = []
     considered, filtered_out = _rated_facts(memory.facts, min_rating)
+    facts, facts_include = expected.get("facts"), expected.get("facts_include")
+    context_contains = expected.get("context_contains")
+    summary_contains = expected.get("summary_contains")
     if facts is not None:
         problems.extend(
             _check_facts(_as_list(facts, "facts"), considered, filtered_out, exact=True)

@@ -15,7 +15,7 @@ receive each review as the assertion runs; nothing is collected when nobody obse
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -157,71 +157,27 @@ def transcript_review(
     if report.mode in ("contains", "subsequence"):
         return _review(report, _listed(report, actual, expected), message)
     start = _first_compared(report, actual, expected)
-    rows: list[dict[str, Any]] = []
-    for a in range(min(start, len(actual))):
-        rows.append(
-            {"status": "outside", "expected": None, "actual": _actual(actual[a]), "fields": []}
-        )
+    rows = [_row("outside", actual=actual[a]) for a in range(min(start, len(actual)))]
     e, a = 0, start
     while e < len(expected) or a < len(actual):
         if e < len(expected) and e in missing:
             near = closest.get(e)
-            rows.append(
-                {
-                    "status": "missing",
-                    "expected": _expected(expected[e]),
-                    "actual": None,
-                    "fields": [_field(f) for f in near.fields] if near else [],
-                    "expected_number": e + 1,
-                }
-            )
+            rows.append(_row("missing", e, expected=expected[e], near=near))
             e += 1
         elif a < len(actual) and a in extra:
-            rows.append(
-                {
-                    "status": "extra",
-                    "expected": None,
-                    "actual": _actual(actual[a]),
-                    "fields": [],
-                    "actual_number": a + 1,
-                }
-            )
+            rows.append(_row("extra", actual_index=a, actual=actual[a]))
             a += 1
         elif e < len(expected) and a < len(actual):
             problem = mismatched.get((e, a))
-            rows.append(
-                {
-                    "status": "differs" if problem else "same",
-                    "expected": _expected(expected[e]),
-                    "actual": _actual(actual[a]),
-                    "fields": [_field(f) for f in problem.fields] if problem else [],
-                    "expected_number": e + 1,
-                    "actual_number": a + 1,
-                }
-            )
+            status = "differs" if problem else "same"
+            rows.append(_row(status, e, a, expected=expected[e], actual=actual[a], near=problem))
             e += 1
             a += 1
         elif a < len(actual):
-            rows.append(
-                {
-                    "status": "outside",
-                    "expected": None,
-                    "actual": _actual(actual[a]),
-                    "fields": [],
-                    "actual_number": a + 1,
-                }
-            )
+            rows.append(_row("outside", actual_index=a, actual=actual[a]))
             a += 1
         else:
-            rows.append(
-                {
-                    "status": "missing",
-                    "expected": _expected(expected[e]),
-                    "actual": None,
-                    "fields": [],
-                    "expected_number": e + 1,
-                }
-            )
+            rows.append(_row("missing", e, expected=expected[e]))
             e += 1
     return _review(report, rows, message)
 
@@ -234,18 +190,43 @@ def _listed(
     rows: list[dict[str, Any]] = []
     for index in range(max(len(actual), len(expected))):
         problem = failing.get(index)
-        near = problem.closest if problem is not None else None
         rows.append(
-            {
-                "status": "missing" if problem is not None else "listed",
-                "expected": _expected(expected[index]) if index < len(expected) else None,
-                "actual": _actual(actual[index]) if index < len(actual) else None,
-                "fields": [_field(f) for f in near.fields] if near else [],
-                "expected_number": index + 1,
-                "actual_number": index + 1,
-            }
+            _row(
+                "missing" if problem is not None else "listed",
+                index,
+                index,
+                expected=expected[index] if index < len(expected) else None,
+                actual=actual[index] if index < len(actual) else None,
+                near=problem.closest if problem is not None else None,
+            )
         )
     return rows
+
+
+def _row(
+    status: str,
+    expected_index: int | None = None,
+    actual_index: int | None = None,
+    *,
+    expected: ExpectedTurn | None = None,
+    actual: Message | None = None,
+    near: TurnMismatch | None = None,
+) -> dict[str, Any]:
+    """One row of the table; ``near`` is the turn pairing whose differing fields it shows.
+
+    A row numbers only the sides it has an index for (leading ``outside`` rows: none).
+    """
+    row: dict[str, Any] = {
+        "status": status,
+        "expected": None if expected is None else _expected(expected),
+        "actual": None if actual is None else _actual(actual),
+        "fields": [_field(f) for f in near.fields] if near else [],
+    }
+    if expected_index is not None:
+        row["expected_number"] = expected_index + 1
+    if actual_index is not None:
+        row["actual_number"] = actual_index + 1
+    return row
 
 
 def _review(report: TranscriptReport, rows: list[dict[str, Any]], message: Sequence[str]) -> Review:
@@ -271,7 +252,11 @@ def _first_compared(
 
 
 def memory_review(
-    memory: Memory, problems: Sequence[str], *, min_rating: float | None, expected: dict[str, Any]
+    memory: Memory,
+    problems: Sequence[str],
+    *,
+    min_rating: float | None,
+    expected: Mapping[str, Any],
 ) -> Review:
     """One ``assert_memory`` call: its facts with ratings, context, summary and problems."""
 

@@ -118,13 +118,7 @@ class RecordedSession:
         if self._client is None:
             from pytest_sessionmem.client import SessionClient
 
-            self._client = SessionClient(
-                self._require_provider(),
-                base_url=self.base_url,
-                api_key=self._client_key(),
-                transport=self._cassette.transport(),
-                sleep=_no_sleep if self.replaying else None,
-            )
+            self._client = self._on_cassette(SessionClient, self._cassette.transport(), _no_sleep)
         return self._client
 
     @property
@@ -133,14 +127,20 @@ class RecordedSession:
         if self._async_client is None:
             from pytest_sessionmem.client import AsyncSessionClient
 
-            self._async_client = AsyncSessionClient(
-                self._require_provider(),
-                base_url=self.base_url,
-                api_key=self._client_key(),
-                transport=self._cassette.async_transport(),
-                sleep=_no_async_sleep if self.replaying else None,
+            self._async_client = self._on_cassette(
+                AsyncSessionClient, self._cassette.async_transport(), _no_async_sleep
             )
         return self._async_client
+
+    def _on_cassette(self, client_class: Callable[..., T], transport: Any, no_sleep: Any) -> T:
+        """A client of the test's provider on ``transport``; under replay it never waits."""
+        return client_class(
+            self._require_provider(),
+            base_url=self.base_url,
+            api_key=self._client_key(),
+            transport=transport,
+            sleep=no_sleep if self.replaying else None,
+        )
 
     def httpx_client(self, **kwargs: Any) -> httpx.Client:
         """An ``httpx.Client`` on the cassette, for SDKs: ``Zep(httpx_client=...)``."""
