@@ -51,7 +51,7 @@ def prepare(workdir: Path, count: int, *, keep_emulator: bool) -> tuple[str, str
         session_id, base = seed_session(url, count)
         write_tests(workdir, session_id, base, count)
         run_process(pytest_command("test_sessionmem.py", "--sessionmem-record-mode=once",
-                                   f"--sessionmem-base-url={base}"), workdir)
+                                   f"--sessionmem-base-url=eliza={base}"), workdir)
         run_process(pytest_command("test_vcr.py", "--record-mode=once"), workdir)
         write_floor_pages(workdir)
         if keep_emulator:
@@ -95,7 +95,7 @@ def record_table(workdir: Path, base: str, count: int, runs: int) -> list[str]:
     cases = {
         "live, no recorder": pytest_command("test_live.py"),
         "pytest-sessionmem recording": pytest_command(
-            "test_sessionmem.py", "--sessionmem-record-mode=all", f"--sessionmem-base-url={base}"
+            "test_sessionmem.py", "--sessionmem-record-mode=all", f"--sessionmem-base-url=eliza={base}"
         ),
         "vcrpy + pytest-recording recording": pytest_command("test_vcr.py", "--record-mode=all"),
     }

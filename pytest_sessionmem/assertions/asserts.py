@@ -23,6 +23,7 @@ from pytest_sessionmem.assertions.transcript_compare import (
     to_expected_turns,
 )
 from pytest_sessionmem.assertions.transcript_file import read_transcript_file
+from pytest_sessionmem.gc_pause import collector_paused
 from pytest_sessionmem.models import Memory, Message, Transcript
 
 __all__ = ["assert_memory", "assert_transcript", "explain_transcript_equality"]
@@ -47,16 +48,18 @@ def assert_transcript(
     ``"exact"``, ``"normalized"`` (whitespace collapsed, case folded) or a callable.
     """
     __tracebackhide__ = True
-    messages, actual_provider = to_actual_messages(actual)
-    skipped = ignored_paths(provider or actual_provider, ignore)
-    if isinstance(expected, (str, os.PathLike)):
-        turns = read_transcript_file(expected)
-    else:
-        turns = to_expected_turns(expected, ignore=skipped)
-    report = compare_transcripts(messages, turns, mode=mode, ignore=skipped, content=content)
-    lines = render_report(report) if not report.ok else []
-    if review.observing():
-        review.notify(review.transcript_review(report, messages, turns, message=lines))
+    # Comparing long transcripts builds a key per turn: objects that all stay alive.
+    with collector_paused():
+        messages, actual_provider = to_actual_messages(actual)
+        skipped = ignored_paths(provider or actual_provider, ignore)
+        if isinstance(expected, (str, os.PathLike)):
+            turns = read_transcript_file(expected)
+        else:
+            turns = to_expected_turns(expected, ignore=skipped)
+        report = compare_transcripts(messages, turns, mode=mode, ignore=skipped, content=content)
+        lines = render_report(report) if not report.ok else []
+        if review.observing():
+            review.notify(review.transcript_review(report, messages, turns, message=lines))
     if not report.ok:
         raise AssertionError("\n".join(lines))
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from pytest_sessionmem.cassette import interop
+from pytest_sessionmem.cassette.direct import DirectAsyncHTTPTransport, DirectHTTPTransport
 from pytest_sessionmem.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -38,23 +39,6 @@ SyncHandler = Callable[[httpx.HTTPTransport, httpx.Request], httpx.Response]
 AsyncHandler = Callable[[httpx.AsyncHTTPTransport, httpx.Request], Awaitable[httpx.Response]]
 
 _guard = threading.Lock()
-
-
-class DirectHTTPTransport(httpx.HTTPTransport):
-    """An ``HTTPTransport`` that interception never touches.
-
-    Its ``handle_request`` is httpx's own, bound when this module loads, before any patch.
-    A cassette's recording side uses it, so a request it sends on to the network is not
-    caught by :func:`intercept_httpx` and recorded a second time.
-    """
-
-    handle_request = httpx.HTTPTransport.handle_request
-
-
-class DirectAsyncHTTPTransport(httpx.AsyncHTTPTransport):
-    """The async twin of :class:`DirectHTTPTransport`."""
-
-    handle_async_request = httpx.AsyncHTTPTransport.handle_async_request
 
 
 class _PreviousSync(httpx.BaseTransport):

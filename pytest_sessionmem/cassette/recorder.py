@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import httpx
 
 from pytest_sessionmem.cassette.capture import capture_request, capture_response, to_httpx_response
+from pytest_sessionmem.cassette.direct import one_shot_async_transport, one_shot_transport
 from pytest_sessionmem.cassette.matching import (
     MatchKey,
     explain_miss,
@@ -55,6 +56,7 @@ from pytest_sessionmem.errors import (
     ConfigError,
     UnmatchedRequest,
 )
+from pytest_sessionmem.gc_pause import collector_paused
 
 __all__ = ["CassetteSession", "FinishReport", "RecordHint", "RecordMode"]
 
@@ -188,7 +190,8 @@ class CassetteSession:
         self._standard_json = True
         # `all` ignores the old file entirely, so even a corrupt one can be re-recorded.
         if self._file_existed and (self.mode is not RecordMode.ALL or verify):
-            cassette = load_cassette(self.path, rerecord=self._rerecord)
+            with collector_paused():  # a large file is some 100,000 objects, none garbage
+                cassette = load_cassette(self.path, rerecord=self._rerecord)
             loaded, self._recorded_base_url = cassette.interactions, cassette.base_url
             self._recorded_against = cassette.recorded_against
             self._standard_json = cassette.standard_json
@@ -275,7 +278,7 @@ class CassetteSession:
             return self._real
         with self._lock:
             if self._owned_real is None:
-                self._owned_real = httpx.HTTPTransport()
+                self._owned_real = one_shot_transport()
             return self._owned_real
 
     def _real_asynchronous(self) -> httpx.AsyncBaseTransport:
@@ -283,11 +286,7 @@ class CassetteSession:
             return self._real_async
         with self._lock:
             if self._owned_real_async is None:
-                # No keep-alive: connections close with each response, so finish() (which is
-                # synchronous) never has to await the pool's shutdown.
-                self._owned_real_async = httpx.AsyncHTTPTransport(
-                    limits=httpx.Limits(max_keepalive_connections=0)
-                )
+                self._owned_real_async = one_shot_async_transport()
             return self._owned_real_async
 
     # -- scrubbing for other files ---------------------------------------------------------------
@@ -472,7 +471,9 @@ class CassetteSession:
                 interactions=tuple(self.interactions),
                 recorded_against=self._recording_against or self._recorded_against,
             )
-            write_atomic(self.path, dump_cassette(cassette))
+            with collector_paused():
+                data = dump_cassette(cassette)
+            write_atomic(self.path, data)
         return FinishReport(
             path=self.path,
             written=written,

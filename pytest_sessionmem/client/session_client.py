@@ -32,6 +32,7 @@ from pytest_sessionmem.client.drivers import drive_async, drive_sync
 from pytest_sessionmem.client.error_mapping import ErrorMapper
 from pytest_sessionmem.client.retry import RetryPolicy
 from pytest_sessionmem.client.steps import Program, with_retries
+from pytest_sessionmem.gc_pause import collector_paused
 from pytest_sessionmem.models import Memory, Message, Session, Transcript
 from pytest_sessionmem.providers import make_provider, provider_spec
 from pytest_sessionmem.providers.base import (
@@ -227,7 +228,8 @@ class SessionClient(_ClientBase[httpx.BaseTransport, Callable[[float], None]]):
 
     def _run(self, program: Program[T]) -> T:
         __tracebackhide__ = True
-        return drive_sync(program, self._http, self._sleep)
+        with collector_paused():
+            return drive_sync(program, self._http, self._sleep)
 
     def close(self) -> None:
         """Close the underlying HTTP client (and its transport)."""
@@ -332,7 +334,8 @@ class AsyncSessionClient(
 
     async def _run(self, program: Program[T]) -> T:
         __tracebackhide__ = True
-        return await drive_async(program, self._http, self._sleep)
+        with collector_paused():
+            return await drive_async(program, self._http, self._sleep)
 
     async def aclose(self) -> None:
         """Close the underlying HTTP client (and its transport)."""

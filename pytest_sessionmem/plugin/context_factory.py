@@ -17,11 +17,7 @@ from pytest_sessionmem.plugin.paths import (
     test_file_path,
 )
 from pytest_sessionmem.plugin.report import CassetteOutcome
-from pytest_sessionmem.plugin.upstream import (
-    one_shot_async_transport,
-    one_shot_transport,
-    refusing_transport,
-)
+from pytest_sessionmem.plugin.upstream import refusing_transport
 from pytest_sessionmem.providers.registry import provider_spec, secret_env_names
 
 if TYPE_CHECKING:
@@ -86,10 +82,10 @@ upstream: Upstream,
         scrub=scrub,
         record_hint=record_hint(nodeid, spec),
         recorded_against=upstream.records_against(settings) if will_record else "",
-        # Only a recording test needs the network side; building one costs an SSL
-        # context, which replay-only runs skip.
-        real_transport=real or (one_shot_transport() if will_record else None),
-        real_async_transport=real or (one_shot_async_transport() if will_record else None),
+        # Without one, the session builds its network side when a request first has to
+        # go out, sync or async: each costs an SSL context, which replays never pay.
+        real_transport=real,
+        real_async_transport=real,
         match_ignore=settings.match_ignore,
         before_record_request=settings.before_record_request,
         before_record_response=settings.before_record_response,

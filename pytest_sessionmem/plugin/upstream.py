@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from pytest_sessionmem.emulator.runner import EmulatorServer
     from pytest_sessionmem.plugin.settings import Settings
 
-__all__ = ["Upstream", "one_shot_async_transport", "one_shot_transport", "refusing_transport"]
+__all__ = ["Upstream", "refusing_transport"]
 
 # What a test without a provider records against: a name that can never resolve.
 NO_PROVIDER_URL = "http://sessionmem.invalid"
@@ -66,28 +66,6 @@ class Upstream:
 
 def _seed_for(nodeid: str) -> int:
     return int.from_bytes(hashlib.sha256(nodeid.encode("utf-8")).digest()[:4], "big")
-
-
-def one_shot_transport() -> Any:
-    """A real transport that closes each connection after its response.
-
-    Recording needs no keep-alive, and a pool left open at the end of a test would leak
-    sockets (a ResourceWarning under ``filterwarnings = error``). It is a "direct"
-    transport, so an active ``intercept_httpx`` does not record its traffic twice.
-    """
-    import httpx
-
-    from pytest_sessionmem.cassette.intercept import DirectHTTPTransport
-
-    return DirectHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
-
-
-def one_shot_async_transport() -> Any:
-    import httpx
-
-    from pytest_sessionmem.cassette.intercept import DirectAsyncHTTPTransport
-
-    return DirectAsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
 
 
 def refusing_transport(message: str) -> Any:
