@@ -1,33 +1,55 @@
 """Network transports that :func:`~pytest_sessionmem.cassette.intercept.intercept_httpx`
 never touches, for a recording cassette's own requests to the real service.
 
-Their handlers are httpx's own, bound when this module loads (the recorder imports it long
-before any test can start an interception), so a request a cassette sends on is not caught
-by an active interception and recorded a second time.
+While an interception is active they send through the handler it replaced, so a request a
+cassette sends on is not caught again and recorded twice; otherwise through httpx's current
+handler, so anything else that wraps httpx's transports (a proxy shim, a test's rerouting)
+still applies.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 import httpx
 
 __all__ = [
     "DirectAsyncHTTPTransport",
     "DirectHTTPTransport",
+    "bypass",
     "one_shot_async_transport",
     "one_shot_transport",
 ]
 
+SyncHandler = Callable[[httpx.HTTPTransport, httpx.Request], httpx.Response]
+AsyncHandler = Callable[[httpx.AsyncHTTPTransport, httpx.Request], Awaitable[httpx.Response]]
+
+# The handlers an active interception replaced; None while none is active.
+_replaced: tuple[SyncHandler, AsyncHandler] | None = None
+
+
+def bypass(replaced: tuple[SyncHandler, AsyncHandler] | None) -> None:
+    """Called by the interception: the handlers it replaced (or ``None`` once it ends)."""
+    global _replaced
+    _replaced = replaced
+
 
 class DirectHTTPTransport(httpx.HTTPTransport):
-    """An ``HTTPTransport`` whose ``handle_request`` is httpx's own, never a patched one."""
+    """An ``HTTPTransport`` that an active interception never catches."""
 
-    handle_request = httpx.HTTPTransport.handle_request
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if _replaced is not None:
+            return _replaced[0](self, request)
+        return super().handle_request(request)
 
 
 class DirectAsyncHTTPTransport(httpx.AsyncHTTPTransport):
     """The async twin of :class:`DirectHTTPTransport`."""
 
-    handle_async_request = httpx.AsyncHTTPTransport.handle_async_request
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if _replaced is not None:
+            return await _replaced[1](self, request)
+        return await super().handle_async_request(request)
 
 
 # Recording needs no keep-alive: each connection closes after its response, so a test never

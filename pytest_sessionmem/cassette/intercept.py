@@ -20,23 +20,25 @@ patches anything.
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import httpx
 
-from pytest_sessionmem.cassette import interop
-from pytest_sessionmem.cassette.direct import DirectAsyncHTTPTransport, DirectHTTPTransport
+from pytest_sessionmem.cassette import direct, interop
+from pytest_sessionmem.cassette.direct import (
+    AsyncHandler,
+    DirectAsyncHTTPTransport,
+    DirectHTTPTransport,
+    SyncHandler,
+)
 from pytest_sessionmem.errors import ConfigError
 
 if TYPE_CHECKING:
     from pytest_sessionmem.cassette.recorder import CassetteSession
 
 __all__ = ["DirectAsyncHTTPTransport", "DirectHTTPTransport", "intercept_httpx"]
-
-SyncHandler = Callable[[httpx.HTTPTransport, httpx.Request], httpx.Response]
-AsyncHandler = Callable[[httpx.AsyncHTTPTransport, httpx.Request], Awaitable[httpx.Response]]
 
 _guard = threading.Lock()
 
@@ -109,6 +111,7 @@ def intercept_httpx(session: CassetteSession, *, base_url: str) -> Iterator[None
     # What this interception sends through (an active mock, say) stays visible to the
     # check that keeps mocked answers out of cassettes.
     interop.note_wrapped(previous_sync, previous_async)
+    direct.bypass((previous_sync, previous_async))
     try:
         httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign]
         httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign]
@@ -117,4 +120,5 @@ def intercept_httpx(session: CassetteSession, *, base_url: str) -> Iterator[None
         httpx.HTTPTransport.handle_request = previous_sync  # type: ignore[method-assign,assignment]
         httpx.AsyncHTTPTransport.handle_async_request = previous_async  # type: ignore[method-assign,assignment]
         interop.note_wrapped()
+        direct.bypass(None)
         _guard.release()

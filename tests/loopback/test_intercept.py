@@ -142,3 +142,42 @@ def test_a_direct_transport_records_once_while_intercepting(
         report = session.finish(failed=False)
     assert report.recorded == 1
     assert len(json.loads(path.read_text())["interactions"]) == 1
+
+
+def test_a_session_without_a_given_transport_records_once_while_intercepting(
+    tmp_path: Path, loopback_server
+) -> None:
+    """The network side a session builds itself is a direct one too."""
+    path = tmp_path / "c.json"
+    with loopback_server() as origin:
+        base = f"{origin}/v2"
+        session = CassetteSession(path, mode=RecordMode.ONCE, base_url=base)
+        with (
+            intercept_httpx(session, base_url=base),
+            httpx.Client(base_url=base, transport=session.transport()) as ours,
+        ):
+            assert ours.get("/sessions/s1/messages").status_code == 200
+        report = session.finish(failed=False)
+    assert report.recorded == 1
+    assert len(json.loads(path.read_text())["interactions"]) == 1
+
+
+def test_a_direct_transport_keeps_other_wrappers_of_httpx(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Only the interception is skipped: a wrapper installed before (or without) it still runs."""
+    from pytest_sessionmem.cassette.direct import DirectHTTPTransport
+
+    def wrapper(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text=f"wrapped {request.url.path}")
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", wrapper)
+    request = httpx.Request("GET", "http://service.invalid/v2/ping")
+    assert DirectHTTPTransport().handle_request(request).read() == b"wrapped /v2/ping"
+    session = CassetteSession(
+        tmp_path / "c.json", mode=RecordMode.ONCE, base_url="http://service.invalid/v2"
+    )
+    with intercept_httpx(session, base_url="http://service.invalid/v2"):
+        assert httpx.HTTPTransport.handle_request is not wrapper  # the interception is on
+        assert DirectHTTPTransport().handle_request(request).read() == b"wrapped /v2/ping"
+    assert session.finish(failed=False).recorded == 0
