@@ -31,6 +31,7 @@ from pytest_sessionmem.redaction import Redactor
 
 __all__ = [
     "AdapterBase",
+    "AgentChatAdapter",
     "ErrorInfo",
     "MessageInput",
     "MessagePage",
@@ -264,18 +265,6 @@ def post_in_batches(
     return (yield from send_each(requests, provider))
 
 
-def check_user_turn(index: int, message: Message, accepts: str) -> None:
-    """Refuse a message the agent would have to have written: its API takes user turns only.
-
-    ``accepts`` names who, as in ``"meibel only accepts"``.
-    """
-    if message.role is not Role.USER:
-        raise ConfigError(
-            f"messages[{index}] has role {message.role.value!r}, but {accepts} "
-            "user messages (the agent writes its own replies); send user turns only"
-        )
-
-
 def unsupported(message: str) -> Operation[Any]:
     """An operation the provider's API does not have: raises ``UnsupportedOperation``.
 
@@ -283,13 +272,6 @@ def unsupported(message: str) -> Operation[Any]:
     """
     raise UnsupportedOperation(message)
     yield  # pragma: no cover
-
-
-def no_memory(provider: str) -> Operation[Memory]:
-    """``get_memory`` of a provider that has no memory endpoint (Meibel, ElizaOS)."""
-    return unsupported(
-        f"{provider} has no memory endpoint; read the session with get_messages(session_id)"
-    )
 
 
 class AdapterBase:
@@ -300,3 +282,46 @@ class AdapterBase:
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
+
+
+class AgentChatAdapter(AdapterBase):
+    """An API whose agent writes its own replies (Meibel, ElizaOS).
+
+    It has no users and no memory endpoint, and takes user turns only, one request each: a
+    subclass builds that request (:meth:`_post_turn`) and may check more of a turn than its
+    role (:meth:`_check_turn`).
+    """
+
+    no_users_hint: str
+    """What to do instead of ``add_user``."""
+    accepts: str
+    """Who takes user turns only, as an error message says it (``"meibel only accepts"``)."""
+
+    def _post_turn(self, session_id: str, message: Message) -> httpx.Request:
+        raise NotImplementedError
+
+    def _check_turn(self, index: int, message: Message) -> None:
+        if message.role is not Role.USER:
+            raise ConfigError(
+                f"messages[{index}] has role {message.role.value!r}, but {self.accepts} "
+                "user messages (the agent writes its own replies); send user turns only"
+            )
+
+    def get_memory(
+        self, session_id: str, *, last_n: int | None, min_rating: float | None
+    ) -> Operation[Memory]:
+        return unsupported(
+            f"{self.name} has no memory endpoint; read the session with get_messages(session_id)"
+        )
+
+    def add_user(self, user_id: str, fields: Mapping[str, Any]) -> Operation[dict[str, Any]]:
+        return unsupported(f"{self.name} has no users endpoint; {self.no_users_hint}")
+
+    def add_messages(
+        self, session_id: str, messages: Sequence[Message]
+    ) -> Operation[list[dict[str, Any]]]:
+        require_id(session_id, "session_id")
+        for index, message in enumerate(messages):  # all checked before anything is sent
+            self._check_turn(index, message)
+        posts = (self._post_turn(session_id, m) for m in messages)
+        return (yield from send_each(posts, self.name))

@@ -23,7 +23,7 @@ Quirks handled here:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -33,23 +33,19 @@ from pydantic import AliasChoices, Field, TypeAdapter
 from typing_extensions import NotRequired, TypedDict
 
 from pytest_sessionmem.errors import ConfigError
-from pytest_sessionmem.models import Memory, Message, Role, Session, trusted_message
+from pytest_sessionmem.models import Message, Role, Session, trusted_message
 from pytest_sessionmem.providers.base import (
-    AdapterBase,
+    AgentChatAdapter,
     MessagePage,
     NewSession,
     WireModel,
     aware,
-    check_user_turn,
     decode_json,
     join_url,
     json_or_text,
-    no_memory,
     parse_wire,
     payload_error,
     require_id,
-    send_each,
-    unsupported,
 )
 from pytest_sessionmem.providers.operation import ErrorInfo, Operation
 
@@ -136,14 +132,30 @@ class ElizaCursor:
     seen: frozenset[str]
 
 
-class ElizaProvider(AdapterBase):
+class ElizaProvider(AgentChatAdapter):
     """Adapter for the ElizaOS server. Auth: ``X-API-KEY``, only when a token is set."""
 
     name = NAME
     newest_first = True
+    no_users_hint = "pass user_id= to create_session"
+    accepts = "eliza sessions only accept"
 
     def _url(self, *segments: str) -> str:
         return join_url(self.base_url, "api", "messaging", "sessions", *segments)
+
+    def _post_turn(self, session_id: str, message: Message) -> httpx.Request:
+        body: dict[str, Any] = {"content": message.content}
+        if message.metadata:
+            body["metadata"] = dict(message.metadata)
+        return httpx.Request("POST", self._url(session_id, "messages"), json=body)
+
+    def _check_turn(self, index: int, message: Message) -> None:
+        super()._check_turn(index, message)
+        if not 1 <= len(message.content) <= MAX_CONTENT_CHARS:
+            raise ConfigError(
+                f"messages[{index}].content has {len(message.content)} characters; eliza accepts "
+                f"1 to {MAX_CONTENT_CHARS}"
+            )
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo:
         data, text = json_or_text(response)
@@ -205,11 +217,6 @@ class ElizaProvider(AdapterBase):
         seen = frozenset(m["id"] for m in wire["messages"])
         return MessagePage(messages=fresh, next_cursor=ElizaCursor(before=before, seen=seen))
 
-    def get_memory(
-        self, session_id: str, *, last_n: int | None, min_rating: float | None
-    ) -> Operation[Memory]:
-        return no_memory(NAME)
-
     # -- writes ---------------------------------------------------------------------------
 
     def create_session(self, new: NewSession) -> Operation[Session]:
@@ -233,27 +240,12 @@ class ElizaProvider(AdapterBase):
         data = decode_json(response, NAME)
         return _session(parse_wire(ElizaSessionInfo, data, response, NAME), data)
 
-    def add_user(self, user_id: str, fields: Mapping[str, Any]) -> Operation[dict[str, Any]]:
-        return unsupported("eliza has no users endpoint; pass user_id= to create_session")
-
-    def add_messages(
-        self, session_id: str, messages: Sequence[Message]
-    ) -> Operation[list[dict[str, Any]]]:
-        require_id(session_id, "session_id")
-        for index, message in enumerate(messages):
-            _check_postable(index, message)
-        posts = (
-            httpx.Request("POST", self._url(session_id, "messages"), json=_posted(m))
-            for m in messages
-        )
-        return (yield from send_each(posts, NAME))
-
     def send_message(
         self, session_id: str, content: str, fields: Mapping[str, Any]
     ) -> Operation[Message]:
         """Post a user message; returns it as stored (whatever the server version's shape)."""
         require_id(session_id, "session_id")
-        _check_postable(0, Message(role=Role.USER, content=content))
+        self._check_turn(0, Message(role=Role.USER, content=content))
         response = yield httpx.Request(
             "POST", self._url(session_id, "messages"), json={"content": content, **fields}
         )
@@ -277,22 +269,6 @@ class ElizaProvider(AdapterBase):
         require_id(session_id, "session_id")
         yield httpx.Request("DELETE", self._url(session_id))
         return None
-
-
-def _posted(message: Message) -> dict[str, Any]:
-    body: dict[str, Any] = {"content": message.content}
-    if message.metadata:
-        body["metadata"] = dict(message.metadata)
-    return body
-
-
-def _check_postable(index: int, message: Message) -> None:
-    check_user_turn(index, message, "eliza sessions only accept")
-    if not 1 <= len(message.content) <= MAX_CONTENT_CHARS:
-        raise ConfigError(
-            f"messages[{index}].content has {len(message.content)} characters; eliza accepts "
-            f"1 to {MAX_CONTENT_CHARS}"
-        )
 
 
 def _session(wire: ElizaSessionInfo, raw: dict[str, Any]) -> Session:

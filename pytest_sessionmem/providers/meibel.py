@@ -14,29 +14,26 @@ Quirks handled here:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import httpx
 
 from pytest_sessionmem.errors import ConfigError
-from pytest_sessionmem.models import Memory, Message, Role, Session
+from pytest_sessionmem.models import Message, Role, Session
 from pytest_sessionmem.providers.base import (
-    AdapterBase,
+    AgentChatAdapter,
     MessagePage,
     NewSession,
     WireModel,
     aware,
-    check_user_turn,
     decode_json,
     field_path,
     join_url,
     json_or_text,
-    no_memory,
     parse_wire,
     require_id,
-    send_each,
     unsupported,
 )
 from pytest_sessionmem.providers.operation import ErrorInfo, Operation
@@ -80,10 +77,16 @@ class MeibelChatReply(WireModel):
     assistant_response: str | None = None
 
 
-class MeibelProvider(AdapterBase):
+class MeibelProvider(AgentChatAdapter):
     """Adapter for Meibel v2. Auth: ``Meibel-API-Key: <key>`` (``MEIBEL_API_KEY``)."""
 
     name = NAME
+    no_users_hint = "sessions belong to agents"
+    accepts = "meibel only accepts"
+
+    def _post_turn(self, session_id: str, message: Message) -> httpx.Request:
+        # Each turn is a chat, so the agent answers it.
+        return _chat_request(self.base_url, session_id, message.content, {})
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo:
         data, text = json_or_text(response)
@@ -129,11 +132,6 @@ class MeibelProvider(AdapterBase):
         )
         return MessagePage(messages=messages, next_cursor=None)
 
-    def get_memory(
-        self, session_id: str, *, last_n: int | None, min_rating: float | None
-    ) -> Operation[Memory]:
-        return no_memory(NAME)
-
     # -- writes ---------------------------------------------------------------------------
 
     def create_session(self, new: NewSession) -> Operation[Session]:
@@ -149,18 +147,6 @@ class MeibelProvider(AdapterBase):
         data = decode_json(response, NAME)
         created = parse_wire(MeibelCreated, data, response, NAME)
         return Session(id=created.session_id, provider=NAME, agent_id=agent, raw=data)
-
-    def add_user(self, user_id: str, fields: Mapping[str, Any]) -> Operation[dict[str, Any]]:
-        return unsupported("meibel has no users endpoint; sessions belong to agents")
-
-    def add_messages(
-        self, session_id: str, messages: Sequence[Message]
-    ) -> Operation[list[dict[str, Any]]]:
-        require_id(session_id, "session_id")
-        for index, message in enumerate(messages):
-            check_user_turn(index, message, "meibel only accepts")
-        chats = (_chat_request(self.base_url, session_id, m.content, {}) for m in messages)
-        return (yield from send_each(chats, NAME))
 
     def send_message(
         self, session_id: str, content: str, fields: Mapping[str, Any]
