@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from pytest_sessionmem.errors import ConfigError
-from pytest_sessionmem.models import Fact, Memory, Message, Role, Session, Transcript
+from pytest_sessionmem.models import Memory, Message, Session, Transcript
 from pytest_sessionmem.providers.base import (
     MessagePage,
     NewSession,
@@ -33,7 +33,13 @@ from pytest_sessionmem.providers.base import (
     require_id,
 )
 from pytest_sessionmem.providers.operation import Operation
-from pytest_sessionmem.providers.zep_common import ZepAdapter, ZepFactFields, ZepMessageFields
+from pytest_sessionmem.providers.zep_common import (
+    ZepAdapter,
+    ZepFactFields,
+    ZepMessageFields,
+    zep_fact,
+    zep_message,
+)
 
 NAME = "zep"
 
@@ -138,16 +144,7 @@ class ZepProvider(ZepAdapter):
                     response, NAME, f"relevant_facts[{index}].content: field required"
                 )
             facts.append(
-                Fact(
-                    id=fact.uuid,
-                    content=content,
-                    created_at=aware(fact.created_at),
-                    name=fact.name,
-                    rating=fact.rating,
-                    valid_at=aware(fact.valid_at),
-                    invalid_at=aware(fact.invalid_at),
-                    raw=raw,
-                )
+                zep_fact(fact, uuid=fact.uuid, content=content, rating=fact.rating, raw=raw)
             )
         messages = tuple(
             _message(m, raw)
@@ -207,14 +204,5 @@ def _page_messages(response: httpx.Response) -> tuple[Message, ...]:
 
 
 def _message(wire: ZepMessage, raw: dict[str, Any]) -> Message:
-    return Message(
-        id=wire.uuid,
-        role=Role.parse(wire.role_type),
-        content=wire.content,
-        # Zep answers "role": "" for a message written without a name: that is no name.
-        name=wire.role or None,
-        kind=wire.role_type,
-        created_at=aware(wire.created_at),
-        metadata=wire.metadata or {},
-        raw=raw,
-    )
+    # v2's ``role`` is the speaker's name; ``role_type`` the role.
+    return zep_message(wire, kind=wire.role_type, content=wire.content, name=wire.role, raw=raw)

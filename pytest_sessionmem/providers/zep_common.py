@@ -14,11 +14,12 @@ from typing import Any
 
 import httpx
 
-from pytest_sessionmem.models import Message
+from pytest_sessionmem.models import Fact, Message, Role
 from pytest_sessionmem.providers.base import (
     AdapterBase,
     MessagePage,
     WireModel,
+    aware,
     join_url,
     json_object,
     json_or_text,
@@ -28,7 +29,14 @@ from pytest_sessionmem.providers.base import (
 )
 from pytest_sessionmem.providers.operation import ErrorInfo, Operation
 
-__all__ = ["MAX_MESSAGES_PER_WRITE", "ZepAdapter", "ZepFactFields", "ZepMessageFields"]
+__all__ = [
+    "MAX_MESSAGES_PER_WRITE",
+    "ZepAdapter",
+    "ZepFactFields",
+    "ZepMessageFields",
+    "zep_fact",
+    "zep_message",
+]
 
 MAX_MESSAGES_PER_WRITE = 30  # the server rejects larger batches
 
@@ -50,6 +58,39 @@ class ZepFactFields(WireModel):
     created_at: datetime | None = None
     valid_at: datetime | None = None
     invalid_at: datetime | None = None
+
+
+def zep_message(
+    wire: ZepMessageFields, *, kind: str | None, content: str, name: str | None, raw: dict[str, Any]
+) -> Message:
+    """A message as every generation maps it; ``kind`` is its role field, named per generation."""
+    return Message(
+        id=wire.uuid,
+        role=Role.parse(kind),
+        content=content,
+        # Zep answers an empty name for a message written without one: that is no name.
+        name=name or None,
+        kind=kind,
+        created_at=aware(wire.created_at),
+        metadata=wire.metadata or {},
+        raw=raw,
+    )
+
+
+def zep_fact(
+    wire: ZepFactFields, *, uuid: str, content: str, rating: float | None, raw: dict[str, Any]
+) -> Fact:
+    """A fact as every generation maps it; they differ in where content and rating come from."""
+    return Fact(
+        id=uuid,
+        content=content,
+        created_at=aware(wire.created_at),
+        name=wire.name,
+        rating=rating,
+        valid_at=aware(wire.valid_at),
+        invalid_at=aware(wire.invalid_at),
+        raw=raw,
+    )
 
 
 class ZepAdapter(AdapterBase):

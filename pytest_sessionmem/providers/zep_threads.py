@@ -18,14 +18,19 @@ from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.models import Fact, Memory, Message, Role, Transcript
 from pytest_sessionmem.providers.base import (
     WireModel,
-    aware,
     decode_json,
     parse_wire,
     payload_error,
     require_id,
 )
 from pytest_sessionmem.providers.operation import ACCEPT_STATUS_EXTENSION, Operation
-from pytest_sessionmem.providers.zep_common import ZepAdapter, ZepFactFields, ZepMessageFields
+from pytest_sessionmem.providers.zep_common import (
+    ZepAdapter,
+    ZepFactFields,
+    ZepMessageFields,
+    zep_fact,
+    zep_message,
+)
 
 __all__ = [
     "DEFAULT_MEMORY_MESSAGES",
@@ -140,16 +145,7 @@ class ThreadAdapter(ZepAdapter):
 
 
 def thread_message(wire: ThreadMessage, raw: dict[str, Any]) -> Message:
-    return Message(
-        id=wire.uuid,
-        role=Role.parse(wire.role),
-        content=wire.content or "",
-        name=wire.name or None,
-        kind=wire.role,
-        created_at=aware(wire.created_at),
-        metadata=wire.metadata or {},
-        raw=raw,
-    )
+    return zep_message(wire, kind=wire.role, content=wire.content or "", name=wire.name, raw=raw)
 
 
 def wire_message(message: Message, *, provider: str, time_field: str) -> dict[str, Any]:
@@ -185,18 +181,7 @@ def edge_facts(
         # An unrated fact cannot be said to reach a threshold (as for v2's minRating).
         if min_rating is not None and (edge.score is None or edge.score < min_rating):
             continue
-        facts.append(
-            Fact(
-                id=edge.uuid,
-                content=edge.fact,
-                created_at=aware(edge.created_at),
-                name=edge.name,
-                rating=edge.score,
-                valid_at=aware(edge.valid_at),
-                invalid_at=aware(edge.invalid_at),
-                raw=raw,
-            )
-        )
+        facts.append(zep_fact(edge, uuid=edge.uuid, content=edge.fact, rating=edge.score, raw=raw))
     return tuple(facts)
 
 
