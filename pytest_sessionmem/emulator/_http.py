@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
-__all__ = ["BadRequest", "control_error", "parse_body", "read_json"]
+__all__ = [
+    "BadRequest",
+    "ControlError",
+    "StrictBody",
+    "control_endpoint",
+    "control_error",
+    "parse_body",
+    "read_json",
+]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class BadRequest(Exception):
@@ -45,3 +55,42 @@ async def parse_body(request: Request, model: type[ModelT]) -> ModelT:
 def control_error(message: str, status: int = 400) -> JSONResponse:
     """Error body of the control API: ``{"error": "<what is wrong and how to fix it>"}``."""
     return JSONResponse({"error": message}, status_code=status)
+
+
+class StrictBody(BaseModel):
+    """A control API body: an unknown field is a mistake in the test's setup, so it is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ControlError(Exception):
+    """A control call that cannot be carried out; answered as :func:`control_error`."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def control_endpoint(
+    model: type[ModelT], what: str, hint: str = ""
+) -> Callable[[Callable[[Request, ModelT], Awaitable[Response]]], Endpoint]:
+    """A control handler that takes its body validated against ``model``.
+
+    A body that does not fit answers ``400 {"error": "<what>: <problem><hint>"}``; a
+    :class:`ControlError` raised by the handler answers its own message and status.
+    """
+
+    def wrap(handler: Callable[[Request, ModelT], Awaitable[Response]]) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            try:
+                body = await parse_body(request, model)
+            except BadRequest as exc:
+                return control_error(f"{what}: {exc}{hint}")
+            try:
+                return await handler(request, body)
+            except ControlError as exc:
+                return control_error(str(exc), exc.status)
+
+        return endpoint
+
+    return wrap

@@ -19,32 +19,28 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from . import eliza, meibel, zep, zep_threads
-from ._http import BadRequest, control_error, parse_body
+from ._http import ControlError, StrictBody, control_endpoint
 from .core import KEY_PROVIDERS, Fault, isoformat_z
 from .state import EmulatorState
 
 __all__ = ["routes"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ResetBody(_Strict):
+class ResetBody(StrictBody):
     seed: int | None = None
 
 
-class AdvanceBody(_Strict):
+class AdvanceBody(StrictBody):
     seconds: float = Field(ge=0)
 
 
-class FaultBody(_Strict):
+class FaultBody(StrictBody):
     provider: str | None = None
     method: str | None = None
     path: str | None = None
@@ -72,39 +68,29 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
                 }
             )
 
-    async def reset(request: Request) -> Response:
-        try:
-            body = await parse_body(request, ResetBody)
-        except BadRequest as exc:
-            return control_error(f"reset: {exc}")
+    @control_endpoint(ResetBody, "reset")
+    async def reset(request: Request, body: ResetBody) -> Response:
         state.reset(body.seed)
         return JSONResponse({"seed": body.seed})
 
-    async def keys(request: Request) -> Response:
-        try:
-            body = await parse_body(request, _KeysBody)
-        except BadRequest as exc:
-            hint = '(send e.g. {"zep": "secret", "meibel": null})'
-            return control_error(f"keys: {exc} {hint}")
+    @control_endpoint(_KeysBody, "keys", ' (send e.g. {"zep": "secret", "meibel": null})')
+    async def keys(request: Request, body: _KeysBody) -> Response:
         state.set_api_keys(body.model_dump(exclude_unset=True, by_alias=True))
         return JSONResponse({"auth": {n: state.api_keys.get(n) is not None for n in KEY_PROVIDERS}})
 
-    async def advance(request: Request) -> Response:
-        try:
-            body = await parse_body(request, AdvanceBody)
-        except BadRequest as exc:
-            return control_error(f'clock/advance: {exc} (send {{"seconds": 60}})')
+    @control_endpoint(AdvanceBody, "clock/advance", ' (send {"seconds": 60})')
+    async def advance(request: Request, body: AdvanceBody) -> Response:
         state.clock.advance(body.seconds)
         return JSONResponse({"now": isoformat_z(state.clock.peek())})
 
-    async def add_fault(request: Request) -> Response:
+    @control_endpoint(FaultBody, "faults")
+    async def add_fault(request: Request, body: FaultBody) -> Response:
         try:
-            body = await parse_body(request, FaultBody)
             fault = Fault(**body.model_dump())
-        except (BadRequest, ValueError) as exc:
-            return control_error(f"faults: {exc}")
+        except ValueError as exc:
+            raise ControlError(f"faults: {exc}") from exc
         if not (fault.drop or fault.status is not None or fault.latency_ms):
-            return control_error("faults: give at least one of status, drop or latency_ms")
+            raise ControlError("faults: give at least one of status, drop or latency_ms")
         state.faults.add(fault)
         return JSONResponse({"fault": _fault_json(fault)}, status_code=201)
 
@@ -134,7 +120,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     ]
 
 
-class _KeysBody(_Strict):
+class _KeysBody(StrictBody):
     zep: str | None = None
     meibel: str | None = None
     eliza: str | None = None

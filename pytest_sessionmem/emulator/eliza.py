@@ -38,12 +38,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ._http import BadRequest, control_error, parse_body
+from ._http import ControlError, StrictBody, control_endpoint, control_error
 from ._routing import ProviderRouter
 from .core import isoformat_z, to_epoch_ms
 from .eliza_http import BodyError, content_type_accepted, cors_headers, parse_json_body, preflight
@@ -742,21 +742,17 @@ def _check_timeout_update(body: Any) -> None:
 # --- seeding routes ------------------------------------------------------------------------------
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class AgentBody(_Strict):
+class AgentBody(StrictBody):
     name: str = Field(min_length=1)
     id: str | None = None
     bio: list[str] | None = None
 
 
-class AutoReplyBody(_Strict):
+class AutoReplyBody(StrictBody):
     text: str | None = Field(default=None, min_length=1, max_length=MAX_CONTENT_LENGTH)
 
 
-class AgentMessageBody(_Strict):
+class AgentMessageBody(StrictBody):
     content: str = Field(min_length=1)
     thought: str | None = None
     actions: list[str] | None = None
@@ -764,7 +760,7 @@ class AgentMessageBody(_Strict):
     metadata: dict[str, Any] | None = None
 
 
-class SeedBody(_Strict):
+class SeedBody(StrictBody):
     count: int = Field(ge=1, le=100_000)
     template: str = "message {n}"
     authors: Literal["user", "agent", "alternate"] = "user"
@@ -773,11 +769,8 @@ class SeedBody(_Strict):
 def control_routes(state: SharedState, eliza: ElizaState) -> list[BaseRoute]:
     """ElizaOS seeding routes, mounted under ``/_emulator/eliza``."""
 
-    async def add_agent(request: Request) -> Response:
-        try:
-            body = await parse_body(request, AgentBody)
-        except BadRequest as exc:
-            return control_error(f'eliza/agents: {exc} (send {{"name": "Ava"}})')
+    @control_endpoint(AgentBody, "eliza/agents", ' (send {"name": "Ava"})')
+    async def add_agent(request: Request, body: AgentBody) -> Response:
         extra: dict[str, Any] = {"created_ms": state.clock.now_ms()}
         if body.bio is not None:
             extra["bio"] = tuple(body.bio)
@@ -786,7 +779,7 @@ def control_routes(state: SharedState, eliza: ElizaState) -> list[BaseRoute]:
         else:
             agent = ElizaAgent(body.id, body.name, **extra)
         if not is_uuid(agent.id):
-            return control_error(f"eliza/agents: id {agent.id!r} is not a UUID")
+            raise ControlError(f"eliza/agents: id {agent.id!r} is not a UUID")
         with state.lock:
             eliza.agents[agent.id] = agent
         return JSONResponse({"id": agent.id, "name": agent.name}, status_code=201)
@@ -796,25 +789,16 @@ def control_routes(state: SharedState, eliza: ElizaState) -> list[BaseRoute]:
             agents = [{"id": a.id, "name": a.name} for a in eliza.agents.values()]
         return JSONResponse({"agents": agents})
 
-    async def auto_reply(request: Request) -> Response:
-        try:
-            body = await parse_body(request, AutoReplyBody)
-        except BadRequest as exc:
-            return control_error(f'eliza/auto-reply: {exc} (send {{"text": "ACK"}} or null)')
+    @control_endpoint(AutoReplyBody, "eliza/auto-reply", ' (send {"text": "ACK"} or null)')
+    async def auto_reply(request: Request, body: AutoReplyBody) -> Response:
         with state.lock:
             eliza.auto_reply = body.text
         return JSONResponse({"autoReply": body.text})
 
-    async def agent_message(request: Request) -> Response:
-        try:
-            body = await parse_body(request, AgentMessageBody)
-        except BadRequest as exc:
-            return control_error(f'eliza/agent-messages: {exc} (send {{"content": "Hi"}})')
+    @control_endpoint(AgentMessageBody, "eliza/agent-messages", ' (send {"content": "Hi"})')
+    async def agent_message(request: Request, body: AgentMessageBody) -> Response:
         with state.lock:
-            found = _seedable(eliza, request.path_params["session_id"])
-            if isinstance(found, Response):
-                return found
-            session, agent = found
+            session, agent = _seedable(eliza, request.path_params["session_id"])
             view = _store_agent_message(
                 state,
                 eliza,
@@ -827,18 +811,12 @@ def control_routes(state: SharedState, eliza: ElizaState) -> list[BaseRoute]:
             )
         return JSONResponse(view, status_code=201)
 
-    async def seed(request: Request) -> Response:
-        try:
-            body = await parse_body(request, SeedBody)
-        except BadRequest as exc:
-            return control_error(f'eliza/seed: {exc} (send {{"count": 100}})')
+    @control_endpoint(SeedBody, "eliza/seed", ' (send {"count": 100})')
+    async def seed(request: Request, body: SeedBody) -> Response:
         if "{n}" not in body.template:
-            return control_error("eliza/seed: template needs a {n} placeholder")
+            raise ControlError("eliza/seed: template needs a {n} placeholder")
         with state.lock:
-            found = _seedable(eliza, request.path_params["session_id"])
-            if isinstance(found, Response):
-                return found
-            session, agent = found
+            session, agent = _seedable(eliza, request.path_params["session_id"])
             stamps = [
                 _seed_one(state, eliza, session, agent, body, n) for n in range(1, body.count + 1)
             ]
@@ -867,13 +845,13 @@ def control_routes(state: SharedState, eliza: ElizaState) -> list[BaseRoute]:
     ]
 
 
-def _seedable(eliza: ElizaState, session_id: str) -> tuple[ElizaSession, ElizaAgent] | Response:
+def _seedable(eliza: ElizaState, session_id: str) -> tuple[ElizaSession, ElizaAgent]:
     session = eliza.sessions.get(session_id)
     if session is None:
-        return control_error(f"no session {session_id!r} (create it first)", 404)
+        raise ControlError(f"no session {session_id!r} (create it first)", 404)
     agent = eliza.agents.get(session.agent_id)
     if agent is None:
-        return control_error(f"the session's agent {session.agent_id!r} is gone", 404)
+        raise ControlError(f"the session's agent {session.agent_id!r} is gone", 404)
     return session, agent
 
 

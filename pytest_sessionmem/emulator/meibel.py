@@ -44,27 +44,33 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ._http import BadRequest, control_error, parse_body
+from ._http import ControlError, StrictBody, control_endpoint
 from ._routing import ProviderRouter
 from .core import SharedState, Store, isoformat_z
 
 __all__ = ["MeibelAgent", "MeibelState", "control_routes", "router", "routes"]
 
-ITEM_FIELDS = (
-    "type",
-    "timestamp",
-    "message",
-    "signal_id",
-    "tool_id",
-    "tool_name",
-    "arguments",
-    "result",
-)
+
+class ItemSeed(StrictBody):
+    """A SessionMessageItem as the control API seeds it; its fields are the item's fields."""
+
+    type: str
+    timestamp: str | None = None
+    message: str | None = None
+    signal_id: str | None = None
+    tool_id: str | None = None
+    tool_name: str | None = None
+    arguments: dict[str, Any] | None = None
+    # str, not object: the SDK's SessionMessageItem.result is typed str and rejects a dict.
+    result: str | None = None
+
+
+ITEM_FIELDS = tuple(ItemSeed.model_fields)
 
 
 @dataclass
@@ -494,11 +500,7 @@ async def _form_fields(request: Request) -> dict[str, str]:
 # ---------------------------------------------------------------- control API
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SessionSeed(_Strict):
+class SessionSeed(StrictBody):
     agent_id: str
     session_id: str | None = None
     agent_name: str | None = None
@@ -506,29 +508,17 @@ class SessionSeed(_Strict):
     status: str = "RUNNING"
 
 
-class AgentSeed(_Strict):
+class AgentSeed(StrictBody):
     name: str = Field(min_length=1)
     agent_id: str | None = None
     version: str | None = None
 
 
-class ItemSeed(_Strict):
-    type: str
-    timestamp: str | None = None
-    message: str | None = None
-    signal_id: str | None = None
-    tool_id: str | None = None
-    tool_name: str | None = None
-    arguments: dict[str, Any] | None = None
-    # str, not object: the SDK's SessionMessageItem.result is typed str and rejects a dict.
-    result: str | None = None
-
-
-class ItemsBody(_Strict):
+class ItemsBody(StrictBody):
     items: list[ItemSeed] = Field(min_length=1)
 
 
-class RepliesBody(_Strict):
+class RepliesBody(StrictBody):
     replies: list[str] = Field(min_length=1)
 
 
@@ -541,18 +531,18 @@ def control_routes(state: SharedState, meibel: MeibelState) -> list[BaseRoute]:
     ``POST /sessions/{id}/replies {"replies": ["...", ...]}`` queues the agent's next answers.
     """
 
-    def missing(session_id: str) -> JSONResponse:
-        return control_error(
-            f"meibel session {session_id!r} does not exist; create it with "
-            "POST /_emulator/meibel/sessions or POST /meibel/v2/agents/{agent_id}/sessions",
-            404,
-        )
+    def find(session_id: str) -> MeibelSession:
+        session = meibel.sessions.get(session_id)
+        if session is None:
+            raise ControlError(
+                f"meibel session {session_id!r} does not exist; create it with "
+                "POST /_emulator/meibel/sessions or POST /meibel/v2/agents/{agent_id}/sessions",
+                404,
+            )
+        return session
 
-    async def seed_agent(request: Request) -> Response:
-        try:
-            body = await parse_body(request, AgentSeed)
-        except BadRequest as exc:
-            return control_error(f'meibel agents: {exc} (send {{"name": "Support"}})')
+    @control_endpoint(AgentSeed, "meibel agents", ' (send {"name": "Support"})')
+    async def seed_agent(request: Request, body: AgentSeed) -> Response:
         with state.lock:
             agent = MeibelAgent(body.agent_id or state.ids.uuid4(), body.name, body.version)
             meibel.agents[agent.agent_id] = agent
@@ -561,15 +551,12 @@ def control_routes(state: SharedState, meibel: MeibelState) -> list[BaseRoute]:
             status_code=201,
         )
 
-    async def seed_session(request: Request) -> Response:
-        try:
-            body = await parse_body(request, SessionSeed)
-        except BadRequest as exc:
-            return control_error(f"meibel sessions: {exc}")
+    @control_endpoint(SessionSeed, "meibel sessions")
+    async def seed_session(request: Request, body: SessionSeed) -> Response:
         with state.lock:
             session_id = body.session_id or state.ids.uuid4()
             if session_id in meibel.sessions:
-                return control_error(f"meibel session {session_id!r} already exists", 409)
+                raise ControlError(f"meibel session {session_id!r} already exists", 409)
             agent = meibel.agent(body.agent_id)
             if agent.name is None:
                 agent.name, agent.version = body.agent_name, body.version
@@ -583,15 +570,10 @@ def control_routes(state: SharedState, meibel: MeibelState) -> list[BaseRoute]:
             )
         return JSONResponse({"session_id": session_id}, status_code=201)
 
-    async def seed_items(request: Request) -> Response:
-        try:
-            body = await parse_body(request, ItemsBody)
-        except BadRequest as exc:
-            return control_error(f"meibel items: {exc}")
+    @control_endpoint(ItemsBody, "meibel items")
+    async def seed_items(request: Request, body: ItemsBody) -> Response:
         with state.lock:
-            session = meibel.sessions.get(request.path_params["session_id"])
-            if session is None:
-                return missing(request.path_params["session_id"])
+            session = find(request.path_params["session_id"])
             added = []
             for seed in body.items:
                 data = seed.model_dump()
@@ -601,15 +583,10 @@ def control_routes(state: SharedState, meibel: MeibelState) -> list[BaseRoute]:
             session.items.extend(added)
         return JSONResponse({"items": added}, status_code=201)
 
-    async def seed_replies(request: Request) -> Response:
-        try:
-            body = await parse_body(request, RepliesBody)
-        except BadRequest as exc:
-            return control_error(f"meibel replies: {exc}")
+    @control_endpoint(RepliesBody, "meibel replies")
+    async def seed_replies(request: Request, body: RepliesBody) -> Response:
         with state.lock:
-            session = meibel.sessions.get(request.path_params["session_id"])
-            if session is None:
-                return missing(request.path_params["session_id"])
+            session = find(request.path_params["session_id"])
             session.scripted_replies.extend(body.replies)
             return JSONResponse({"queued": len(session.scripted_replies)})
 

@@ -43,16 +43,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ._http import BadRequest, control_error, parse_body, read_json
+from ._http import BadRequest, ControlError, StrictBody, control_endpoint, read_json
 from ._routing import ProviderRouter
 from .core import SharedState, Store, isoformat_z
 
-__all__ = ["ROLE_TYPES", "ZepSession", "ZepState", "control_routes", "router", "routes"]
+__all__ = [
+    "ROLE_TYPES",
+    "SeedFields",
+    "ZepSession",
+    "ZepState",
+    "control_routes",
+    "router",
+    "routes",
+    "seeding_routes",
+]
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -1010,38 +1019,39 @@ def _strict_bool(raw: str | None, name: str) -> bool:
 # ---------------------------------------------------------------- control API
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SeedFields(StrictBody):
+    """What a seeded fact (v2) or edge (threads) may say besides its text."""
 
-
-class FactSeed(_Strict):
-    content: str
     name: str | None = None
     rating: float | None = None
     valid_at: str | None = None
     invalid_at: str | None = None
 
 
-class FactsBody(_Strict):
+class FactSeed(SeedFields):
+    content: str
+
+
+class FactsBody(StrictBody):
     facts: list[str | FactSeed] = Field(min_length=1)
 
 
-class ContextBody(_Strict):
+class ContextBody(StrictBody):
     context: str
 
 
-class SummaryBody(_Strict):
+class SummaryBody(StrictBody):
     summary: str
 
 
-class AnswerBody(_Strict):
+class AnswerBody(StrictBody):
     method: str
     session_id: str | None = None
     user_id: str | None = None
     response: Any
 
 
-class ProcessingBody(_Strict):
+class ProcessingBody(StrictBody):
     after_reads: int | None = Field(default=None, ge=0)
     after_seconds: float | None = Field(default=None, ge=0)
 
@@ -1056,93 +1066,39 @@ def control_routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
     "processed at once").
     """
 
-    def seeded(session_id: str) -> tuple[ZepSession, Readiness] | JSONResponse:
+    def find(session_id: str) -> ZepSession:
         session = zep.sessions.get(session_id)
         if session is None:
-            return control_error(
+            raise ControlError(
                 f"zep session {session_id!r} does not exist; create it first with "
                 "POST /zep/api/v2/sessions",
                 404,
             )
-        return session, zep.processing.stamp(state.clock.peek(), session.reads)
+        return session
 
-    async def add_facts(request: Request) -> Response:
-        try:
-            body = await parse_body(request, FactsBody)
-        except BadRequest as exc:
-            return control_error(f"zep facts: {exc}")
+    @control_endpoint(FactsBody, "zep facts")
+    async def add_facts(request: Request, body: FactsBody) -> Response:
         with state.lock:
-            found = seeded(request.path_params["session_id"])
-            if isinstance(found, JSONResponse):
-                return found
-            session, readiness = found
+            session = find(request.path_params["ref"])
+            readiness = zep.processing.stamp(state.clock.peek(), session.reads)
             created: list[dict[str, Any]] = []
             for seed in body.facts:
                 fact = seed if isinstance(seed, FactSeed) else FactSeed(content=seed)
-                payload = {
-                    "uuid": state.ids.uuid4(),
-                    "content": fact.content,
-                    "fact": fact.content,
-                    "created_at": isoformat_z(state.clock.now()),
-                    "name": fact.name,
-                    "rating": fact.rating,
-                    "valid_at": fact.valid_at,
-                    "invalid_at": fact.invalid_at,
-                }
+                payload = _fact_payload(state, fact.content, **fact.model_dump(exclude={"content"}))
                 session.facts.append(Stamped(payload, readiness))
                 created.append(payload)
             return JSONResponse({"facts": created}, status_code=201)
 
-    async def set_context(request: Request) -> Response:
-        try:
-            body = await parse_body(request, ContextBody)
-        except BadRequest as exc:
-            return control_error(f"zep context: {exc}")
-        with state.lock:
-            found = seeded(request.path_params["session_id"])
-            if isinstance(found, JSONResponse):
-                return found
-            session, readiness = found
-            session.context = Stamped({"context": body.context}, readiness)
-            return JSONResponse({"context": body.context})
-
-    async def set_summary(request: Request) -> Response:
-        try:
-            body = await parse_body(request, SummaryBody)
-        except BadRequest as exc:
-            return control_error(f"zep summary: {exc}")
-        with state.lock:
-            found = seeded(request.path_params["session_id"])
-            if isinstance(found, JSONResponse):
-                return found
-            session, readiness = found
-            payload = {
-                "uuid": state.ids.uuid4(),
-                "content": body.summary,
-                "created_at": isoformat_z(state.clock.now()),
-                "metadata": {},
-                "related_message_uuids": [m.payload["uuid"] for m in session.messages],
-                "token_count": 0,
-            }
-            session.summary = Stamped(payload, readiness)
-            return JSONResponse({"summary": payload})
-
-    async def set_processing(request: Request) -> Response:
-        try:
-            body = await parse_body(request, ProcessingBody)
-        except BadRequest as exc:
-            return control_error(f"zep processing: {exc}")
+    @control_endpoint(ProcessingBody, "zep processing")
+    async def set_processing(request: Request, body: ProcessingBody) -> Response:
         with state.lock:
             zep.processing = ProcessingPolicy(body.after_reads, body.after_seconds)
         return JSONResponse(body.model_dump())
 
-    async def seed_answer(request: Request) -> Response:
-        try:
-            body = await parse_body(request, AnswerBody)
-        except BadRequest as exc:
-            return control_error(f"zep answers: {exc}")
+    @control_endpoint(AnswerBody, "zep answers")
+    async def seed_answer(request: Request, body: AnswerBody) -> Response:
         if body.method not in MODEL_METHODS:
-            return control_error(
+            raise ControlError(
                 f"zep answers: method {body.method!r} has no model behind it; "
                 f"seed one of {', '.join(MODEL_METHODS)}"
             )
@@ -1151,7 +1107,7 @@ def control_routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
             key = None
         elif key is None:
             needed = "user_id" if body.method == "get_node" else "session_id"
-            return control_error(f"zep answers: {body.method} needs {needed}")
+            raise ControlError(f"zep answers: {body.method} needs {needed}")
         with state.lock:
             zep.answers[(body.method, key)] = body.response
         return JSONResponse({"method": body.method, "key": key}, status_code=201)
@@ -1165,8 +1121,52 @@ def control_routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
     return [
         Route("/answers", seed_answer, methods=["POST"]),
         Route("/answers", clear_answers, methods=["DELETE"]),
-        Route("/sessions/{session_id}/facts", add_facts, methods=["POST"]),
-        Route("/sessions/{session_id}/context", set_context, methods=["POST"]),
-        Route("/sessions/{session_id}/summary", set_summary, methods=["POST"]),
+        Route("/sessions/{ref}/facts", add_facts, methods=["POST"]),
+        *seeding_routes(state, zep, "/sessions/{ref}", find, answer_payload=True),
         Route("/processing", set_processing, methods=["POST"]),
+    ]
+
+
+def seeding_routes(
+    state: SharedState,
+    zep: ZepState,
+    path: str,
+    find: Callable[[str], ZepSession],
+    *,
+    answer_payload: bool,
+) -> list[BaseRoute]:
+    """``POST <path>/context`` and ``<path>/summary``: what a session (or thread) will answer.
+
+    ``find`` resolves the ``{ref}`` in ``path`` (raising :class:`ControlError`); both are stamped
+    with the processing policy, counted in reads of that session. The summary call answers the
+    stored summary (``answer_payload``) or the text it was given.
+    """
+
+    @control_endpoint(ContextBody, "zep context")
+    async def set_context(request: Request, body: ContextBody) -> Response:
+        with state.lock:
+            session = find(request.path_params["ref"])
+            readiness = zep.processing.stamp(state.clock.peek(), session.reads)
+            session.context = Stamped({"context": body.context}, readiness)
+            return JSONResponse({"context": body.context})
+
+    @control_endpoint(SummaryBody, "zep summary")
+    async def set_summary(request: Request, body: SummaryBody) -> Response:
+        with state.lock:
+            session = find(request.path_params["ref"])
+            readiness = zep.processing.stamp(state.clock.peek(), session.reads)
+            payload = {
+                "uuid": state.ids.uuid4(),
+                "content": body.summary,
+                "created_at": isoformat_z(state.clock.now()),
+                "metadata": {},
+                "related_message_uuids": [m.payload["uuid"] for m in session.messages],
+                "token_count": 0,
+            }
+            session.summary = Stamped(payload, readiness)
+            return JSONResponse({"summary": payload if answer_payload else body.summary})
+
+    return [
+        Route(path + "/context", set_context, methods=["POST"]),
+        Route(path + "/summary", set_summary, methods=["POST"]),
     ]

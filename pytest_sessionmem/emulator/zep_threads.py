@@ -75,16 +75,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from . import zep as zep_v2
-from ._http import BadRequest, control_error, parse_body, read_json
+from ._http import BadRequest, ControlError, StrictBody, control_endpoint, read_json
 from ._routing import ProviderRouter
 from .core import Clock, IdFactory, SharedState, isoformat_z
-from .zep import Readiness, Stamped, ZepSession, ZepState
+from .zep import Readiness, SeedFields, Stamped, ZepSession, ZepState
 
 __all__ = [
     "ThreadsState",
@@ -1528,28 +1528,12 @@ def v4_router(shared: SharedState, store: ZepStore) -> ProviderRouter:
 # ---------------------------------------------------------------- control API
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class EdgeSeed(_Strict):
+class EdgeSeed(SeedFields):
     fact: str
-    name: str | None = None
-    rating: float | None = None
-    valid_at: str | None = None
-    invalid_at: str | None = None
 
 
-class EdgesBody(_Strict):
+class EdgesBody(StrictBody):
     edges: list[str | EdgeSeed] = Field(min_length=1)
-
-
-class ContextBody(_Strict):
-    context: str
-
-
-class SummaryBody(_Strict):
-    summary: str
 
 
 def control_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
@@ -1562,29 +1546,23 @@ def control_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
     """
     state = _ZepView(shared, store)
 
-    def find(ref: str) -> ZepSession | JSONResponse:
-        session = state.zep.sessions.get(ref) or _thread_by_uuid(state.zep, ref)
+    def find(ref: str) -> ZepSession:
+        session = store.sessions.get(ref) or _thread_by_uuid(store, ref)
         if session is None:
-            return control_error(
+            raise ControlError(
                 f"zep thread {ref!r} does not exist; create it first (POST /zep/api/v2/threads "
                 "or POST /zep/api/v4/threads)",
                 404,
             )
         return session
 
-    async def add_edges(request: Request) -> Response:
-        try:
-            body = await parse_body(request, EdgesBody)
-        except BadRequest as exc:
-            return control_error(f"zep edges: {exc}")
-        with state.shared.lock:
-            found = find(request.path_params["ref"])
-            if isinstance(found, JSONResponse):
-                return found
-            graph = _thread_graph(state, found)
+    @control_endpoint(EdgesBody, "zep edges")
+    async def add_edges(request: Request, body: EdgesBody) -> Response:
+        with shared.lock:
+            graph = _thread_graph(state, find(request.path_params["ref"]))
             if graph is None:
-                return control_error("that thread has no user, so no graph to add edges to", 409)
-            readiness = state.zep.processing.stamp(state.clock.peek(), graph.reads)
+                raise ControlError("that thread has no user, so no graph to add edges to", 409)
+            readiness = store.processing.stamp(shared.clock.peek(), graph.reads)
             created = []
             for seed in body.edges:
                 edge = seed if isinstance(seed, EdgeSeed) else EdgeSeed(fact=seed)
@@ -1602,42 +1580,7 @@ def control_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
                 )
             return JSONResponse({"edges": created}, status_code=201)
 
-    async def set_context(request: Request) -> Response:
-        try:
-            body = await parse_body(request, ContextBody)
-        except BadRequest as exc:
-            return control_error(f"zep context: {exc}")
-        with state.shared.lock:
-            found = find(request.path_params["ref"])
-            if isinstance(found, JSONResponse):
-                return found
-            readiness = state.zep.processing.stamp(state.clock.peek(), found.reads)
-            found.context = Stamped({"context": body.context}, readiness)
-            return JSONResponse({"context": body.context})
-
-    async def set_summary(request: Request) -> Response:
-        try:
-            body = await parse_body(request, SummaryBody)
-        except BadRequest as exc:
-            return control_error(f"zep summary: {exc}")
-        with state.shared.lock:
-            found = find(request.path_params["ref"])
-            if isinstance(found, JSONResponse):
-                return found
-            readiness = state.zep.processing.stamp(state.clock.peek(), found.reads)
-            payload = {
-                "uuid": state.ids.uuid4(),
-                "content": body.summary,
-                "created_at": isoformat_z(state.clock.now()),
-                "metadata": {},
-                "related_message_uuids": [m.payload["uuid"] for m in found.messages],
-                "token_count": 0,
-            }
-            found.summary = Stamped(payload, readiness)
-            return JSONResponse({"summary": body.summary})
-
     return [
         Route("/threads/{ref}/edges", add_edges, methods=["POST"]),
-        Route("/threads/{ref}/context", set_context, methods=["POST"]),
-        Route("/threads/{ref}/summary", set_summary, methods=["POST"]),
+        *zep_v2.seeding_routes(shared, store, "/threads/{ref}", find, answer_payload=False),
     ]
