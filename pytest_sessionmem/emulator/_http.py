@@ -16,11 +16,13 @@ __all__ = [
     "StrictBody",
     "control_endpoint",
     "control_error",
+    "must_exist",
     "parse_body",
     "read_json",
 ]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+T = TypeVar("T")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -69,6 +71,13 @@ class ControlError(Exception):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
+
+
+def must_exist(found: T | None, message: str) -> T:
+    """``found``, or a 404 :class:`ControlError` saying what is missing and how to create it."""
+    if found is None:
+        raise ControlError(message, 404)
+    return found
 
 
 def control_endpoint(

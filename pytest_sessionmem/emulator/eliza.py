@@ -43,7 +43,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ._http import ControlError, StrictBody, control_endpoint, control_error
+from ._http import ControlError, StrictBody, control_endpoint, control_error, must_exist
 from ._routing import ProviderRouter
 from .core import isoformat_z, to_epoch_ms
 from .eliza_http import BodyError, content_type_accepted, cors_headers, parse_json_body, preflight
@@ -71,6 +71,7 @@ from .eliza_rules import (
     MIN_TIMEOUT_MINUTES,
     ElizaAgent,
     ElizaApiError,
+    ElizaMessage,
     ElizaSession,
     ElizaState,
     agent_reply_metadata,
@@ -579,15 +580,9 @@ def _send_message(state: SharedState, eliza: ElizaState, session_id: str, body: 
                 )
             },
         )
-    message = eliza.store_message(
-        message_id=message_id,
-        channel_id=session.channel_id,
-        author_id=session.user_id,
-        content=content,
-        now_ms=now_ms,  # the store stamps the row after the renewal
-        source_type="user",
-        raw_message=raw_message,
-        metadata=metadata,
+    # The store stamps the row after the renewal.
+    message = _store_user_message(
+        eliza, session, message_id, now_ms, content, raw_message, metadata
     )
     session_status = {
         "expiresAt": isoformat_z(session.expires_at),
@@ -649,13 +644,13 @@ def _store_agent_message(
     thought: str | None,
     actions: list[str] | None,
     metadata: dict[str, Any] | None,
-) -> dict[str, Any]:
+) -> ElizaMessage:
     raw: dict[str, Any] = {"text": content}
     if thought is not None:
         raw["thought"] = thought
     if actions is not None:
         raw["actions"] = actions
-    message = eliza.store_message(
+    return eliza.store_message(
         message_id=state.ids.uuid4(),
         channel_id=session.channel_id,
         author_id=agent.id,
@@ -665,7 +660,27 @@ def _store_agent_message(
         raw_message=raw,
         metadata=agent_reply_metadata(agent) if metadata is None else metadata,
     )
-    return message_view(message)
+
+
+def _store_user_message(
+    eliza: ElizaState,
+    session: ElizaSession,
+    message_id: str,
+    now_ms: int,
+    content: str,
+    raw_message: dict[str, Any],
+    metadata: dict[str, Any],
+) -> ElizaMessage:
+    return eliza.store_message(
+        message_id=message_id,
+        channel_id=session.channel_id,
+        author_id=session.user_id,
+        content=content,
+        now_ms=now_ms,
+        source_type="user",
+        raw_message=raw_message,
+        metadata=metadata,
+    )
 
 
 def _query_value(request: Request, name: str) -> str | None:
@@ -799,7 +814,7 @@ def control_routes(state: SharedState, eliza: ElizaState) -> list[BaseRoute]:
     async def agent_message(request: Request, body: AgentMessageBody) -> Response:
         with state.lock:
             session, agent = _seedable(eliza, request.path_params["session_id"])
-            view = _store_agent_message(
+            message = _store_agent_message(
                 state,
                 eliza,
                 session,
@@ -809,7 +824,7 @@ def control_routes(state: SharedState, eliza: ElizaState) -> list[BaseRoute]:
                 body.actions,
                 body.metadata,
             )
-        return JSONResponse(view, status_code=201)
+            return JSONResponse(message_view(message), status_code=201)
 
     @control_endpoint(SeedBody, "eliza/seed", ' (send {"count": 100})')
     async def seed(request: Request, body: SeedBody) -> Response:
@@ -846,12 +861,12 @@ def control_routes(state: SharedState, eliza: ElizaState) -> list[BaseRoute]:
 
 
 def _seedable(eliza: ElizaState, session_id: str) -> tuple[ElizaSession, ElizaAgent]:
-    session = eliza.sessions.get(session_id)
-    if session is None:
-        raise ControlError(f"no session {session_id!r} (create it first)", 404)
-    agent = eliza.agents.get(session.agent_id)
-    if agent is None:
-        raise ControlError(f"the session's agent {session.agent_id!r} is gone", 404)
+    session = must_exist(
+        eliza.sessions.get(session_id), f"no session {session_id!r} (create it first)"
+    )
+    agent = must_exist(
+        eliza.agents.get(session.agent_id), f"the session's agent {session.agent_id!r} is gone"
+    )
     return session, agent
 
 
@@ -866,25 +881,17 @@ def _seed_one(
     content = body.template.replace("{n}", str(n))
     from_agent = body.authors == "agent" or (body.authors == "alternate" and n % 2 == 0)
     if from_agent:
-        message = eliza.store_message(
-            message_id=state.ids.uuid4(),
-            channel_id=session.channel_id,
-            author_id=agent.id,
-            content=content,
-            now_ms=state.clock.now_ms(),
-            source_type="agent_response",
-            raw_message={"text": content, "thought": _CANNED_THOUGHT, "actions": ["REPLY"]},
-            metadata=agent_reply_metadata(agent),
+        message = _store_agent_message(
+            state, eliza, session, agent, content, _CANNED_THOUGHT, ["REPLY"], None
         )
     else:
-        message = eliza.store_message(
-            message_id=state.ids.uuid4(),
-            channel_id=session.channel_id,
-            author_id=session.user_id,
-            content=content,
-            now_ms=state.clock.now_ms(),
-            source_type="user",
-            raw_message={"content": content},
-            metadata={**eliza.channel_metadata(session.channel_id), "sessionId": session.id},
+        message = _store_user_message(
+            eliza,
+            session,
+            state.ids.uuid4(),
+            state.clock.now_ms(),
+            content,
+            {"content": content},
+            {**eliza.channel_metadata(session.channel_id), "sessionId": session.id},
         )
     return message.created_ms

@@ -40,6 +40,7 @@ import email.message
 import json
 import re
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -49,11 +50,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ._http import ControlError, StrictBody, control_endpoint
+from ._http import ControlError, StrictBody, control_endpoint, must_exist
 from ._routing import ProviderRouter
 from .core import SharedState, Store, isoformat_z
 
 __all__ = ["MeibelAgent", "MeibelState", "control_routes", "router", "routes"]
+
+
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 class ItemSeed(StrictBody):
@@ -121,6 +125,10 @@ class ChatMessageRequest(BaseModel):
     timeout_seconds: int | None = None
     include_thinking: bool | None = None
     include_tool_activity: bool | None = None
+
+
+class _NoSession(Exception):
+    """The session in the path does not exist (404 ``Session not found``)."""
 
 
 class _Unprocessable(Exception):
@@ -308,25 +316,36 @@ def _summary(session: MeibelSession) -> dict[str, Any]:
 
 
 def routes(state: SharedState, meibel: MeibelState) -> list[BaseRoute]:
+    def guarded(handler: Handler) -> Handler:
+        """Auth check, then the handler; a body that does not validate becomes FastAPI's 422."""
+
+        async def run(request: Request) -> Response:
+            if denied := _unauthorized(state, request):
+                return denied
+            try:
+                return await handler(request)
+            except _Unprocessable as exc:
+                return JSONResponse({"detail": exc.detail}, status_code=422)
+            except _NoSession:
+                return _session_not_found()
+
+        return run
+
+    def session_of(request: Request) -> MeibelSession:
+        session = meibel.sessions.get(request.path_params["session_id"])
+        if session is None:
+            raise _NoSession
+        return session
+
     async def create_session(request: Request) -> Response:
-        if denied := _unauthorized(state, request):
-            return denied
-        try:
-            await _validated(request, CreateSessionRequest, optional=True)
-        except _Unprocessable as exc:
-            return JSONResponse({"detail": exc.detail}, status_code=422)
+        await _validated(request, CreateSessionRequest, optional=True)
         with state.lock:
             agent = meibel.agent(request.path_params["agent_id"])
             session_id = _new_session(state, meibel, agent)
         return JSONResponse({"session_id": session_id})
 
     async def create_by_name(request: Request) -> Response:
-        if denied := _unauthorized(state, request):
-            return denied
-        try:
-            await _validated(request, CreateSessionRequest, optional=True)
-        except _Unprocessable as exc:
-            return JSONResponse({"detail": exc.detail}, status_code=422)
+        await _validated(request, CreateSessionRequest, optional=True)
         name = request.path_params["name"]
         with state.lock:
             named = [a for a in meibel.agents.values() if a.name == name]
@@ -338,8 +357,6 @@ def routes(state: SharedState, meibel: MeibelState) -> list[BaseRoute]:
         return JSONResponse({"session_id": session_id})
 
     async def list_sessions(request: Request) -> Response:
-        if denied := _unauthorized(state, request):
-            return denied
         query = request.query_params
         offset = _query_number(query.get("offset"), 0)
         limit = _query_number(query.get("limit"), DEFAULT_LIST_LIMIT)
@@ -386,21 +403,12 @@ def routes(state: SharedState, meibel: MeibelState) -> list[BaseRoute]:
         return JSONResponse({"data": page, "total": len(found), "offset": offset, "limit": limit})
 
     async def get_session(request: Request) -> Response:
-        if denied := _unauthorized(state, request):
-            return denied
         with state.lock:
-            session = meibel.sessions.get(request.path_params["session_id"])
-            if session is None:
-                return _session_not_found()
-            return JSONResponse(_execution_details(session))
+            return JSONResponse(_execution_details(session_of(request)))
 
     async def get_messages(request: Request) -> Response:
-        if denied := _unauthorized(state, request):
-            return denied
         with state.lock:
-            session = meibel.sessions.get(request.path_params["session_id"])
-            if session is None:
-                return _session_not_found()
+            session = session_of(request)
             return JSONResponse(
                 {
                     "agent_id": session.agent_id,
@@ -411,31 +419,19 @@ def routes(state: SharedState, meibel: MeibelState) -> list[BaseRoute]:
             )
 
     async def chat(request: Request) -> Response:
-        if denied := _unauthorized(state, request):
-            return denied
-        try:
-            body: ChatMessageRequest = await _validated(request, ChatMessageRequest, optional=False)
-        except _Unprocessable as exc:
-            return JSONResponse({"detail": exc.detail}, status_code=422)
+        body: ChatMessageRequest = await _validated(request, ChatMessageRequest, optional=False)
         with state.lock:
-            session = meibel.sessions.get(request.path_params["session_id"])
-            if session is None:
-                return _session_not_found()
-            signal_id, reply = _chat(state, session, body.user_message)
+            signal_id, reply = _chat(state, session_of(request), body.user_message)
         return JSONResponse(_chat_response(signal_id, reply, body.include_tool_activity))
 
     async def chat_stream(request: Request) -> Response:
-        if denied := _unauthorized(state, request):
-            return denied
         fields = await _form_fields(request)
         user_message = fields.get("user_message")
         if not user_message:
             return _unprocessable(["body", "user_message"], "Field required", "missing", None)
         include_tools = fields.get("include_tool_activity", "").lower() == "true"
         with state.lock:
-            session = meibel.sessions.get(request.path_params["session_id"])
-            if session is None:
-                return _session_not_found()
+            session = session_of(request)
             signal_id, reply = _chat(state, session, user_message)
         events: list[tuple[str, Any]] = [
             ("connected", {"session_id": session.session_id}),
@@ -451,15 +447,16 @@ def routes(state: SharedState, meibel: MeibelState) -> list[BaseRoute]:
             stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
 
-    return [
-        Route("/agents/{agent_id}/sessions", create_session, methods=["POST"]),
-        Route("/agents/{agent_id}/sessions", list_sessions, methods=["GET"]),
-        Route("/agents/name/{name}/sessions", create_by_name, methods=["POST"]),
-        Route("/sessions/{session_id}", get_session, methods=["GET"]),
-        Route("/sessions/{session_id}/messages", get_messages, methods=["GET"]),
-        Route("/sessions/{session_id}/chat", chat, methods=["POST"]),
-        Route("/sessions/{session_id}/chat/stream", chat_stream, methods=["POST"]),
+    table: list[tuple[str, str, Handler]] = [
+        ("POST", "/agents/{agent_id}/sessions", create_session),
+        ("GET", "/agents/{agent_id}/sessions", list_sessions),
+        ("POST", "/agents/name/{name}/sessions", create_by_name),
+        ("GET", "/sessions/{session_id}", get_session),
+        ("GET", "/sessions/{session_id}/messages", get_messages),
+        ("POST", "/sessions/{session_id}/chat", chat),
+        ("POST", "/sessions/{session_id}/chat/stream", chat_stream),
     ]
+    return [Route(path, guarded(handler), methods=[method]) for method, path, handler in table]
 
 
 def _query_number(raw: str | None, default: int) -> int | None:
@@ -532,14 +529,11 @@ def control_routes(state: SharedState, meibel: MeibelState) -> list[BaseRoute]:
     """
 
     def find(session_id: str) -> MeibelSession:
-        session = meibel.sessions.get(session_id)
-        if session is None:
-            raise ControlError(
-                f"meibel session {session_id!r} does not exist; create it with "
-                "POST /_emulator/meibel/sessions or POST /meibel/v2/agents/{agent_id}/sessions",
-                404,
-            )
-        return session
+        return must_exist(
+            meibel.sessions.get(session_id),
+            f"meibel session {session_id!r} does not exist; create it with "
+            "POST /_emulator/meibel/sessions or POST /meibel/v2/agents/{agent_id}/sessions",
+        )
 
     @control_endpoint(AgentSeed, "meibel agents", ' (send {"name": "Support"})')
     async def seed_agent(request: Request, body: AgentSeed) -> Response:

@@ -48,7 +48,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ._http import BadRequest, ControlError, StrictBody, control_endpoint, read_json
+from ._http import (
+    BadRequest,
+    ControlError,
+    StrictBody,
+    control_endpoint,
+    must_exist,
+    read_json,
+)
 from ._routing import ProviderRouter
 from .core import SharedState, Store, isoformat_z
 
@@ -58,6 +65,8 @@ __all__ = [
     "ZepSession",
     "ZepState",
     "control_routes",
+    "new_row",
+    "new_session_row",
     "router",
     "routes",
     "seeding_routes",
@@ -317,18 +326,12 @@ def routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
         with state.lock:
             if user_id in zep.users:
                 return _error(400, f"user {user_id} already exists")
-            now = isoformat_z(state.clock.now())
-            user = {
-                "uuid": state.ids.uuid4(),
-                "id": zep.row_id(),
-                "user_id": user_id,
-                **fields,
-                "metadata": metadata,
-                "created_at": now,
-                "updated_at": now,
-                "deleted_at": None,
-                "session_count": 0,
-            }
+            user = new_row(
+                state,
+                zep,
+                {"user_id": user_id, **fields, "metadata": metadata},
+                {"session_count": 0},
+            )
             if rating is not None:
                 user["fact_rating_instruction"] = rating
             zep.users[user_id] = user
@@ -348,12 +351,7 @@ def routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
         with state.lock:
             user = user_of(request)
             user.update({k: v for k, v in changes.items() if v is not None})
-            if metadata is not None:
-                user["metadata"] = {**(user.get("metadata") or {}), **metadata}
-            if rating is not None:
-                user["fact_rating_instruction"] = rating
-            user["updated_at"] = isoformat_z(state.clock.now())
-            return JSONResponse(user)
+            return JSONResponse(_updated(state, user, metadata, rating))
 
     async def delete_user(request: Request) -> Response:
         with state.lock:
@@ -432,18 +430,7 @@ def routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
                 return _error(400, "user not found")
             if session_id in zep.sessions:
                 return _error(400, f"session {session_id} already exists")
-            now = isoformat_z(state.clock.now())
-            record: dict[str, Any] = {
-                "uuid": state.ids.uuid4(),
-                "id": zep.row_id(),
-                "session_id": session_id,
-                "user_id": user_id,
-                "created_at": now,
-                "updated_at": now,
-                "deleted_at": None,
-                "ended_at": None,
-                "metadata": metadata,
-            }
+            record = new_session_row(state, zep, session_id, user_id, metadata)
             if body.get("fact_rating_instruction") is not None:
                 record["fact_rating_instruction"] = body["fact_rating_instruction"]
             zep.sessions[session_id] = ZepSession(record=record)
@@ -459,13 +446,7 @@ def routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
         metadata = _optional_object(body, "metadata")
         rating = _optional_object(body, "fact_rating_instruction")
         with state.lock:
-            record = session_of(request).record
-            if metadata is not None:
-                record["metadata"] = {**(record.get("metadata") or {}), **metadata}
-            if rating is not None:
-                record["fact_rating_instruction"] = rating
-            record["updated_at"] = isoformat_z(state.clock.now())
-            return JSONResponse(record)
+            return JSONResponse(_updated(state, session_of(request).record, metadata, rating))
 
     async def list_sessions(request: Request) -> Response:
         query = request.query_params
@@ -833,6 +814,45 @@ def _page(items: list[Any], page_number: int, page_size: int | None) -> list[Any
     return items[start : start + page_size]
 
 
+def new_row(
+    state: SharedState, zep: ZepState, head: dict[str, Any], tail: dict[str, Any]
+) -> dict[str, Any]:
+    """A user or session row as Zep keeps it: its ids, ``head``, the timestamps, ``tail``."""
+    now = isoformat_z(state.clock.now())
+    return {
+        "uuid": state.ids.uuid4(),
+        "id": zep.row_id(),
+        **head,
+        "created_at": now,
+        "updated_at": now,
+        "deleted_at": None,
+        **tail,
+    }
+
+
+def new_session_row(
+    state: SharedState, zep: ZepState, session_id: str, user_id: str, metadata: Any
+) -> dict[str, Any]:
+    """A session's row (a v3 thread's too: the same object)."""
+    head = {"session_id": session_id, "user_id": user_id}
+    return new_row(state, zep, head, {"ended_at": None, "metadata": metadata})
+
+
+def _updated(
+    state: SharedState,
+    record: dict[str, Any],
+    metadata: dict[str, Any] | None,
+    rating: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """``record`` with ``metadata`` merged in and ``rating`` set (either may be absent)."""
+    if metadata is not None:
+        record["metadata"] = {**(record.get("metadata") or {}), **metadata}
+    if rating is not None:
+        record["fact_rating_instruction"] = rating
+    record["updated_at"] = isoformat_z(state.clock.now())
+    return record
+
+
 def _end(state: SharedState, session: ZepSession) -> None:
     if session.record["ended_at"] is None:
         now = isoformat_z(state.clock.now())
@@ -1067,14 +1087,11 @@ def control_routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
     """
 
     def find(session_id: str) -> ZepSession:
-        session = zep.sessions.get(session_id)
-        if session is None:
-            raise ControlError(
-                f"zep session {session_id!r} does not exist; create it first with "
-                "POST /zep/api/v2/sessions",
-                404,
-            )
-        return session
+        return must_exist(
+            zep.sessions.get(session_id),
+            f"zep session {session_id!r} does not exist; create it first with "
+            "POST /zep/api/v2/sessions",
+        )
 
     @control_endpoint(FactsBody, "zep facts")
     async def add_facts(request: Request, body: FactsBody) -> Response:

@@ -81,7 +81,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from . import zep as zep_v2
-from ._http import BadRequest, ControlError, StrictBody, control_endpoint, read_json
+from ._http import (
+    BadRequest,
+    ControlError,
+    StrictBody,
+    control_endpoint,
+    must_exist,
+    read_json,
+)
 from ._routing import ProviderRouter
 from .core import Clock, IdFactory, SharedState, isoformat_z
 from .zep import Readiness, SeedFields, Stamped, ZepSession, ZepState
@@ -676,19 +683,7 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
             return _v3_error(400, f"user {user_id} not found; create it first with user.add")
         if thread_id in zep.sessions:
             return _v3_error(400, f"thread {thread_id} already exists")
-        now = isoformat_z(state.clock.now())
-        record: dict[str, Any] = {
-            "uuid": state.ids.uuid4(),
-            "id": zep.row_id(),
-            "session_id": thread_id,
-            "user_id": user_id,
-            "created_at": now,
-            "updated_at": now,
-            "deleted_at": None,
-            "ended_at": None,
-            "metadata": None,
-        }
-        session = ZepSession(record=record)
+        session = ZepSession(record=zep_v2.new_session_row(shared, zep, thread_id, user_id, None))
         zep.sessions[thread_id] = session
         user["session_count"] = user.get("session_count", 0) + 1
         return JSONResponse(_v3_thread(state, session), status_code=201)
@@ -1141,17 +1136,7 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
             _check_legacy_id(user_id, "user_id")
             if user_id in zep.users:
                 raise V4Error(409, "conflict", f"a user with user_id {user_id!r} exists", "user_id")
-        now = isoformat_z(state.clock.now())
-        record: dict[str, Any] = {
-            "uuid": state.ids.uuid4(),
-            "id": zep.row_id(),
-            "user_id": user_id,
-            **fields,
-            "created_at": now,
-            "updated_at": now,
-            "deleted_at": None,
-            "session_count": 0,
-        }
+        record = zep_v2.new_row(shared, zep, {"user_id": user_id, **fields}, {"session_count": 0})
         if user_id is not None:
             zep.users[user_id] = record
         else:
@@ -1547,14 +1532,11 @@ def control_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
     state = _ZepView(shared, store)
 
     def find(ref: str) -> ZepSession:
-        session = store.sessions.get(ref) or _thread_by_uuid(store, ref)
-        if session is None:
-            raise ControlError(
-                f"zep thread {ref!r} does not exist; create it first (POST /zep/api/v2/threads "
-                "or POST /zep/api/v4/threads)",
-                404,
-            )
-        return session
+        return must_exist(
+            store.sessions.get(ref) or _thread_by_uuid(store, ref),
+            f"zep thread {ref!r} does not exist; create it first (POST /zep/api/v2/threads "
+            "or POST /zep/api/v4/threads)",
+        )
 
     @control_endpoint(EdgesBody, "zep edges")
     async def add_edges(request: Request, body: EdgesBody) -> Response:
