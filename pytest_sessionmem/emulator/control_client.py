@@ -50,6 +50,11 @@ class EmulatorControl:
             )
         return response.json()
 
+    def _seed(self, path: str, key: str, values: list[Any]) -> list[dict[str, Any]]:
+        """POST ``{key: values}``; what was created, as the answer's ``key`` lists it."""
+        created: list[dict[str, Any]] = self.request("POST", path, {key: values})[key]
+        return created
+
     # ------------------------------------------------------------------ core
 
     def info(self) -> dict[str, Any]:
@@ -116,10 +121,7 @@ class EmulatorControl:
         self, session_id: str, facts: list[str | dict[str, Any]]
     ) -> list[dict[str, Any]]:
         """Facts Zep "extracted": strings or ``{"content", "name"?, "rating"?, ...}``."""
-        added: list[dict[str, Any]] = self.request(
-            "POST", f"/zep/sessions/{session_id}/facts", {"facts": facts}
-        )["facts"]
-        return added
+        return self._seed(f"/zep/sessions/{session_id}/facts", "facts", facts)
 
     def zep_set_context(self, session_id: str, context: str) -> None:
         self.request("POST", f"/zep/sessions/{session_id}/context", {"context": context})
@@ -130,10 +132,7 @@ class EmulatorControl:
     def zep_add_edges(self, thread: str, edges: list[str | dict[str, Any]]) -> list[dict[str, Any]]:
         """Facts in the graph of the thread's user (zep-v3/zep-v4): strings or
         ``{"fact", "name"?, "rating"?, "valid_at"?, "invalid_at"?}``; ``thread`` is its id or uuid."""
-        added: list[dict[str, Any]] = self.request(
-            "POST", f"/zep/threads/{thread}/edges", {"edges": edges}
-        )["edges"]
-        return added
+        return self._seed(f"/zep/threads/{thread}/edges", "edges", edges)
 
     def zep_set_thread_context(self, thread: str, context: str) -> None:
         """What the thread's context call answers (by thread id or uuid)."""
@@ -214,10 +213,7 @@ class EmulatorControl:
         self, session_id: str, items: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         """Append SessionMessageItems (any ``type``, tool items included) to a session."""
-        added: list[dict[str, Any]] = self.request(
-            "POST", f"/meibel/sessions/{session_id}/items", {"items": items}
-        )["items"]
-        return added
+        return self._seed(f"/meibel/sessions/{session_id}/items", "items", items)
 
     def meibel_queue_replies(self, session_id: str, replies: list[str]) -> None:
         """The agent's next answers in this session, used before falling back to ``Echo: ...``."""

@@ -73,7 +73,7 @@ import uuid as uuid_module
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import Field
 from starlette.requests import Request
@@ -114,6 +114,7 @@ V4_MAX_PAGE_SIZE = 1000
 V3_DEFAULT_PAGE_SIZE = 100
 _EPISODE_NAMESPACE = uuid_module.UUID("6f1d1c6e-3b7e-4b59-9a37-2f7e0f3c5a10")
 _TOKEN = re.compile(r"\w+")
+T = TypeVar("T")
 
 
 # ---------------------------------------------------------------- state
@@ -510,6 +511,15 @@ def _store_messages(
     return stored
 
 
+def _store_batch(
+    state: _ZepView, session: ZepSession, messages: list[dict[str, Any]], *, v4: bool
+) -> tuple[list[Stamped], Task]:
+    """The messages stored, and the task that succeeds once the last of them is processed."""
+    stored = _store_messages(state, session, messages, v4=v4)
+    waits = [(m.readiness, lambda: session.reads) for m in stored[-1:]]
+    return stored, _new_task(state, "add_messages", waits)
+
+
 def _merge_metadata(item: Stamped, patch: dict[str, Any]) -> None:
     merged = {**(item.payload.get("metadata") or {}), **patch}
     merged = {k: v for k, v in merged.items() if v is not None}
@@ -621,6 +631,16 @@ def _v3_error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"message": message}, status_code=status)
 
 
+class _V3NotFound(Exception):
+    """What a v3 path or body names does not exist (404 with this message)."""
+
+
+def _v3_found(found: T | None, message: str = "not found") -> T:
+    if found is None:
+        raise _V3NotFound(message)
+    return found
+
+
 def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
     """The thread routes of zep-cloud 3.x, mounted on ``/zep/api/v2`` beside the v2 routes."""
     state = _ZepView(shared, store)
@@ -635,16 +655,16 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
                     return await handler(request)
             except BadRequest as exc:
                 return _v3_error(400, str(exc))
+            except _V3NotFound as exc:
+                return _v3_error(404, str(exc))
 
         return run
 
-    def thread_or_404(request: Request) -> ZepSession | JSONResponse:
-        session = state.zep.sessions.get(request.path_params["thread_id"])
-        return _v3_error(404, "not found") if session is None else session
+    def thread_of(request: Request) -> ZepSession:
+        return _v3_found(state.zep.sessions.get(request.path_params["thread_id"]))
 
-    def user_or_404(request: Request) -> dict[str, Any] | JSONResponse:
-        user = state.zep.users.get(request.path_params["user_id"])
-        return _v3_error(404, "not found") if user is None else user
+    def user_of(request: Request) -> dict[str, Any]:
+        return _v3_found(state.zep.users.get(request.path_params["user_id"]))
 
     async def list_all(request: Request) -> Response:
         q = request.query_params
@@ -689,9 +709,7 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         return JSONResponse(_v3_thread(state, session), status_code=201)
 
     async def delete(request: Request) -> Response:
-        found = thread_or_404(request)
-        if isinstance(found, JSONResponse):
-            return found
+        found = thread_of(request)
         del state.zep.sessions[request.path_params["thread_id"]]
         owner = state.zep.users.get(found.record.get("user_id") or "")
         if owner is not None and owner.get("session_count"):
@@ -699,10 +717,7 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         return JSONResponse({"message": "Thread successfully deleted."})
 
     async def get_messages(request: Request) -> Response:
-        found = thread_or_404(request)
-        if isinstance(found, JSONResponse):
-            return found
-        session = found
+        session = thread_of(request)
         q = request.query_params
         lastn = _int_param(q.get("lastn"), "lastn", default=0, low=0)
         limit = _int_param(q.get("limit"), "limit", default=0, low=0)
@@ -730,14 +745,8 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
     async def add_messages(request: Request) -> Response:
         body = await read_json(request)
         messages = _validated_messages(body, v4=False)
-        found = thread_or_404(request)
-        if isinstance(found, JSONResponse):
-            return found
-        stored = _store_messages(state, found, messages, v4=False)
-        session = found
-        task = _new_task(
-            state, "add_messages", [(m.readiness, lambda: session.reads) for m in stored[-1:]]
-        )
+        session = thread_of(request)
+        stored, task = _store_batch(state, session, messages, v4=False)
         out: dict[str, Any] = {
             "message_uuids": [m.payload["uuid"] for m in stored],
             "task_id": task.record["uuid"],
@@ -747,25 +756,19 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         return JSONResponse(out)
 
     async def get_context(request: Request) -> Response:
-        found = thread_or_404(request)
-        if isinstance(found, JSONResponse):
-            return found
+        found = thread_of(request)
         _note_read(state, found)
         return JSONResponse({"context": _context(state, found)})
 
     async def get_summary(request: Request) -> Response:
-        found = thread_or_404(request)
-        if isinstance(found, JSONResponse):
-            return found
+        found = thread_of(request)
         summary = _summary(state, found, v4=False)
         if summary is None:
             return _v3_error(404, "no summary exists for this thread yet")
         return JSONResponse(summary)
 
     async def get_episodes(request: Request) -> Response:
-        found = thread_or_404(request)
-        if isinstance(found, JSONResponse):
-            return found
+        found = thread_of(request)
         episodes = [_episode(state, m, found, v4=False) for m in found.messages]
         return JSONResponse({"episodes": episodes})
 
@@ -783,10 +786,7 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         return _v3_error(404, "not found")
 
     async def user_threads(request: Request) -> Response:
-        found = user_or_404(request)
-        if isinstance(found, JSONResponse):
-            return found
-        user_id = request.path_params["user_id"]
+        user_id = user_of(request)["user_id"]
         return JSONResponse(
             [
                 _v3_thread(state, s)
@@ -796,23 +796,18 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         )
 
     async def warm(request: Request) -> Response:
-        found = user_or_404(request)
-        if isinstance(found, JSONResponse):
-            return found
+        user_of(request)  # 404 for an unknown user
         return JSONResponse({"message": "Cache warmed"})
 
-    def graph_for(body: dict[str, Any]) -> Graph | JSONResponse:
+    def graph_for(body: dict[str, Any]) -> Graph:
         user_id = _opt_str(body, "user_id")
         graph_id = _opt_str(body, "graph_id")
         if bool(user_id) == bool(graph_id):
             raise BadRequest("give exactly one of user_id and graph_id")
         if user_id:
-            user = state.zep.users.get(user_id)
-            if user is None:
-                return _v3_error(404, f"user {user_id} not found")
+            user = _v3_found(state.zep.users.get(user_id), f"user {user_id} not found")
             return _graph(state, user)
-        graph = _graph_by_uuid(state, graph_id or "")
-        return _v3_error(404, f"graph {graph_id} not found") if graph is None else graph
+        return _v3_found(_graph_by_uuid(state, graph_id or ""), f"graph {graph_id} not found")
 
     async def graph_add(request: Request) -> Response:
         body = _object_body(await read_json(request))
@@ -823,8 +818,6 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         if kind not in ("text", "json", "message", "fact_triple"):
             raise BadRequest(f"type must be text, json, message or fact_triple, got {kind!r}")
         graph = graph_for(body)
-        if isinstance(graph, JSONResponse):
-            return graph
         item = _new_episode(state, graph, data, kind, body)
         task = _new_task(state, "add_episode", [(item.readiness, lambda: graph.reads)])
         return JSONResponse({**_episode_view(state, graph, item), "task_id": task.record["uuid"]})
@@ -836,8 +829,6 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         if not fact or not fact_name:
             raise BadRequest("fact and fact_name are required")
         graph = graph_for(body)
-        if isinstance(graph, JSONResponse):
-            return graph
         edge = _new_edge(
             state,
             graph,
@@ -857,8 +848,6 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         if not isinstance(limit, int) or limit < 1:
             raise BadRequest("limit must be an integer >= 1")
         graph = graph_for(body)
-        if isinstance(graph, JSONResponse):
-            return graph
         graph.reads += 1
         scope = body.get("scope") or "edges"
         if scope == "edges":
@@ -874,17 +863,13 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         return JSONResponse({})
 
     async def edges_of_user(request: Request) -> Response:
-        found = user_or_404(request)
-        if isinstance(found, JSONResponse):
-            return found
+        found = user_of(request)
         graph = _graph(state, found)
         graph.reads += 1
         return JSONResponse(_visible_edges(state, graph))
 
     async def episodes_of_user(request: Request) -> Response:
-        found = user_or_404(request)
-        if isinstance(found, JSONResponse):
-            return found
+        found = user_of(request)
         lastn = _int_param(request.query_params.get("lastn"), "lastn", default=0, low=0)
         graph = _graph(state, found)
         episodes = [_episode_view(state, graph, e) for e in graph.episodes]
@@ -950,9 +935,7 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         return JSONResponse({"message": "Instructions deleted successfully"})
 
     async def get_task(request: Request) -> Response:
-        task = state.zep.threads.tasks.get(request.path_params["task_id"])
-        if task is None:
-            return _v3_error(404, "not found")
+        task = _v3_found(state.zep.threads.tasks.get(request.path_params["task_id"]))
         return JSONResponse(_task_json(state, task, v4=False))
 
     def route(path: str, handler: Handler, method: str) -> Route:
@@ -1159,35 +1142,36 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         ordered = _order(request, users, ("created_at", "user_id", "email", "uuid"))
         return JSONResponse(_page(request, ordered))
 
-    def lookup_one(body: dict[str, Any], kind: str) -> dict[str, Any] | ZepSession:
+    def lookup(body: dict[str, Any], kind: str, resolve: Callable[[str, str], T | None]) -> T:
+        """The ``kind`` that ``resolve(key, legacy id)`` finds for the one legacy id given."""
         given = {k: _opt_str(body, k) for k in ("user_id", "thread_id", "graph_id") if body.get(k)}
         if len(given) != 1:
             raise V4Error(400, "bad_request", "give exactly one of user_id, thread_id and graph_id")
         key, value = next(iter(given.items()))
-        zep = state.zep
-        session = zep.sessions.get(value or "") if key == "thread_id" else None
         if key == "graph_id":
             raise V4Error(404, "not_found", f"no graph with graph_id {value!r}", key)
-        if kind == "thread":
-            if key == "thread_id" and session is not None:
-                return session
-            if key == "user_id" and value in zep.users:
-                # Which thread Zep answers for a user id is not documented: the newest.
-                owned = [s for s in _all_threads(zep) if s.record.get("user_id") == value]
-                if owned:
-                    return owned[-1]
-        else:
-            if key == "user_id" and value in zep.users:
-                return zep.users[value or ""]
-            if key == "thread_id" and session is not None:
-                owner = _owner(zep, session)
-                if owner is not None:
-                    return owner
-        raise V4Error(404, "not_found", f"no {kind} found for {key} {value!r}", key)
+        found = resolve(key, value or "")
+        if found is None:
+            raise V4Error(404, "not_found", f"no {kind} found for {key} {value!r}", key)
+        return found
+
+    def user_for(key: str, value: str) -> dict[str, Any] | None:
+        if key == "user_id":
+            return state.zep.users.get(value)
+        session = state.zep.sessions.get(value)
+        return _owner(state.zep, session) if session is not None else None
+
+    def thread_for(key: str, value: str) -> ZepSession | None:
+        if key == "thread_id":
+            return state.zep.sessions.get(value)
+        if value not in state.zep.users:
+            return None
+        # Which thread Zep answers for a user id is not documented: the newest.
+        owned = [s for s in _all_threads(state.zep) if s.record.get("user_id") == value]
+        return owned[-1] if owned else None
 
     async def lookup_user(request: Request) -> Response:
-        found = lookup_one(_object_body(await read_json(request)), "user")
-        assert isinstance(found, dict)
+        found = lookup(_object_body(await read_json(request)), "user", user_for)
         return JSONResponse(_v4_user(state, found))
 
     async def get_user(request: Request) -> Response:
@@ -1290,8 +1274,7 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         return JSONResponse(_page(request, ordered))
 
     async def lookup_thread(request: Request) -> Response:
-        found = lookup_one(_object_body(await read_json(request)), "thread")
-        assert isinstance(found, ZepSession)
+        found = lookup(_object_body(await read_json(request)), "thread", thread_for)
         return JSONResponse(_v4_thread(state, found))
 
     async def get_thread(request: Request) -> Response:
@@ -1317,10 +1300,7 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         session = thread(request)
         body = await read_json(request)
         messages = _validated_messages(body, v4=True)
-        stored = _store_messages(state, session, messages, v4=True)
-        task = _new_task(
-            state, "add_messages", [(m.readiness, lambda: session.reads) for m in stored[-1:]]
-        )
+        stored, task = _store_batch(state, session, messages, v4=True)
         out: dict[str, Any] = {
             "messages": [_v4_message(state, m, session) for m in stored],
             "task": _task_json(state, task, v4=True),
