@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -16,6 +17,7 @@ __all__ = [
     "StrictBody",
     "control_endpoint",
     "control_error",
+    "guard",
     "must_exist",
     "parse_body",
     "read_json",
@@ -57,6 +59,39 @@ async def parse_body(request: Request, model: type[ModelT]) -> ModelT:
 def control_error(message: str, status: int = 400) -> JSONResponse:
     """Error body of the control API: ``{"error": "<what is wrong and how to fix it>"}``."""
     return JSONResponse({"error": message}, status_code=status)
+
+
+def guard(
+    denied: Callable[[Request], Response | None],
+    answers: Mapping[type[Exception], Callable[[Any], Response]],
+    *,
+    lock: AbstractContextManager[Any] | None = None,
+) -> Callable[[Endpoint], Endpoint]:
+    """How a provider runs each of its handlers.
+
+    A request ``denied`` answers is refused before the handler runs; the handler runs holding
+    ``lock`` (when given); an exception of a type in ``answers`` becomes that type's answer, in
+    the provider's own error envelope.
+    """
+    caught = tuple(answers)
+
+    def wrap(handler: Endpoint) -> Endpoint:
+        async def run(request: Request) -> Response:
+            refusal = denied(request)
+            if refusal is not None:
+                return refusal
+            try:
+                if lock is None:
+                    return await handler(request)
+                with lock:
+                    return await handler(request)
+            except caught as exc:
+                answer = next(a for kind, a in answers.items() if isinstance(exc, kind))
+                return answer(exc)
+
+        return run
+
+    return wrap
 
 
 class StrictBody(BaseModel):

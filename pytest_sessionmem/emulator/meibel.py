@@ -50,7 +50,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ._http import ControlError, StrictBody, control_endpoint, must_exist
+from ._http import ControlError, StrictBody, control_endpoint, guard, must_exist
 from ._routing import ProviderRouter
 from .core import SharedState, Store, isoformat_z
 
@@ -316,20 +316,13 @@ def _summary(session: MeibelSession) -> dict[str, Any]:
 
 
 def routes(state: SharedState, meibel: MeibelState) -> list[BaseRoute]:
-    def guarded(handler: Handler) -> Handler:
-        """Auth check, then the handler; a body that does not validate becomes FastAPI's 422."""
-
-        async def run(request: Request) -> Response:
-            if denied := _unauthorized(state, request):
-                return denied
-            try:
-                return await handler(request)
-            except _Unprocessable as exc:
-                return JSONResponse({"detail": exc.detail}, status_code=422)
-            except _NoSession:
-                return _session_not_found()
-
-        return run
+    guarded = guard(
+        lambda request: _unauthorized(state, request),
+        {
+            _Unprocessable: lambda exc: JSONResponse({"detail": exc.detail}, status_code=422),
+            _NoSession: lambda exc: _session_not_found(),
+        },
+    )
 
     def session_of(request: Request) -> MeibelSession:
         session = meibel.sessions.get(request.path_params["session_id"])

@@ -53,6 +53,7 @@ from ._http import (
     ControlError,
     StrictBody,
     control_endpoint,
+    guard,
     must_exist,
     read_json,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "router",
     "routes",
     "seeding_routes",
+    "unauthorized",
 ]
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -173,7 +175,8 @@ def _not_found() -> JSONResponse:
     return _error(404, "not found")
 
 
-def _unauthorized(state: SharedState, request: Request) -> Response | None:
+def unauthorized(state: SharedState, request: Request) -> Response | None:
+    """Zep's 401 for a request without the right key; None when the key is right or off."""
     key = state.api_keys.get("zep")
     if key is None or request.headers.get("authorization") == f"Api-Key {key}":
         return None
@@ -280,22 +283,14 @@ def router(state: SharedState, zep: ZepState) -> ProviderRouter:
 
 
 def routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
-    def guarded(handler: Handler) -> Handler:
-        """Auth check, then the handler; a :class:`BadRequest` becomes a 400."""
-
-        async def run(request: Request) -> Response:
-            if denied := _unauthorized(state, request):
-                return denied
-            try:
-                return await handler(request)
-            except BadRequest as exc:
-                return _error(400, str(exc))
-            except _Missing:
-                return _not_found()
-            except _Conflict as exc:
-                return _error(409, str(exc))
-
-        return run
+    guarded = guard(
+        lambda request: unauthorized(state, request),
+        {
+            BadRequest: lambda exc: _error(400, str(exc)),
+            _Missing: lambda exc: _not_found(),
+            _Conflict: lambda exc: _error(409, str(exc)),
+        },
+    )
 
     def session_of(request: Request) -> ZepSession:
         session = zep.sessions.get(request.path_params["session_id"])

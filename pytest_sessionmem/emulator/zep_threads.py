@@ -86,6 +86,7 @@ from ._http import (
     ControlError,
     StrictBody,
     control_endpoint,
+    guard,
     must_exist,
     read_json,
 )
@@ -362,6 +363,12 @@ def _context(state: _ZepView, session: ZepSession) -> str:
     graph = _thread_graph(state, session)
     edges = _visible_edges(state, graph) if graph is not None else []
     return _facts_block(edges)
+
+
+def _read_context(state: _ZepView, session: ZepSession) -> dict[str, str]:
+    """The answer to a thread's context call, which counts as a read of the thread."""
+    _note_read(state, session)
+    return {"context": _context(state, session)}
 
 
 def _facts_block(edges: list[dict[str, Any]]) -> str:
@@ -645,20 +652,14 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
     """The thread routes of zep-cloud 3.x, mounted on ``/zep/api/v2`` beside the v2 routes."""
     state = _ZepView(shared, store)
 
-    def guarded(handler: Handler) -> Handler:
-        async def run(request: Request) -> Response:
-            key = state.shared.api_keys.get("zep")
-            if key is not None and request.headers.get("authorization") != f"Api-Key {key}":
-                return _v3_error(401, "unauthorized")
-            try:
-                with state.shared.lock:
-                    return await handler(request)
-            except BadRequest as exc:
-                return _v3_error(400, str(exc))
-            except _V3NotFound as exc:
-                return _v3_error(404, str(exc))
-
-        return run
+    guarded = guard(
+        lambda request: zep_v2.unauthorized(shared, request),
+        {
+            BadRequest: lambda exc: _v3_error(400, str(exc)),
+            _V3NotFound: lambda exc: _v3_error(404, str(exc)),
+        },
+        lock=shared.lock,
+    )
 
     def thread_of(request: Request) -> ZepSession:
         return _v3_found(state.zep.sessions.get(request.path_params["thread_id"]))
@@ -756,16 +757,11 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         return JSONResponse(out)
 
     async def get_context(request: Request) -> Response:
-        found = thread_of(request)
-        _note_read(state, found)
-        return JSONResponse({"context": _context(state, found)})
+        return JSONResponse(_read_context(state, thread_of(request)))
 
     async def get_summary(request: Request) -> Response:
-        found = thread_of(request)
-        summary = _summary(state, found, v4=False)
-        if summary is None:
-            return _v3_error(404, "no summary exists for this thread yet")
-        return JSONResponse(summary)
+        summary = _summary(state, thread_of(request), v4=False)
+        return JSONResponse(_v3_found(summary, "no summary exists for this thread yet"))
 
     async def get_episodes(request: Request) -> Response:
         found = thread_of(request)
@@ -1072,20 +1068,19 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
     """The routes of zep-cloud 4.x, mounted on ``/zep/api/v4``."""
     state = _ZepView(shared, store)
 
-    def guarded(handler: Handler) -> Handler:
-        async def run(request: Request) -> Response:
-            key = state.shared.api_keys.get("zep")
-            if key is not None and request.headers.get("authorization") != f"Api-Key {key}":
-                return V4Error(401, "unauthorized", "missing or invalid API key").response()
-            try:
-                with state.shared.lock:
-                    return await handler(request)
-            except BadRequest as exc:
-                return V4Error(400, "bad_request", str(exc)).response()
-            except V4Error as exc:
-                return exc.response()
+    def denied(request: Request) -> Response | None:
+        if zep_v2.unauthorized(shared, request) is None:
+            return None
+        return V4Error(401, "unauthorized", "missing or invalid API key").response()
 
-        return run
+    guarded = guard(
+        denied,
+        {
+            BadRequest: lambda exc: V4Error(400, "bad_request", str(exc)).response(),
+            V4Error: lambda exc: exc.response(),
+        },
+        lock=shared.lock,
+    )
 
     def thread(request: Request) -> ZepSession:
         thread_uuid = _uuid_param(request, "thread_uuid")
@@ -1332,9 +1327,7 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         return JSONResponse(_v4_message(state, item, session))
 
     async def get_context(request: Request) -> Response:
-        session = thread(request)
-        _note_read(state, session)
-        return JSONResponse({"context": _context(state, session)})
+        return JSONResponse(_read_context(state, thread(request)))
 
     async def get_summary(request: Request) -> Response:
         session = thread(request)
