@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
 __all__ = [
     "BadRequest",
@@ -18,6 +19,7 @@ __all__ = [
     "control_endpoint",
     "control_error",
     "guard",
+    "guarded_routes",
     "must_exist",
     "parse_body",
     "read_json",
@@ -92,6 +94,13 @@ def guard(
         return run
 
     return wrap
+
+
+def guarded_routes(
+    guarded: Callable[[Endpoint], Endpoint], table: list[tuple[str, str, Endpoint]]
+) -> list[BaseRoute]:
+    """A provider's route table, ``(method, path, handler)`` each, run through its guard."""
+    return [Route(path, guarded(handler), methods=[method]) for method, path, handler in table]
 
 
 class StrictBody(BaseModel):

@@ -50,7 +50,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ._http import ControlError, StrictBody, control_endpoint, guard, must_exist
+from ._http import ControlError, StrictBody, control_endpoint, guard, guarded_routes, must_exist
 from ._routing import ProviderRouter
 from .core import SharedState, Store, isoformat_z
 
@@ -449,7 +449,7 @@ def routes(state: SharedState, meibel: MeibelState) -> list[BaseRoute]:
         ("POST", "/sessions/{session_id}/chat", chat),
         ("POST", "/sessions/{session_id}/chat/stream", chat_stream),
     ]
-    return [Route(path, guarded(handler), methods=[method]) for method, path, handler in table]
+    return guarded_routes(guarded, table)
 
 
 def _query_number(raw: str | None, default: int) -> int | None:

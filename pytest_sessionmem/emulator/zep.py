@@ -54,6 +54,7 @@ from ._http import (
     StrictBody,
     control_endpoint,
     guard,
+    guarded_routes,
     must_exist,
     read_json,
 )
@@ -791,7 +792,7 @@ def routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
         ("POST", one + "/extract", extract),
         ("POST", one + "/end", end_session),
     ]
-    return [Route(path, guarded(handler), methods=[method]) for method, path, handler in table]
+    return guarded_routes(guarded, table)
 
 
 class _Missing(Exception):

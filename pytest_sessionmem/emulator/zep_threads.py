@@ -87,6 +87,7 @@ from ._http import (
     StrictBody,
     control_endpoint,
     guard,
+    guarded_routes,
     must_exist,
     read_json,
 )
@@ -934,32 +935,32 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         task = _v3_found(state.zep.threads.tasks.get(request.path_params["task_id"]))
         return JSONResponse(_task_json(state, task, v4=False))
 
-    def route(path: str, handler: Handler, method: str) -> Route:
-        return Route(path, guarded(handler), methods=[method])
-
-    return [
-        route("/threads", list_all, "GET"),
-        route("/threads", create, "POST"),
-        route("/threads/{thread_id}", delete, "DELETE"),
-        route("/threads/{thread_id}/messages", get_messages, "GET"),
-        route("/threads/{thread_id}/messages", add_messages, "POST"),
-        route("/threads/{thread_id}/messages-batch", add_messages, "POST"),
-        route("/threads/{thread_id}/context", get_context, "GET"),
-        route("/threads/{thread_id}/summary", get_summary, "GET"),
-        route("/threads/{thread_id}/episodes", get_episodes, "GET"),
-        route("/messages/{message_uuid}", update_message, "PATCH"),
-        route("/users/{user_id}/threads", user_threads, "GET"),
-        route("/users/{user_id}/warm", warm, "GET"),
-        route("/graph", graph_add, "POST"),
-        route("/graph/add-fact-triple", add_fact_triple, "POST"),
-        route("/graph/search", graph_search, "POST"),
-        route("/graph/edge/user/{user_id}", edges_of_user, "POST"),
-        route("/graph/episodes/user/{user_id}", episodes_of_user, "GET"),
-        route("/tasks/{task_id}", get_task, "GET"),
-        route("/user-summary-instructions", list_instructions, "GET"),
-        route("/user-summary-instructions", add_instructions, "POST"),
-        route("/user-summary-instructions", delete_instructions, "DELETE"),
-    ]
+    return guarded_routes(
+        guarded,
+        [
+            ("GET", "/threads", list_all),
+            ("POST", "/threads", create),
+            ("DELETE", "/threads/{thread_id}", delete),
+            ("GET", "/threads/{thread_id}/messages", get_messages),
+            ("POST", "/threads/{thread_id}/messages", add_messages),
+            ("POST", "/threads/{thread_id}/messages-batch", add_messages),
+            ("GET", "/threads/{thread_id}/context", get_context),
+            ("GET", "/threads/{thread_id}/summary", get_summary),
+            ("GET", "/threads/{thread_id}/episodes", get_episodes),
+            ("PATCH", "/messages/{message_uuid}", update_message),
+            ("GET", "/users/{user_id}/threads", user_threads),
+            ("GET", "/users/{user_id}/warm", warm),
+            ("POST", "/graph", graph_add),
+            ("POST", "/graph/add-fact-triple", add_fact_triple),
+            ("POST", "/graph/search", graph_search),
+            ("POST", "/graph/edge/user/{user_id}", edges_of_user),
+            ("GET", "/graph/episodes/user/{user_id}", episodes_of_user),
+            ("GET", "/tasks/{task_id}", get_task),
+            ("GET", "/user-summary-instructions", list_instructions),
+            ("POST", "/user-summary-instructions", add_instructions),
+            ("DELETE", "/user-summary-instructions", delete_instructions),
+        ],
+    )
 
 
 # ---------------------------------------------------------------- v4 routes
@@ -1425,38 +1426,38 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
                 items.append(item)
         return JSONResponse({"items": items})
 
-    def route(path: str, handler: Handler, method: str) -> Route:
-        return Route(path, guarded(handler), methods=[method])
-
-    return [
-        route("/users", create_user, "POST"),
-        route("/users/list", list_users, "POST"),
-        route("/users/lookup", lookup_user, "POST"),
-        route("/users/{user_uuid}", get_user, "GET"),
-        route("/users/{user_uuid}", update_user, "PATCH"),
-        route("/users/{user_uuid}", delete_user, "DELETE"),
-        route("/users/{user_uuid}/node", user_node, "GET"),
-        route("/users/{user_uuid}/summary-instructions", get_instructions, "GET"),
-        route("/users/{user_uuid}/summary-instructions", set_instructions, "PUT"),
-        route("/threads", create_thread, "POST"),
-        route("/threads", list_threads, "GET"),
-        route("/threads/lookup", lookup_thread, "POST"),
-        route("/threads/{thread_uuid}", get_thread, "GET"),
-        route("/threads/{thread_uuid}", delete_thread, "DELETE"),
-        route("/threads/{thread_uuid}/messages", list_messages, "GET"),
-        route("/threads/{thread_uuid}/messages", add_messages, "POST"),
-        route("/threads/{thread_uuid}/messages/{message_uuid}", get_message, "GET"),
-        route("/threads/{thread_uuid}/messages/{message_uuid}", update_message, "PATCH"),
-        route("/threads/{thread_uuid}/context", get_context, "GET"),
-        route("/threads/{thread_uuid}/summary", get_summary, "GET"),
-        route("/threads/{thread_uuid}/episodes", list_episodes, "GET"),
-        route("/graphs/{graph_uuid}/episodes", add_episode, "POST"),
-        route("/graphs/{graph_uuid}/edges/list", list_edges, "POST"),
-        route("/graphs/{graph_uuid}/search/edges", search_edges, "POST"),
-        route("/graphs/{graph_uuid}/context", graph_context, "POST"),
-        route("/tasks/{task_uuid}", get_task, "GET"),
-        route("/lookup", lookup_batch, "POST"),
-    ]
+    return guarded_routes(
+        guarded,
+        [
+            ("POST", "/users", create_user),
+            ("POST", "/users/list", list_users),
+            ("POST", "/users/lookup", lookup_user),
+            ("GET", "/users/{user_uuid}", get_user),
+            ("PATCH", "/users/{user_uuid}", update_user),
+            ("DELETE", "/users/{user_uuid}", delete_user),
+            ("GET", "/users/{user_uuid}/node", user_node),
+            ("GET", "/users/{user_uuid}/summary-instructions", get_instructions),
+            ("PUT", "/users/{user_uuid}/summary-instructions", set_instructions),
+            ("POST", "/threads", create_thread),
+            ("GET", "/threads", list_threads),
+            ("POST", "/threads/lookup", lookup_thread),
+            ("GET", "/threads/{thread_uuid}", get_thread),
+            ("DELETE", "/threads/{thread_uuid}", delete_thread),
+            ("GET", "/threads/{thread_uuid}/messages", list_messages),
+            ("POST", "/threads/{thread_uuid}/messages", add_messages),
+            ("GET", "/threads/{thread_uuid}/messages/{message_uuid}", get_message),
+            ("PATCH", "/threads/{thread_uuid}/messages/{message_uuid}", update_message),
+            ("GET", "/threads/{thread_uuid}/context", get_context),
+            ("GET", "/threads/{thread_uuid}/summary", get_summary),
+            ("GET", "/threads/{thread_uuid}/episodes", list_episodes),
+            ("POST", "/graphs/{graph_uuid}/episodes", add_episode),
+            ("POST", "/graphs/{graph_uuid}/edges/list", list_edges),
+            ("POST", "/graphs/{graph_uuid}/search/edges", search_edges),
+            ("POST", "/graphs/{graph_uuid}/context", graph_context),
+            ("GET", "/tasks/{task_uuid}", get_task),
+            ("POST", "/lookup", lookup_batch),
+        ],
+    )
 
 
 def v2_service_router(shared: SharedState, store: ZepStore) -> ProviderRouter:
