@@ -41,7 +41,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import Field
 from starlette.requests import Request
@@ -76,6 +76,7 @@ __all__ = [
 ]
 
 Handler = Callable[[Request], Awaitable[Response]]
+HitT = TypeVar("HitT", bound=tuple[Any, ...])
 
 ROLE_TYPES = frozenset({"norole", "system", "assistant", "user", "function", "tool"})
 MAX_MESSAGES_PER_CALL = 30
@@ -652,18 +653,14 @@ def routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
 
     async def search(request: Request) -> Response:
         body = _require_object(await read_json(request), "body")
-        text = _required_str(body, "text")
-        limit = _strict_int(request.query_params.get("limit"), "limit") or DEFAULT_SEARCH_LIMIT
-        scope = _search_scope(body)
-        min_score = _optional_number(body, "min_score")
-        min_rating = _optional_number(body, "min_fact_rating")
+        query = _SearchQuery.of(request, body)
         with state.lock:
             session = session_of(request)
             if answer := canned("search", session.record["session_id"]):
                 return answer
-            hits = _search_one(session, text, scope, state.clock.peek(), min_rating)
+            hits = _search_one(session, query, state.clock.peek())
             results = []
-            for score, kind, payload in _ranked(hits, min_score, limit):
+            for score, kind, payload in query.ranked(hits):
                 if kind == "fact":
                     results.append(
                         {
@@ -677,11 +674,7 @@ def routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
 
     async def search_sessions(request: Request) -> Response:
         body = _require_object(await read_json(request), "body")
-        text = _required_str(body, "text")
-        limit = _strict_int(request.query_params.get("limit"), "limit") or DEFAULT_SEARCH_LIMIT
-        scope = _search_scope(body)
-        min_score = _optional_number(body, "min_score")
-        min_rating = _optional_number(body, "min_fact_rating")
+        query = _SearchQuery.of(request, body)
         ids = body.get("session_ids")
         user_id = _optional_str(body, "user_id")
         if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
@@ -698,17 +691,13 @@ def routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
                     continue
                 hits.extend(
                     (score, kind, payload, session_id)
-                    for score, kind, payload in _search_one(session, text, scope, now, min_rating)
+                    for score, kind, payload in _search_one(session, query, now)
                 )
-            ranked = sorted(
-                (h for h in hits if min_score is None or h[0] >= min_score),
-                key=lambda h: -h[0],
-            )[:limit]
             return JSONResponse(
                 {
                     "results": [
                         {"score": score, kind: payload, "session_id": session_id}
-                        for score, kind, payload, session_id in ranked
+                        for score, kind, payload, session_id in query.ranked(hits)
                     ]
                 }
             )
@@ -915,11 +904,38 @@ def _optional_number(body: dict[str, Any], key: str) -> float | None:
     return float(value)
 
 
+@dataclass(frozen=True)
+class _SearchQuery:
+    """What a search call asks, as both search endpoints read it."""
+
+    text: str
+    limit: int
+    scope: str
+    min_score: float | None
+    min_rating: float | None
+
+    @classmethod
+    def of(cls, request: Request, body: dict[str, Any]) -> _SearchQuery:
+        return cls(
+            text=_required_str(body, "text"),
+            limit=_strict_int(request.query_params.get("limit"), "limit") or DEFAULT_SEARCH_LIMIT,
+            scope=_search_scope(body),
+            min_score=_optional_number(body, "min_score"),
+            min_rating=_optional_number(body, "min_fact_rating"),
+        )
+
+    def ranked(self, hits: list[HitT]) -> list[HitT]:
+        """The best ``limit`` hits reaching ``min_score``, best first."""
+        # sorted() is stable: equal scores keep the order the items were written in.
+        kept = [h for h in hits if self.min_score is None or h[0] >= self.min_score]
+        return sorted(kept, key=lambda h: -h[0])[: self.limit]
+
+
 def _search_one(
-    session: ZepSession, text: str, scope: str, now: datetime, min_rating: float | None
+    session: ZepSession, search: _SearchQuery, now: datetime
 ) -> list[tuple[float, str, dict[str, Any]]]:
-    """``(score, kind, payload)`` for every item in ``scope`` sharing a word with ``text``."""
-    query = _tokens(text)
+    """``(score, kind, payload)`` for every item in scope sharing a word with the query."""
+    query, scope, min_rating = _tokens(search.text), search.scope, search.min_rating
     hits: list[tuple[float, str, dict[str, Any]]] = []
     if scope == "messages":
         for message in session.messages:
@@ -938,14 +954,6 @@ def _search_one(
         if summary is not None:
             hits.append((_overlap(query, summary["content"]), "summary", summary))
     return [hit for hit in hits if hit[0] > 0]
-
-
-def _ranked(
-    hits: list[tuple[float, str, dict[str, Any]]], min_score: float | None, limit: int
-) -> list[tuple[float, str, dict[str, Any]]]:
-    # sorted() is stable: equal scores keep the order the items were written in.
-    kept = [h for h in hits if min_score is None or h[0] >= min_score]
-    return sorted(kept, key=lambda h: -h[0])[:limit]
 
 
 def _classify(state: SharedState, session: ZepSession, body: dict[str, Any]) -> dict[str, Any]:

@@ -1138,18 +1138,30 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         ordered = _order(request, users, ("created_at", "user_id", "email", "uuid"))
         return JSONResponse(_page(request, ordered))
 
-    def lookup(body: dict[str, Any], kind: str, resolve: Callable[[str, str], T | None]) -> T:
-        """The ``kind`` that ``resolve(key, legacy id)`` finds for the one legacy id given."""
-        given = {k: _opt_str(body, k) for k in ("user_id", "thread_id", "graph_id") if body.get(k)}
-        if len(given) != 1:
-            raise V4Error(400, "bad_request", "give exactly one of user_id, thread_id and graph_id")
-        key, value = next(iter(given.items()))
-        if key == "graph_id":
-            raise V4Error(404, "not_found", f"no graph with graph_id {value!r}", key)
-        found = resolve(key, value or "")
-        if found is None:
-            raise V4Error(404, "not_found", f"no {kind} found for {key} {value!r}", key)
-        return found
+    def lookup(
+        kind: str,
+        resolve: Callable[[str, str], T | None],
+        view: Callable[[_ZepView, T], dict[str, Any]],
+    ) -> Handler:
+        """``POST /<kind>s/lookup``: what ``resolve(key, legacy id)`` finds for the one id given."""
+
+        async def handler(request: Request) -> Response:
+            body = _object_body(await read_json(request))
+            ids = ("user_id", "thread_id", "graph_id")
+            given = {k: _opt_str(body, k) for k in ids if body.get(k)}
+            if len(given) != 1:
+                raise V4Error(
+                    400, "bad_request", "give exactly one of user_id, thread_id and graph_id"
+                )
+            key, value = next(iter(given.items()))
+            if key == "graph_id":
+                raise V4Error(404, "not_found", f"no graph with graph_id {value!r}", key)
+            found = resolve(key, value or "")
+            if found is None:
+                raise V4Error(404, "not_found", f"no {kind} found for {key} {value!r}", key)
+            return JSONResponse(view(state, found))
+
+        return handler
 
     def user_for(key: str, value: str) -> dict[str, Any] | None:
         if key == "user_id":
@@ -1165,10 +1177,6 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         # Which thread Zep answers for a user id is not documented: the newest.
         owned = [s for s in _all_threads(state.zep) if s.record.get("user_id") == value]
         return owned[-1] if owned else None
-
-    async def lookup_user(request: Request) -> Response:
-        found = lookup(_object_body(await read_json(request)), "user", user_for)
-        return JSONResponse(_v4_user(state, found))
 
     async def get_user(request: Request) -> Response:
         return JSONResponse(_v4_user(state, user(request)))
@@ -1268,10 +1276,6 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
             views = [v for v in views if v.get("user_uuid") == user_uuid]
         ordered = _order(request, views, ("created_at", "updated_at", "uuid"))
         return JSONResponse(_page(request, ordered))
-
-    async def lookup_thread(request: Request) -> Response:
-        found = lookup(_object_body(await read_json(request)), "thread", thread_for)
-        return JSONResponse(_v4_thread(state, found))
 
     async def get_thread(request: Request) -> Response:
         return JSONResponse(_v4_thread(state, thread(request)))
@@ -1431,7 +1435,7 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         [
             ("POST", "/users", create_user),
             ("POST", "/users/list", list_users),
-            ("POST", "/users/lookup", lookup_user),
+            ("POST", "/users/lookup", lookup("user", user_for, _v4_user)),
             ("GET", "/users/{user_uuid}", get_user),
             ("PATCH", "/users/{user_uuid}", update_user),
             ("DELETE", "/users/{user_uuid}", delete_user),
@@ -1440,7 +1444,7 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
             ("PUT", "/users/{user_uuid}/summary-instructions", set_instructions),
             ("POST", "/threads", create_thread),
             ("GET", "/threads", list_threads),
-            ("POST", "/threads/lookup", lookup_thread),
+            ("POST", "/threads/lookup", lookup("thread", thread_for, _v4_thread)),
             ("GET", "/threads/{thread_uuid}", get_thread),
             ("DELETE", "/threads/{thread_uuid}", delete_thread),
             ("GET", "/threads/{thread_uuid}/messages", list_messages),
