@@ -14,10 +14,25 @@ import httpx
 
 from ..errors import ConfigError
 
-__all__ = ["EmulatorControl"]
+__all__ = ["ClosesOnExit", "EmulatorControl"]
 
 
-class EmulatorControl:
+class ClosesOnExit:
+    """``with`` support for an object that ``close()`` releases: leaving the block closes it."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class EmulatorControl(ClosesOnExit):
     """Control an emulator at ``url`` (``http://127.0.0.1:PORT``, without ``/_emulator``)."""
 
     def __init__(self, url: str, *, timeout: float = 10.0) -> None:
@@ -28,14 +43,6 @@ class EmulatorControl:
 
     def __enter__(self) -> EmulatorControl:
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def request(self, method: str, path: str, json: Any = None) -> Any:
         """Call any control endpoint (``path`` below ``/_emulator``); the JSON answer."""

@@ -16,10 +16,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+from .control_client import ClosesOnExit
 from .core import PROVIDERS
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def _provider_prefixes() -> dict[str, str]:
     return PROVIDER_PREFIXES
 
 
-class EmulatorServer:
+class EmulatorServer(ClosesOnExit):
     """The emulator on ``http://host:port``: ``start()``/``stop()``, or a context manager."""
 
     def __init__(
@@ -145,16 +145,12 @@ class EmulatorServer:
             self._socket.close()
             self._socket = None
 
+    def close(self) -> None:
+        """The same as :meth:`stop` (what leaving a ``with`` block calls)."""
+        self.stop()
+
     def __enter__(self) -> EmulatorServer:
         return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------ addresses
 
