@@ -133,5 +133,6 @@ recorded: RecordedSession, *, nodeid: str, failed: bool, keep_failed: bool
         discarded=report.discarded,
         verified=report.verified,
         drifted=report.drifted,
+        verify=recorded.cassette.session.verify,
     )
     return outcome

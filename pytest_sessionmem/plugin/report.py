@@ -26,6 +26,8 @@ class CassetteOutcome:
     discarded: bool
     verified: int = 0
     drifted: int = 0
+    verify: bool = False
+    """Under ``--sessionmem-verify``: compared with the live service, never replayed or recorded."""
 
 
 class RunFacts(Protocol):
@@ -86,19 +88,22 @@ def _count(number: int, noun: str) -> str:
 def summary_lines(state: RunFacts, *, unused_cassettes: Sequence[Path] = ()) -> list[str]:
     if not state.outcomes and not state.transcripts_written and not state.collected:
         return []
-    replayed = [o for o in state.outcomes if o.played and not o.recorded and not o.verified]
-    written = [o for o in state.outcomes if o.written]
+    # A verified cassette is neither replayed nor recorded: the verify line speaks for it.
+    verifying = [o for o in state.outcomes if o.verify]
+    others = [o for o in state.outcomes if not o.verify]
+    replayed = [o for o in others if o.played and not o.recorded]
+    written = [o for o in others if o.written]
     discarded = [o for o in state.outcomes if o.discarded]
-    added = sum(o.recorded for o in state.outcomes)
-    unused = sum(o.unused for o in state.outcomes)
+    added = sum(o.recorded for o in others)
+    unused = sum(o.unused for o in others)
     lines: list[str] = []
-    if state.outcomes:
+    if others:
         lines.append(
             f"{_count(len(replayed), 'cassette')} replayed, {len(written)} recorded "
             f"({_count(added, 'interaction')} added), {_count(unused, 'unused interaction')}"
         )
-    verified = [o for o in state.outcomes if o.verified]
-    if verified:
+    if verifying:
+        verified = [o for o in verifying if o.verified]
         drifted = sum(o.drifted for o in verified)
         lines.append(
             f"verify: {sum(o.verified for o in verified)} interaction(s) of {len(verified)} "

@@ -123,3 +123,17 @@ def test_verify_without_a_cassette_says_to_record_first(inner) -> None:
         ["*does not exist, so --sessionmem-verify has nothing to compare the live answers with*"]
     )
     assert inner.cassettes() == []
+
+
+def test_the_verify_summary_has_no_replay_line(inner) -> None:
+    recorded(inner)
+
+    result = inner.run("--sessionmem-verify", "--sessionmem-emulator")
+
+    result.assert_outcomes(passed=1)
+    section = result.stdout.str().split("= sessionmem =", 1)[1].split("\n=", 1)[0]
+    summary = [line for line in section.splitlines()[1:] if line]
+    assert summary[0] == (
+        "verify: 4 interaction(s) of 1 cassette(s) compared with the live service, 0 drifted"
+    )
+    assert not any("replayed" in line for line in summary)
