@@ -22,7 +22,7 @@ from pytest_sessionmem.assertions.transcript_compare import (
     to_actual_messages,
     to_expected_turns,
 )
-from pytest_sessionmem.assertions.transcript_file import read_transcript_file
+from pytest_sessionmem.assertions.transcript_file import read_expected
 from pytest_sessionmem.gc_pause import collector_paused
 from pytest_sessionmem.models import Memory, Message, Transcript
 
@@ -40,7 +40,7 @@ def assert_transcript(
 ) -> None:
     """Fail with a turn-by-turn review unless ``actual`` matches ``expected`` under ``mode``.
 
-    ``expected`` is a Transcript, a transcript file path, or a list whose items are
+    ``expected`` is a Transcript, a transcript file path or its text, or a list whose items are
     Messages, dicts of Message fields, ``(role, content)`` pairs or file turns; only the
     fields an item specifies are compared. ``mode`` is ``exact``, ``prefix``, ``suffix``,
     ``contains`` (one contiguous run) or ``subsequence`` (in order, gaps allowed).
@@ -53,7 +53,7 @@ def assert_transcript(
         messages, actual_provider = to_actual_messages(actual)
         skipped = ignored_paths(provider or actual_provider, ignore)
         if isinstance(expected, (str, os.PathLike)):
-            turns = read_transcript_file(expected)
+            turns = read_expected(expected)
         else:
             turns = to_expected_turns(expected, ignore=skipped)
         report = compare_transcripts(messages, turns, mode=mode, ignore=skipped, content=content)

@@ -61,6 +61,7 @@ __all__ = [
     "VERSION_LINE",
     "TranscriptFileError",
     "parse_transcript",
+    "read_expected",
     "read_transcript_file",
     "render_transcript_file",
     "write_transcript_file",
@@ -93,6 +94,54 @@ class TranscriptFileError(ConfigError):
 # --------------------------------------------------------------------------- reading
 
 
+INLINE: Final = "<inline transcript>"
+_ROLE_LINE: Final = re.compile(r"([A-Za-z_]+)[ \t]*:(?:[ \t]+(.*))?")
+
+
+def read_expected(expected: str | os.PathLike[str]) -> list[ExpectedTurn]:
+    """The turns of an expected-transcript file, or of transcript text given inline.
+
+    A string that names no file is text when it has a line break or starts with a turn
+    header (``--- user``); it is read as a file would be, and may leave out the version
+    line. A string of ``role: text`` lines is refused with both ways to write it.
+    """
+    if not isinstance(expected, str) or _is_file(expected):
+        return read_transcript_file(expected)
+    pairs = _role_lines(expected)
+    if pairs is not None:
+        messages = [Message(role=role, content=content) for role, content in pairs]
+        as_text = render_transcript_file(messages).removeprefix(f"{VERSION_LINE}\n\n").rstrip()
+        raise ConfigError(
+            f"expected={expected!r} names no expected-transcript file, and 'role: text' lines "
+            f"are not transcript text. Write the turns inline as a transcript file's text, "
+            f"{as_text!r}, or as (role, content) pairs, {[(r.value, c) for r, c in pairs]!r}."
+        )
+    if "\n" in expected or expected.startswith(_HEADER):
+        return parse_transcript(expected, path=INLINE, inline=True)
+    return read_transcript_file(expected)
+
+
+def _is_file(name: str) -> bool:
+    try:
+        return Path(name).is_file()
+    except (OSError, ValueError):  # a name too long, or one with a NUL: text, not a file
+        return False
+
+
+def _role_lines(text: str) -> list[tuple[Role, str]] | None:
+    """``[(Role.USER, "hi")]`` for ``"user: hi"``; ``None`` unless every line is like it."""
+    pairs: list[tuple[Role, str]] = []
+    for line in text.strip().split("\n"):
+        if not line.strip():
+            continue
+        found = _ROLE_LINE.fullmatch(line.strip())
+        role = Role.parse(found.group(1)) if found else Role.NOROLE
+        if found is None or (role is Role.NOROLE and found.group(1).lower() != role.value):
+            return None
+        pairs.append((role, found.group(2) or ""))
+    return pairs
+
+
 def read_transcript_file(path: str | os.PathLike[str]) -> list[ExpectedTurn]:
     """The turns of an expected-transcript file, usable as ``expected`` in assertions."""
     name = os.fspath(path)
@@ -108,14 +157,20 @@ def read_transcript_file(path: str | os.PathLike[str]) -> list[ExpectedTurn]:
     return parse_transcript(text, path=name)
 
 
-def parse_transcript(text: str, *, path: str = "<transcript>") -> list[ExpectedTurn]:
-    """Parse the text of an expected-transcript file (see the module docstring)."""
+def parse_transcript(
+    text: str, *, path: str = "<transcript>", inline: bool = False
+) -> list[ExpectedTurn]:
+    """Parse the text of an expected-transcript file (see the module docstring).
+
+    ``inline``: the text was written in a test, where the version line is optional.
+    """
     # Split on "\n" only: str.splitlines() would also split on characters such as U+2028
     # that belong to the content.
     lines = text.replace("\r\n", "\n").split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the newline that ends the file
-    if not lines or lines[0].strip() != VERSION_LINE:
+    versioned = bool(lines) and lines[0].strip() == VERSION_LINE
+    if not versioned and not inline:
         found = repr(lines[0][:60]) if lines else "an empty file"
         raise TranscriptFileError(
             f"the first line must be {VERSION_LINE!r}, found {found}", path=path, line=1
@@ -123,7 +178,8 @@ def parse_transcript(text: str, *, path: str = "<transcript>") -> list[ExpectedT
     turns: list[ExpectedTurn] = []
     header: tuple[int, str] | None = None
     body: list[str] = []
-    for number, line in enumerate(lines[1:], start=2):
+    first = 1 if versioned else 0
+    for number, line in enumerate(lines[first:], start=first + 1):
         if line.startswith(_HEADER):
             if header is not None:
                 turns.append(_turn(header, body, path))
