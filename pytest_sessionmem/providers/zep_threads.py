@@ -1,4 +1,4 @@
-"""What the two Zep thread generations (``zep-v3``, ``zep-v4``) share: wire models and mappings.
+"""What the two Zep thread generations (``zep-v3``, ``zep-v4``) share: models, mappings, memory.
 
 Zep renamed sessions to threads in its v3 API and swapped two message fields: v2's
 ``role_type`` (the enum) became ``role``, and v2's ``role`` (the speaker's name) became
