@@ -65,7 +65,7 @@ def cpu_seconds(run: Callable[[], str]) -> tuple[float, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--sizes", default="10000,100000")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, Python {platform.python_version()}\n")
