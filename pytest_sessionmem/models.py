@@ -67,7 +67,11 @@ _ROLE_ALIASES: dict[str, Role] = {
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    # defer_build: a model's validator is built on its first use, not at import, so a run
+    # that only reads transcripts never builds the validators of Session, Memory or Fact.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", arbitrary_types_allowed=True, defer_build=True
+    )
 
 
 class _Compared(_Frozen):
