@@ -272,21 +272,19 @@ class CassetteSession:
             return RecordingTransport(self, real=real, real_async=real_async)
         return ReplayTransport(self)
 
+    # The network side is built on first use: a replaying session never builds one.
     def _real_sync(self) -> httpx.BaseTransport:
-        # Created on first use: a replaying session never builds a network transport.
         if self._real is not None:
             return self._real
         with self._lock:
-            if self._owned_real is None:
-                self._owned_real = one_shot_transport()
+            self._owned_real = self._owned_real or one_shot_transport()
             return self._owned_real
 
     def _real_asynchronous(self) -> httpx.AsyncBaseTransport:
         if self._real_async is not None:
             return self._real_async
         with self._lock:
-            if self._owned_real_async is None:
-                self._owned_real_async = one_shot_async_transport()
+            self._owned_real_async = self._owned_real_async or one_shot_async_transport()
             return self._owned_real_async
 
     # -- scrubbing for other files ---------------------------------------------------------------

@@ -131,8 +131,10 @@ class ZepAdapter(AdapterBase):
         page = cursor if isinstance(cursor, int) else 1
         response = yield httpx.Request("GET", url, params={"limit": page_size, "cursor": page})
         messages = read(response)
-        # A full page may have a successor; an empty or short one is the end.
-        next_page = page + 1 if len(messages) >= page_size else None
+        # A full page may have a successor; an empty or short one is the end. So is a page
+        # longer than asked for: that server ignores ``limit`` and sends the whole list each
+        # time, and asking for the next page would never end.
+        next_page = page + 1 if len(messages) == page_size else None
         return MessagePage(messages=messages, next_cursor=next_page)
 
     def add_user(self, user_id: str, fields: Mapping[str, Any]) -> Operation[dict[str, Any]]:

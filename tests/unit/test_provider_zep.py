@@ -407,3 +407,21 @@ def test_async_iter_messages_streams_page_by_page() -> None:
 
     assert asyncio.run(first_then_rest()) == (1, 149)
     assert len(sent) == 2
+
+
+@pytest.mark.parametrize("provider", ["zep", "zep-v3"])
+def test_a_server_that_ignores_limit_is_read_once(driver, provider: str) -> None:
+    """It sends every message on every page; the client must stop, not page forever."""
+    everything = [zep_message(i) for i in range(250)]
+
+    def server(request: httpx.Request) -> httpx.Response:
+        if len(driver.requests) > 5:
+            raise AssertionError("the client kept paging")
+        return httpx.Response(
+            200, json={"messages": everything, "row_count": 250, "total_count": 250}
+        )
+
+    transcript = driver.call(provider, server, "get_messages", "s1")
+
+    assert transcript.contents == [f"message {i}" for i in range(250)]
+    assert len(driver.requests) == 1
