@@ -122,36 +122,19 @@ def test_only_urls_under_the_base_are_intercepted(tmp_path: Path, url: str, cove
     assert seen == ([] if covered else [url])
 
 
+@pytest.mark.parametrize("given", [True, False], ids=["given", "built-by-the-session"])
 def test_a_direct_transport_records_once_while_intercepting(
-    tmp_path: Path, loopback_server
+    tmp_path: Path, loopback_server, given: bool
 ) -> None:
-    """Our own client and the SDK share one cassette: the recording side must not be re-caught."""
-    from pytest_sessionmem.cassette.intercept import DirectHTTPTransport
+    """Our own client and the SDK share one cassette: the recording side must not be re-caught,
+    whether the session was given its network transport or builds its own."""
+    from pytest_sessionmem.cassette.direct import DirectHTTPTransport
 
     path = tmp_path / "c.json"
     with loopback_server() as origin:
         base = f"{origin}/v2"
-        session = CassetteSession(
-            path, mode=RecordMode.ONCE, base_url=base, real_transport=DirectHTTPTransport()
-        )
-        with (
-            intercept_httpx(session, base_url=base),
-            httpx.Client(base_url=base, transport=session.transport()) as ours,
-        ):
-            assert ours.get("/sessions/s1/messages").status_code == 200
-        report = session.finish(failed=False)
-    assert report.recorded == 1
-    assert len(json.loads(path.read_text())["interactions"]) == 1
-
-
-def test_a_session_without_a_given_transport_records_once_while_intercepting(
-    tmp_path: Path, loopback_server
-) -> None:
-    """The network side a session builds itself is a direct one too."""
-    path = tmp_path / "c.json"
-    with loopback_server() as origin:
-        base = f"{origin}/v2"
-        session = CassetteSession(path, mode=RecordMode.ONCE, base_url=base)
+        real = DirectHTTPTransport() if given else None
+        session = CassetteSession(path, mode=RecordMode.ONCE, base_url=base, real_transport=real)
         with (
             intercept_httpx(session, base_url=base),
             httpx.Client(base_url=base, transport=session.transport()) as ours,
