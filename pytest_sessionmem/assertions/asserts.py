@@ -23,7 +23,7 @@ from pytest_sessionmem.assertions.transcript_compare import (
     to_expected_turns,
 )
 from pytest_sessionmem.assertions.transcript_file import read_expected
-from pytest_sessionmem.gc_pause import collector_paused
+from pytest_sessionmem.gc_freeze import old_objects_frozen
 from pytest_sessionmem.models import Memory, Message, Transcript
 
 __all__ = ["assert_memory", "assert_transcript", "explain_transcript_equality"]
@@ -49,7 +49,7 @@ def assert_transcript(
     """
     __tracebackhide__ = True
     # Comparing long transcripts builds a key per turn: objects that all stay alive.
-    with collector_paused():
+    with old_objects_frozen():
         messages, actual_provider = to_actual_messages(actual)
         skipped = ignored_paths(provider or actual_provider, ignore)
         if isinstance(expected, (str, os.PathLike)):

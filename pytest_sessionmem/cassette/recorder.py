@@ -56,7 +56,7 @@ from pytest_sessionmem.errors import (
     ConfigError,
     UnmatchedRequest,
 )
-from pytest_sessionmem.gc_pause import collector_paused
+from pytest_sessionmem.gc_freeze import old_objects_frozen
 
 __all__ = ["CassetteSession", "FinishReport", "RecordHint", "RecordMode"]
 
@@ -190,7 +190,7 @@ class CassetteSession:
         self._standard_json = True
         # `all` ignores the old file entirely, so even a corrupt one can be re-recorded.
         if self._file_existed and (self.mode is not RecordMode.ALL or verify):
-            with collector_paused():  # a large file is some 100,000 objects, none garbage
+            with old_objects_frozen():  # a large file is 100,000s of objects, none garbage
                 cassette = load_cassette(self.path, rerecord=self._rerecord)
             loaded, self._recorded_base_url = cassette.interactions, cassette.base_url
             self._recorded_against = cassette.recorded_against
@@ -469,7 +469,7 @@ class CassetteSession:
                 interactions=tuple(self.interactions),
                 recorded_against=self._recording_against or self._recorded_against,
             )
-            with collector_paused():
+            with old_objects_frozen():
                 data = dump_cassette(cassette)
             write_atomic(self.path, data)
         return FinishReport(

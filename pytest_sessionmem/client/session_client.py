@@ -32,7 +32,7 @@ from pytest_sessionmem.client.drivers import drive_async, drive_sync
 from pytest_sessionmem.client.error_mapping import ErrorMapper
 from pytest_sessionmem.client.retry import RetryPolicy
 from pytest_sessionmem.client.steps import Program, with_retries
-from pytest_sessionmem.gc_pause import collector_paused
+from pytest_sessionmem.gc_freeze import old_objects_frozen
 from pytest_sessionmem.models import Memory, Message, Session, Transcript
 from pytest_sessionmem.providers import make_provider, provider_spec
 from pytest_sessionmem.providers.base import (
@@ -228,7 +228,7 @@ class SessionClient(_ClientBase[httpx.BaseTransport, Callable[[float], None]]):
 
     def _run(self, program: Program[T]) -> T:
         __tracebackhide__ = True
-        with collector_paused():
+        with old_objects_frozen():
             return drive_sync(program, self._http, self._sleep)
 
     def close(self) -> None:
@@ -334,7 +334,7 @@ class AsyncSessionClient(
 
     async def _run(self, program: Program[T]) -> T:
         __tracebackhide__ = True
-        with collector_paused():
+        with old_objects_frozen():
             return await drive_async(program, self._http, self._sleep)
 
     async def aclose(self) -> None:

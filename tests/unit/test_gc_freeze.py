@@ -1,4 +1,4 @@
-"""The collector pause: off during bulk work, back on after, never turned on against the user.
+"""Freezing the old objects for bulk work: on inside, undone after, never undoing another's freeze.
 
 And the places that use it: a client call, loading a cassette, ``assert_transcript``.
 """
@@ -19,113 +19,127 @@ import pytest
 from pytest_sessionmem import ProviderError, assert_transcript
 from pytest_sessionmem.cassette import CassetteSession
 from pytest_sessionmem.cassette import recorder as recorder_module
-from pytest_sessionmem.gc_pause import collector_paused
+from pytest_sessionmem.gc_freeze import old_objects_frozen
 from pytest_sessionmem.models import Message, Role, Transcript
 
 
+class Node:
+    partner: Any = None
+
+
+def frozen() -> bool:
+    return gc.get_freeze_count() > 0
+
+
 @pytest.fixture(autouse=True)
-def collector_on_afterwards() -> Iterator[None]:
-    """A failing test here must not leave the collector off for the rest of the suite."""
-    was_enabled = gc.isenabled()
-    gc.enable()
+def nothing_frozen_afterwards() -> Iterator[None]:
+    """A failing test here must not leave the whole heap frozen for the rest of the suite."""
+    assert not frozen()
     yield
-    if was_enabled:
-        gc.enable()
-    else:
-        gc.disable()
+    gc.unfreeze()
 
 
-def test_the_collector_is_off_inside_and_on_after() -> None:
-    with collector_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
+def test_old_objects_are_frozen_inside_and_thawed_after() -> None:
+    with old_objects_frozen():
+        assert frozen()
+    assert not frozen()
 
 
-def test_an_exception_inside_still_turns_the_collector_back_on() -> None:
-    with pytest.raises(KeyError), collector_paused():
+def test_an_exception_inside_still_thaws_them() -> None:
+    with pytest.raises(KeyError), old_objects_frozen():
         raise KeyError("boom")
-    assert gc.isenabled()
+    assert not frozen()
 
 
-def test_a_collector_the_user_turned_off_stays_off() -> None:
-    gc.disable()
-    with collector_paused():
-        assert not gc.isenabled()
-    assert not gc.isenabled()
+def test_objects_someone_else_froze_stay_frozen() -> None:
+    gc.freeze()
+    before = gc.get_freeze_count()
+    with old_objects_frozen():
+        pass
+    assert gc.get_freeze_count() == before
 
 
-def test_nested_pauses_end_with_the_outermost() -> None:
-    with collector_paused():
-        with collector_paused():
+def test_nested_freezes_end_with_the_outermost() -> None:
+    with old_objects_frozen():
+        with old_objects_frozen():
             pass
-        assert not gc.isenabled()
-    assert gc.isenabled()
+        assert frozen()
+    assert not frozen()
 
 
-def test_overlapping_pauses_in_threads_end_when_the_last_one_ends() -> None:
+def test_a_cycle_made_inside_is_collected_inside() -> None:
+    """What the bulk call makes stays visible to the collector: its garbage cycles go."""
+    with old_objects_frozen():
+        a, b = Node(), Node()
+        a.partner, b.partner = b, a
+        alive = weakref.ref(a)
+        del a, b
+        gc.collect()
+        assert alive() is None
+
+
+def test_a_cycle_among_old_objects_is_collected_after() -> None:
+    a, b = Node(), Node()
+    a.partner, b.partner = b, a
+    alive = weakref.ref(a)
+    with old_objects_frozen():
+        del a, b
+        gc.collect()
+        assert alive() is not None  # frozen: the collector does not look at it yet
+    gc.collect()
+    assert alive() is None
+
+
+def test_overlapping_freezes_in_threads_end_when_the_last_one_ends() -> None:
     first_inside, second_inside, first_done = threading.Event(), threading.Event(), threading.Event()
     seen: dict[str, bool] = {}
 
     def first() -> None:
-        with collector_paused():
+        with old_objects_frozen():
             first_inside.set()
             second_inside.wait(5)
         first_done.set()
 
     def second() -> None:
         first_inside.wait(5)
-        with collector_paused():
+        with old_objects_frozen():
             second_inside.set()
             first_done.wait(5)
-            seen["after the first ended"] = gc.isenabled()
+            seen["after the first ended"] = frozen()
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(10)
-    assert seen == {"after the first ended": False}
-    assert gc.isenabled()
+    assert seen == {"after the first ended": True}
+    assert not frozen()
 
 
-def test_overlapping_pauses_in_async_tasks_end_when_the_last_one_ends() -> None:
+def test_overlapping_freezes_in_async_tasks_end_when_the_last_one_ends() -> None:
     async def main() -> bool:
         second_entered = asyncio.Event()
         first_left = asyncio.Event()
 
         async def first() -> None:
-            with collector_paused():
+            with old_objects_frozen():
                 await second_entered.wait()
             first_left.set()
 
         async def second() -> bool:
-            with collector_paused():
+            with old_objects_frozen():
                 second_entered.set()
                 await first_left.wait()
-                return gc.isenabled()
+                return frozen()
 
-        _, enabled_in_second = await asyncio.gather(first(), second())
-        return enabled_in_second
+        _, frozen_in_second = await asyncio.gather(first(), second())
+        return frozen_in_second
 
-    assert asyncio.run(main()) is False
-    assert gc.isenabled()
-
-
-def test_a_cycle_made_during_a_pause_is_collected_after_it() -> None:
-    class Node:
-        partner: Any = None
-
-    with collector_paused():
-        a, b = Node(), Node()
-        a.partner, b.partner = b, a
-        alive = weakref.ref(a)
-        del a, b
-    assert alive() is not None  # a cycle: reference counting alone cannot free it
-    gc.collect()
-    assert alive() is None
+    assert asyncio.run(main()) is True
+    assert not frozen()
 
 
-# -- where the product pauses ------------------------------------------------------------
+# -- where the product freezes -----------------------------------------------------------
 
 
 def eliza_page(count: int) -> dict[str, Any]:
@@ -144,33 +158,33 @@ def eliza_page(count: int) -> dict[str, Any]:
     return {"messages": messages, "hasMore": False}
 
 
-def test_a_client_call_runs_with_the_collector_paused(driver: Any) -> None:
+def test_a_client_call_runs_with_old_objects_frozen(driver: Any) -> None:
     states: list[bool] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        states.append(gc.isenabled())
+        states.append(frozen())
         return httpx.Response(200, json=eliza_page(3))
 
     transcript = driver.call("eliza", handler, "get_messages", "s1")
     assert len(transcript) == 3
-    assert states == [False]
-    assert gc.isenabled()
+    assert states == [True]
+    assert not frozen()
 
 
-def test_a_failed_client_call_turns_the_collector_back_on(driver: Any) -> None:
+def test_a_failed_client_call_thaws_them(driver: Any) -> None:
     states: list[bool] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        states.append(gc.isenabled())
+        states.append(frozen())
         return httpx.Response(404, json={"success": False, "error": {"code": "NOT_FOUND"}})
 
     with pytest.raises(ProviderError):
         driver.call("eliza", handler, "get_messages", "s1")
-    assert states == [False]
-    assert gc.isenabled()
+    assert states == [True]
+    assert not frozen()
 
 
-def test_loading_a_cassette_runs_with_the_collector_paused(
+def test_loading_a_cassette_runs_with_old_objects_frozen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "test_it.json"
@@ -179,25 +193,25 @@ def test_loading_a_cassette_runs_with_the_collector_paused(
     real_load = recorder_module.load_cassette
 
     def load(*args: Any, **kwargs: Any) -> Any:
-        states.append(gc.isenabled())
+        states.append(frozen())
         return real_load(*args, **kwargs)
 
     monkeypatch.setattr(recorder_module, "load_cassette", load)
     CassetteSession(path, mode="none", base_url="http://x").close()
-    assert states == [False]
-    assert gc.isenabled()
+    assert states == [True]
+    assert not frozen()
 
 
-def test_assert_transcript_compares_with_the_collector_paused() -> None:
+def test_assert_transcript_compares_with_old_objects_frozen() -> None:
     states: list[bool] = []
 
     def folded(text: str) -> str:
-        states.append(gc.isenabled())
+        states.append(frozen())
         return text.casefold()
 
     transcript = Transcript(messages=(Message(role=Role.USER, content="hi"),))
     assert_transcript(transcript, [("user", "hi")], content=folded)
     with pytest.raises(AssertionError):
         assert_transcript(transcript, [("user", "bye")], content=folded)
-    assert states and not any(states)
-    assert gc.isenabled()
+    assert states and all(states)
+    assert not frozen()
