@@ -136,7 +136,12 @@ def write_tests(workdir: Path, session_id: str, base: str, count: int) -> None:
 
 
 def write_floor_pages(workdir: Path) -> None:
-    """The recorded pages as ``query string -> body``, from our own cassette."""
+    """The recorded pages as ``query string -> body``, from our own cassette.
+
+    Run in a child process (``python _scenario.py floor-pages DIR``): a child's peak RSS
+    starts at its parent's size when it is started, so the benchmark's own process must
+    never hold a large cassette.
+    """
     cassette = json.loads((workdir / "cassettes/test_sessionmem/test_fetch.json").read_text())
     pages: dict[str, str] = {}
     for item in cassette["interactions"]:
@@ -155,3 +160,10 @@ def wait_for(url: str, timeout: float = 30.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "floor-pages":
+        write_floor_pages(Path(sys.argv[2]))
+    else:
+        raise SystemExit("usage: python _scenario.py floor-pages DIR")

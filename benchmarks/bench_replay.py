@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from _common import (
     ratio_text,
     run_process,
 )
-from _scenario import emulator_process, seed_session, write_floor_pages, write_tests
+from _scenario import emulator_process, seed_session, write_tests
 
 REPLAY_CASES = {
     "empty pytest run": pytest_command("test_empty.py"),
@@ -53,7 +54,8 @@ def prepare(workdir: Path, count: int, *, keep_emulator: bool) -> tuple[str, str
         run_process(pytest_command("test_sessionmem.py", "--sessionmem-record-mode=once",
                                    f"--sessionmem-base-url=eliza={base}"), workdir)
         run_process(pytest_command("test_vcr.py", "--record-mode=once"), workdir)
-        write_floor_pages(workdir)
+        scenario = str(Path(__file__).with_name("_scenario.py"))
+        run_process([sys.executable, scenario, "floor-pages", str(workdir)], workdir)
         if keep_emulator:
             record_lines = record_table(workdir, base, count, RUNS[0])
             RECORD_LINES.extend(record_lines)
