@@ -1,5 +1,6 @@
-"""Network transports that :func:`~pytest_sessionmem.cassette.intercept.intercept_httpx`
-never touches, for a recording cassette's own requests to the real service.
+"""The network transports a recording cassette sends through, which interception never catches.
+
+:func:`~pytest_sessionmem.cassette.intercept.intercept_httpx` never touches them.
 
 While an interception is active they send through the handler it replaced, so a request a
 cassette sends on is not caught again and recorded twice; otherwise through httpx's current
