@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from enum import Enum
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, Final, Literal
 
 from pytest_sessionmem.errors import ConfigError
@@ -172,15 +173,31 @@ def _to_expected_turn(item: object, number: int, ignore: frozenset[str]) -> Expe
 
 
 def _from_message(message: Message, ignore: frozenset[str]) -> ExpectedTurn:
-    fields: dict[str, Any] = {}
-    for name in COMPARED_FIELDS:
-        if name in ignore:
-            continue
-        value = getattr(message, name)
+    names, read, stripped = _message_reader(ignore)
+    fields = dict(zip(names, read(message), strict=True))
+    for name, paths in stripped:
+        value = fields[name]
         if isinstance(value, dict):
-            value = _strip(value, _sub_paths(ignore, name))
-        fields[name] = value
+            fields[name] = _strip(value, paths)
     return ExpectedTurn(fields, strict=True)
+
+
+@lru_cache(maxsize=256)
+def _message_reader(
+    ignore: frozenset[str],
+) -> tuple[tuple[str, ...], Callable[[Message], tuple[Any, ...]], tuple[tuple[str, Any], ...]]:
+    """The compared fields under ``ignore``, one getter for all of them, and the dict fields
+    with ignored sub-paths: worked out once, not for each of 100,000 messages."""
+    names = tuple(name for name in COMPARED_FIELDS if name not in ignore)
+    read: Callable[[Message], tuple[Any, ...]]
+    if len(names) > 1:
+        read = attrgetter(*names)  # a tuple of every value, read in C
+    else:
+        read = lambda message: tuple(getattr(message, name) for name in names)  # noqa: E731
+    stripped = tuple(
+        (name, paths) for name in names if (paths := _sub_paths(ignore, name))
+    )
+    return names, read, stripped
 
 
 def _expected_role(value: object, number: int) -> Any:
@@ -296,11 +313,33 @@ class _TurnComparer:
     def __init__(self, ignore: frozenset[str], normaliser: Callable[[str], str] | None) -> None:
         self.normaliser = normaliser
         self._sub_ignore = {name: _sub_paths(ignore, name) for name in COMPARED_FIELDS}
+        # The fields a full Message expects, in the order _from_message writes them.
+        self._whole_names = tuple(name for name in COMPARED_FIELDS if name not in ignore)
+        self._whole = attrgetter(*self._whole_names) if len(self._whole_names) > 1 else None
 
     def matches(self, expected: ExpectedTurn, actual: Message) -> bool:
         return not self.mismatches(expected, actual)
 
+    def _same_whole(self, expected: ExpectedTurn, actual: Message) -> bool:
+        """A full Message expected, equal in every field: one C-level tuple comparison.
+
+        Comparing two long transcripts is mostly this case. Any difference (or a value whose
+        ``==`` raises) goes through the field-by-field walk, which has the last word; like
+        the walk's dict comparison, the tuple takes an object as equal to itself.
+        """
+        if self._whole is None or self.normaliser is not None or not expected.strict:
+            return False
+        fields = expected.fields
+        if tuple(fields) != self._whole_names:
+            return False
+        try:
+            return bool(tuple(fields.values()) == self._whole(actual))
+        except Exception:
+            return False
+
     def mismatches(self, expected: ExpectedTurn, actual: Message) -> list[FieldMismatch]:
+        if self._same_whole(expected, actual):
+            return []
         found: list[FieldMismatch] = []
         for name, want in expected.fields.items():
             got = getattr(actual, name)
@@ -312,7 +351,7 @@ class _TurnComparer:
                 if want != got:  # cheap check first; the walk below only runs on failure
                     strip = self._sub_ignore[name]
                     if strip:
-                        got = _strip(got, [p for p in strip if p[0] not in want])
+                        got = _strip(got, [p for p in strip if not _holds_path(want, p)])
                     found.extend(_dict_mismatches(name, want, got, strict=expected.strict))
                 continue
             if not _equal(want, got):
@@ -401,6 +440,15 @@ def _dict_mismatches(
             if key not in want
         )
     return found
+
+
+def _holds_path(value: Mapping[str, Any], path: tuple[str, ...]) -> bool:
+    """Does ``value`` spell out ``path`` itself? Then an ignored path was asked for by name."""
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            return False
+        value = value[key]
+    return True
 
 
 @lru_cache(maxsize=256)

@@ -170,6 +170,20 @@ def test_transcript_as_expected_and_explicit_ignore() -> None:
     assert_transcript(actual, expected, ignore=["metadata.seq"])
 
 
+def test_a_nested_ignore_path_is_ignored_between_two_transcripts() -> None:
+    actual = [msg("user", "hi", metadata={"trace": {"id": 7, "kind": "chat"}})]
+    expected = Transcript(
+        messages=(msg("user", "hi", metadata={"trace": {"id": 1, "kind": "chat"}}),)
+    )
+    assert "metadata.trace.id: expected 1, actual 7" in failure(actual, expected)
+    assert_transcript(actual, expected, ignore=["metadata.trace.id"])
+    # the rest of the nested dict is still compared
+    other = [msg("user", "hi", metadata={"trace": {"id": 7, "kind": "voice"}})]
+    text = failure(other, expected, ignore=["metadata.trace.id"])
+    assert "metadata.trace.kind: expected 'chat', actual 'voice'" in text
+    assert "trace.id" not in text
+
+
 def test_provider_defaults_ignore_eliza_session_metadata() -> None:
     stamped = {"sessionId": "s-1", "agentId": "a", "userId": "u", "channelType": "DM", "isDm": True}
     actual = Transcript(

@@ -5,6 +5,8 @@
   cassette re-writes to its own bytes, and a file only the standard library can read
   (``NaN``) still loads and replays as before;
 - scrubbing: skipping the walk of a body with nothing to replace changes nothing;
+- assertions: an expected turn read from a Message and the whole-message comparison give
+  what the field-by-field walk gives;
 - messages: ``trusted_message`` builds what ``Message(**values)`` builds, and the ElizaOS
   page parser gives the Transcript and errors of validating every message.
 """
@@ -23,6 +25,7 @@ import httpx
 import pytest
 
 from pytest_sessionmem import ProviderError, SessionClient
+from pytest_sessionmem.assertions import transcript_compare as compare
 from pytest_sessionmem.cassette import CassetteSession
 from pytest_sessionmem.cassette.schema import (
     Body,
@@ -413,3 +416,72 @@ def test_eliza_payload_errors_read_as_before(name: str) -> None:
         f"eliza sent a payload that does not fit its API: {problem} "
         "(GET http://e.test/api/messaging/sessions/s1/messages?limit=100)"
     )
+
+
+# -- assert_transcript: whole-message fast paths ---------------------------------------------
+
+COMPARED_FIELDS = compare.COMPARED_FIELDS
+
+
+def _expected_the_long_way(message: Message, ignore: frozenset[str]) -> dict[str, Any]:
+    """What an expected turn read from a Message holds: every compared field not ignored,
+    dicts without their ignored sub-paths."""
+    fields: dict[str, Any] = {}
+    for name in COMPARED_FIELDS:
+        if name in ignore:
+            continue
+        value = getattr(message, name)
+        if isinstance(value, dict):
+            value = compare._strip(value, compare._sub_paths(ignore, name))
+        fields[name] = value
+    return fields
+
+
+def _variant(rng: random.Random, base: Message) -> Message:
+    changes: dict[str, Any] = {}
+    for name, value in {
+        "content": base.content + "!",
+        "role": Role.ASSISTANT if base.role is Role.USER else Role.USER,
+        "name": "someone else",
+        "created_at": (base.created_at or T0) + timedelta(seconds=1),
+        "metadata": {**base.metadata, "extra": 1},
+        "result": {"ok": False},
+        "id": "other-id",
+    }.items():
+        if rng.random() < 0.3:
+            changes[name] = value
+    return base.model_copy(update=changes)
+
+
+T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+IGNORES = [
+    frozenset(),
+    frozenset({"id", "created_at"}),
+    frozenset({"metadata.trace", "metadata.nested.id"}),
+    frozenset(COMPARED_FIELDS) - {"content"},
+    frozenset(COMPARED_FIELDS),
+]
+
+
+@pytest.mark.parametrize("ignore", IGNORES, ids=lambda i: ",".join(sorted(i)) or "none")
+def test_expected_turns_and_mismatches_equal_the_field_by_field_walk(ignore: frozenset[str]) -> None:
+    rng = random.Random(7)
+    fast = compare._TurnComparer(ignore, None)
+    walk = compare._TurnComparer(ignore, None)
+    walk._whole = None  # the field-by-field walk alone
+    for n in range(300):
+        base = Message(
+            id=f"m{n}",
+            role=Role.USER if n % 2 else Role.ASSISTANT,
+            content=f"turn {n}",
+            name="alice",
+            created_at=T0 + timedelta(seconds=n),
+            metadata={"trace": n, "nested": {"id": n, "keep": "x"}, "lang": "en"},
+            result={"ok": True} if n % 3 else None,
+        )
+        actual = _variant(rng, base)
+        turn = compare._from_message(base, ignore)
+        assert dict(turn.fields) == _expected_the_long_way(base, ignore)
+        assert list(turn.fields) == list(_expected_the_long_way(base, ignore))
+        assert fast.mismatches(turn, actual) == walk.mismatches(turn, actual)
+        assert fast.mismatches(turn, base) == walk.mismatches(turn, base) == []
