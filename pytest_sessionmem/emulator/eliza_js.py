@@ -218,6 +218,9 @@ def _js_keys(obj: dict[str, Any]) -> list[str]:
 _PYTHON_ONLY = (".0,", ".0}", ".0]", "e+1", "e+20", "Infinity", "NaN")
 # An exponent with a leading zero ends the number ("1e-07,"); UUIDs, full of "e-0", never do.
 _LEADING_ZERO_EXPONENT = re.compile(r"e-0[1-9][,}\]]")
+# An integer past 2**53 (16 digits or more) is a double in JavaScript and loses its last
+# digits; a digit run that long inside a string merely takes the exact path.
+_LONG_DIGIT_RUN = re.compile(r"\d{16,}")
 
 
 def _python_only(text: str) -> bool:
@@ -226,6 +229,8 @@ def _python_only(text: str) -> bool:
     if _LEADING_ZERO_EXPONENT.search(text) is not None or text.endswith(
         ("e-05", "e-06", "e-07", "e-08", "e-09")
     ):
+        return True
+    if _LONG_DIGIT_RUN.search(text) is not None:
         return True
     if text.isascii():
         return False

@@ -71,6 +71,26 @@ def test_numbers_are_written_as_javascript_writes_them(value: float, text: str) 
     assert js_dumps(value) == text
 
 
+@pytest.mark.parametrize(
+    "page",
+    [
+        {"n": 2**53 + 1},
+        {"n": 2**53 + 1, "x": 1.5},
+        {"n": 2**53 + 1, "x": 1.0},  # a value that always took the exact path
+        [2**53 + 1, "plain text"],
+    ],
+    ids=["alone", "beside-a-float", "beside-an-integral-float", "in-a-list"],
+)
+def test_an_integer_past_2_53_is_written_as_javascript_does_on_any_page(page: Any) -> None:
+    text = js_dumps(page)
+    assert "9007199254740992" in text and "9007199254740993" not in text
+    assert text == _js_dumps(page)
+
+
+def test_a_long_digit_run_in_a_string_is_kept() -> None:
+    assert js_dumps({"phone": "12345678901234567890"}) == '{"phone":"12345678901234567890"}'
+
+
 def test_json_text_has_javascript_key_order_and_escapes() -> None:
     parsed_order = js_object([("b", 1), ("2", 2), ("1", 1), ("01", 0)])
     assert js_dumps(parsed_order) == '{"1":1,"2":2,"b":1,"01":0}'
