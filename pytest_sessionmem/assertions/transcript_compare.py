@@ -313,9 +313,9 @@ class _TurnComparer:
     def __init__(self, ignore: frozenset[str], normaliser: Callable[[str], str] | None) -> None:
         self.normaliser = normaliser
         self._sub_ignore = {name: _sub_paths(ignore, name) for name in COMPARED_FIELDS}
-        # The fields a full Message expects, in the order _from_message writes them.
-        self._whole_names = tuple(name for name in COMPARED_FIELDS if name not in ignore)
-        self._whole = attrgetter(*self._whole_names) if len(self._whole_names) > 1 else None
+        # The fields a full Message expects, and one reader of them all, as _from_message has.
+        self._whole_names, whole, _ = _message_reader(ignore)
+        self._whole: Callable[[Message], tuple[Any, ...]] | None = whole
 
     def matches(self, expected: ExpectedTurn, actual: Message) -> bool:
         return not self.mismatches(expected, actual)
