@@ -275,13 +275,38 @@ def unsupported(message: str) -> Operation[Any]:
 
 
 class AdapterBase:
-    """What every adapter has: its registry name, page order and base URL."""
+    """What every adapter has: its registry name, page order and base URL.
+
+    It also holds the helpers above that need the provider's name (a payload error says
+    which provider sent it), bound to :attr:`name`.
+    """
 
     name: str
     newest_first = False
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
+
+    def _url(self, *segments: str) -> str:
+        return join_url(self.base_url, *segments)
+
+    def _json(self, response: httpx.Response) -> Any:
+        return decode_json(response, self.name)
+
+    @overload
+    def _parse(self, model: type[M], data: Any, response: httpx.Response) -> M: ...
+    @overload
+    def _parse(self, model: TypeAdapter[W], data: Any, response: httpx.Response) -> W: ...
+    def _parse(self, model: type[M] | TypeAdapter[W], data: Any, response: httpx.Response) -> M | W:
+        return parse_wire(model, data, response, self.name)
+
+    def _read(self, model: type[M], response: httpx.Response) -> tuple[M, Any]:
+        """The JSON body validated against ``model``, and the body itself: ``(wire, data)``."""
+        data = self._json(response)
+        return self._parse(model, data, response), data
+
+    def _payload_error(self, response: httpx.Response, problem: str) -> ProviderError:
+        return payload_error(response, self.name, problem)
 
 
 class AgentChatAdapter(AdapterBase):

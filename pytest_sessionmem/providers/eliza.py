@@ -41,7 +41,6 @@ from pytest_sessionmem.providers.base import (
     WireModel,
     aware,
     decode_json,
-    join_url,
     json_or_text,
     parse_wire,
     payload_error,
@@ -141,7 +140,7 @@ class ElizaProvider(AgentChatAdapter):
     accepts = "eliza sessions only accept"
 
     def _url(self, *segments: str) -> str:
-        return join_url(self.base_url, "api", "messaging", "sessions", *segments)
+        return super()._url("api", "messaging", "sessions", *segments)
 
     def _post_turn(self, session_id: str, message: Message) -> httpx.Request:
         body: dict[str, Any] = {"content": message.content}
@@ -175,13 +174,26 @@ class ElizaProvider(AgentChatAdapter):
             return ErrorInfo(message=message, detail=data.get("details"))
         return ErrorInfo(message=None, detail=data)
 
+    def _read_session(self, response: httpx.Response) -> Session:
+        """A session as a read or a create answers it."""
+        wire, data = self._read(ElizaSessionInfo, response)
+        return Session(
+            id=wire.session_id,
+            provider=NAME,
+            user_id=wire.user_id,
+            agent_id=wire.agent_id,
+            created_at=aware(wire.created_at),
+            expires_at=aware(wire.expires_at),
+            metadata=wire.metadata or {},
+            raw=data,
+        )
+
     # -- reads ----------------------------------------------------------------------------
 
     def get_session(self, session_id: str) -> Operation[Session]:
         require_id(session_id, "session_id")
         response = yield httpx.Request("GET", self._url(session_id))
-        data = decode_json(response, NAME)
-        return _session(parse_wire(ElizaSessionInfo, data, response, NAME), data)
+        return self._read_session(response)
 
     def messages_page(
         self, session_id: str, *, page_size: int, cursor: object | None
@@ -237,8 +249,7 @@ class ElizaProvider(AgentChatAdapter):
         if new.fields.get("timeout_config") is not None:
             body["timeoutConfig"] = dict(new.fields["timeout_config"])
         response = yield httpx.Request("POST", self._url(), json=body)
-        data = decode_json(response, NAME)
-        return _session(parse_wire(ElizaSessionInfo, data, response, NAME), data)
+        return self._read_session(response)
 
     def send_message(
         self, session_id: str, content: str, fields: Mapping[str, Any]
@@ -249,11 +260,11 @@ class ElizaProvider(AgentChatAdapter):
         response = yield httpx.Request(
             "POST", self._url(session_id, "messages"), json={"content": content, **fields}
         )
-        data = decode_json(response, NAME)
+        data = self._json(response)
         if not isinstance(data, dict):
-            raise payload_error(response, NAME, "expected a JSON object")
+            raise self._payload_error(response, "expected a JSON object")
         stored = data.get("userMessage", data)
-        wire = parse_wire(ElizaPostedMessage, stored, response, NAME)
+        wire = self._parse(ElizaPostedMessage, stored, response)
         return Message(
             id=wire.id,
             role=Role.USER,
@@ -269,19 +280,6 @@ class ElizaProvider(AgentChatAdapter):
         require_id(session_id, "session_id")
         yield httpx.Request("DELETE", self._url(session_id))
         return None
-
-
-def _session(wire: ElizaSessionInfo, raw: dict[str, Any]) -> Session:
-    return Session(
-        id=wire.session_id,
-        provider=NAME,
-        user_id=wire.user_id,
-        agent_id=wire.agent_id,
-        created_at=aware(wire.created_at),
-        expires_at=aware(wire.expires_at),
-        metadata=wire.metadata or {},
-        raw=raw,
-    )
 
 
 def _message(wire: ElizaMessage, raw: dict[str, Any]) -> Message:

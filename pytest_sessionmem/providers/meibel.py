@@ -28,11 +28,8 @@ from pytest_sessionmem.providers.base import (
     NewSession,
     WireModel,
     aware,
-    decode_json,
     field_path,
-    join_url,
     json_or_text,
-    parse_wire,
     require_id,
     unsupported,
 )
@@ -86,7 +83,16 @@ class MeibelProvider(AgentChatAdapter):
 
     def _post_turn(self, session_id: str, message: Message) -> httpx.Request:
         # Each turn is a chat, so the agent answers it.
-        return _chat_request(self.base_url, session_id, message.content, {})
+        return self._chat_request(session_id, message.content, {})
+
+    def _chat_request(
+        self, session_id: str, content: str, fields: Mapping[str, Any]
+    ) -> httpx.Request:
+        return httpx.Request(
+            "POST",
+            self._url("sessions", session_id, "chat"),
+            json={"user_message": content, **fields},
+        )
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo:
         data, text = json_or_text(response)
@@ -110,9 +116,8 @@ class MeibelProvider(AgentChatAdapter):
 
     def get_session(self, session_id: str) -> Operation[Session]:
         require_id(session_id, "session_id")
-        response = yield httpx.Request("GET", join_url(self.base_url, "sessions", session_id))
-        data = decode_json(response, NAME)
-        wire = parse_wire(MeibelSessionDetails, data, response, NAME)
+        response = yield httpx.Request("GET", self._url("sessions", session_id))
+        wire, data = self._read(MeibelSessionDetails, response)
         return Session(
             id=session_id, provider=NAME, agent_id=wire.agent_id, status=wire.status, raw=data
         )
@@ -122,11 +127,8 @@ class MeibelProvider(AgentChatAdapter):
     ) -> Operation[MessagePage]:
         # page_size is ignored: the endpoint returns the whole session at once.
         require_id(session_id, "session_id")
-        response = yield httpx.Request(
-            "GET", join_url(self.base_url, "sessions", session_id, "messages")
-        )
-        data = decode_json(response, NAME)
-        wire = parse_wire(MeibelMessages, data, response, NAME)
+        response = yield httpx.Request("GET", self._url("sessions", session_id, "messages"))
+        wire, data = self._read(MeibelMessages, response)
         messages = tuple(
             _message(m, raw) for m, raw in zip(wire.messages, data["messages"], strict=True)
         )
@@ -142,10 +144,9 @@ class MeibelProvider(AgentChatAdapter):
             )
         agent = require_id(new.agent_id, "agent_id")
         response = yield httpx.Request(
-            "POST", join_url(self.base_url, "agents", agent, "sessions"), json=dict(new.fields)
+            "POST", self._url("agents", agent, "sessions"), json=dict(new.fields)
         )
-        data = decode_json(response, NAME)
-        created = parse_wire(MeibelCreated, data, response, NAME)
+        created, data = self._read(MeibelCreated, response)
         return Session(id=created.session_id, provider=NAME, agent_id=agent, raw=data)
 
     def send_message(
@@ -153,9 +154,8 @@ class MeibelProvider(AgentChatAdapter):
     ) -> Operation[Message]:
         """Chat with the agent; returns the agent's reply (full response in ``raw``)."""
         require_id(session_id, "session_id")
-        response = yield _chat_request(self.base_url, session_id, content, fields)
-        data = decode_json(response, NAME)
-        reply = parse_wire(MeibelChatReply, data, response, NAME)
+        response = yield self._chat_request(session_id, content, fields)
+        reply, data = self._read(MeibelChatReply, response)
         return Message(
             role=Role.ASSISTANT,
             content=reply.assistant_response or "",
@@ -168,16 +168,6 @@ class MeibelProvider(AgentChatAdapter):
         return unsupported(
             "meibel has no endpoint to delete a session; create a new session per test instead"
         )
-
-
-def _chat_request(
-    base_url: str, session_id: str, content: str, fields: Mapping[str, Any]
-) -> httpx.Request:
-    return httpx.Request(
-        "POST",
-        join_url(base_url, "sessions", session_id, "chat"),
-        json={"user_message": content, **fields},
-    )
 
 
 def _message(wire: MeibelMessageItem, raw: dict[str, Any]) -> Message:

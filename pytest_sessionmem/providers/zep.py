@@ -22,16 +22,7 @@ import httpx
 
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.models import Memory, Message, Session, Transcript
-from pytest_sessionmem.providers.base import (
-    MessagePage,
-    NewSession,
-    WireModel,
-    aware,
-    decode_json,
-    parse_wire,
-    payload_error,
-    require_id,
-)
+from pytest_sessionmem.providers.base import NewSession, WireModel, aware, require_id
 from pytest_sessionmem.providers.operation import Operation
 from pytest_sessionmem.providers.zep_common import (
     ZepAdapter,
@@ -87,6 +78,7 @@ class ZepProvider(ZepAdapter):
 
     name = NAME
     id_name = "session_id"
+    collection = "sessions"
 
     def _messages_url(self, session_id: str) -> str:
         return self._url("sessions", session_id, "memory")
@@ -99,26 +91,26 @@ class ZepProvider(ZepAdapter):
             wire["metadata"] = dict(message.metadata)
         return wire
 
-    # -- reads ----------------------------------------------------------------------------
-
-    def get_session(self, session_id: str) -> Operation[Session]:
-        require_id(session_id, "session_id")
-        response = yield httpx.Request("GET", self._url("sessions", session_id))
-        data = decode_json(response, NAME)
-        return _session(parse_wire(ZepSession, data, response, NAME), data, fallback_id=session_id)
-
-    def messages_page(
-        self, session_id: str, *, page_size: int, cursor: object | None
-    ) -> Operation[MessagePage]:
-        require_id(session_id, "session_id")
-        return (
-            yield from self._numbered_page(
-                self._url("sessions", session_id, "messages"),
-                page_size=page_size,
-                cursor=cursor,
-                read=_page_messages,
-            )
+    def _read_session(self, response: httpx.Response, *, fallback: str) -> Session:
+        wire, data = self._read(ZepSession, response)
+        return Session(
+            id=wire.session_id or fallback,
+            provider=NAME,
+            user_id=wire.user_id,
+            created_at=aware(wire.created_at),
+            ended_at=aware(wire.ended_at),
+            status="ended" if wire.ended_at else ("deleted" if wire.deleted_at else None),
+            metadata=wire.metadata or {},
+            raw=data,
         )
+
+    def _page_messages(self, response: httpx.Response) -> tuple[Message, ...]:
+        wire, data = self._read(ZepMessageList, response)
+        items = wire.messages or []
+        raws = data.get("messages") or []
+        return tuple(_message(m, raw) for m, raw in zip(items, raws, strict=True))
+
+    # -- reads ----------------------------------------------------------------------------
 
     def get_memory(
         self, session_id: str, *, last_n: int | None, min_rating: float | None
@@ -132,16 +124,15 @@ class ZepProvider(ZepAdapter):
         response = yield httpx.Request(
             "GET", self._url("sessions", session_id, "memory"), params=params
         )
-        data = decode_json(response, NAME)
-        wire = parse_wire(ZepMemory, data, response, NAME)
+        wire, data = self._read(ZepMemory, response)
         facts = []
         for index, (fact, raw) in enumerate(
             zip(wire.relevant_facts or [], data.get("relevant_facts") or [], strict=True)
         ):
             content = fact.content if fact.content is not None else fact.fact
             if content is None:
-                raise payload_error(
-                    response, NAME, f"relevant_facts[{index}].content: field required"
+                raise self._payload_error(
+                    response, f"relevant_facts[{index}].content: field required"
                 )
             facts.append(
                 zep_fact(fact, uuid=fact.uuid, content=content, rating=fact.rating, raw=raw)
@@ -171,36 +162,13 @@ class ZepProvider(ZepAdapter):
         if new.metadata is not None:
             body["metadata"] = dict(new.metadata)
         response = yield httpx.Request("POST", self._url("sessions"), json=body)
-        data = decode_json(response, NAME)
-        wire = parse_wire(ZepSession, data, response, NAME)
-        return _session(wire, data, fallback_id=body["session_id"])
+        return self._read_session(response, fallback=body["session_id"])
 
     def delete_session(self, session_id: str) -> Operation[None]:
         require_id(session_id, "session_id")
         # Zep v2 has no DELETE /sessions/{id}; this endpoint deletes the session.
         yield httpx.Request("DELETE", self._messages_url(session_id))
         return None
-
-
-def _session(wire: ZepSession, raw: dict[str, Any], *, fallback_id: str) -> Session:
-    return Session(
-        id=wire.session_id or fallback_id,
-        provider=NAME,
-        user_id=wire.user_id,
-        created_at=aware(wire.created_at),
-        ended_at=aware(wire.ended_at),
-        status="ended" if wire.ended_at else ("deleted" if wire.deleted_at else None),
-        metadata=wire.metadata or {},
-        raw=raw,
-    )
-
-
-def _page_messages(response: httpx.Response) -> tuple[Message, ...]:
-    data = decode_json(response, NAME)
-    wire = parse_wire(ZepMessageList, data, response, NAME)
-    items = wire.messages or []
-    raws = data.get("messages") or []
-    return tuple(_message(m, raw) for m, raw in zip(items, raws, strict=True))
 
 
 def _message(wire: ZepMessage, raw: dict[str, Any]) -> Message:

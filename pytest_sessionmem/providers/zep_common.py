@@ -8,19 +8,18 @@ same names.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import httpx
 
-from pytest_sessionmem.models import Fact, Message, Role
+from pytest_sessionmem.models import Fact, Message, Role, Session
 from pytest_sessionmem.providers.base import (
     AdapterBase,
     MessagePage,
     WireModel,
     aware,
-    join_url,
     json_object,
     json_or_text,
     post_in_batches,
@@ -97,11 +96,16 @@ class ZepAdapter(AdapterBase):
     """The calls every Zep generation answers the same way.
 
     A subclass says what its API calls a conversation's id (``id_name``, as in its error
-    messages) and how one of its messages is written (:meth:`_messages_url`,
-    :meth:`_wire_message`).
+    messages) and the path its conversations live under (``collection``), how it reads a
+    conversation's answer (:meth:`_read_session`) and a page of messages
+    (:meth:`_page_messages`), and how one of its messages is written (:meth:`_messages_url`,
+    :meth:`_wire_message`). Where a generation's API differs (v3 has no
+    ``GET /threads/{id}``, v4 pages with cursors), it overrides the call.
     """
 
     id_name: str
+    collection: str
+    """The path segment a conversation's URL starts with: ``sessions`` or ``threads``."""
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo:
         data, text = json_or_text(response)
@@ -109,8 +113,13 @@ class ZepAdapter(AdapterBase):
             return ErrorInfo(message=data["message"], detail=data)
         return ErrorInfo(message=text.strip()[:300] or None, detail=data)
 
-    def _url(self, *segments: str) -> str:
-        return join_url(self.base_url, *segments)
+    def _read_session(self, response: httpx.Response, *, fallback: str) -> Session:
+        """A conversation as an answer describes it; ``fallback`` is its id if the answer has none."""
+        raise NotImplementedError
+
+    def _page_messages(self, response: httpx.Response) -> tuple[Message, ...]:
+        """The messages of one page, in the order they came."""
+        raise NotImplementedError
 
     def _messages_url(self, session_id: str) -> str:
         """Where a conversation's messages are written."""
@@ -119,18 +128,23 @@ class ZepAdapter(AdapterBase):
     def _wire_message(self, message: Message) -> dict[str, Any]:
         raise NotImplementedError
 
-    def _numbered_page(
-        self,
-        url: str,
-        *,
-        page_size: int,
-        cursor: object | None,
-        read: Callable[[httpx.Response], tuple[Message, ...]],
+    def get_session(self, session_id: str) -> Operation[Session]:
+        require_id(session_id, self.id_name)
+        response = yield httpx.Request("GET", self._url(self.collection, session_id))
+        return self._read_session(response, fallback=session_id)
+
+    def messages_page(
+        self, session_id: str, *, page_size: int, cursor: object | None
     ) -> Operation[MessagePage]:
         """One page of an oldest-first list whose ``cursor`` is a page number from 1."""
+        require_id(session_id, self.id_name)
         page = cursor if isinstance(cursor, int) else 1
-        response = yield httpx.Request("GET", url, params={"limit": page_size, "cursor": page})
-        messages = read(response)
+        response = yield httpx.Request(
+            "GET",
+            self._url(self.collection, session_id, "messages"),
+            params={"limit": page_size, "cursor": page},
+        )
+        messages = self._page_messages(response)
         # A full page may have a successor; an empty or short one is the end. So is a page
         # longer than asked for: that server ignores ``limit`` and sends the whole list each
         # time, and asking for the next page would never end.

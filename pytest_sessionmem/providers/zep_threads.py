@@ -3,7 +3,8 @@
 Zep renamed sessions to threads in its v3 API and swapped two message fields: v2's
 ``role_type`` (the enum) became ``role``, and v2's ``role`` (the speaker's name) became
 ``name``. Both thread generations keep that shape. A user's facts live in the user's graph as
-*edges*; :func:`edge_facts` turns them into :class:`~pytest_sessionmem.models.Fact` objects.
+*edges*; :meth:`ThreadAdapter._edge_facts` turns them into
+:class:`~pytest_sessionmem.models.Fact` objects.
 """
 
 from __future__ import annotations
@@ -16,13 +17,7 @@ import httpx
 
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.models import Fact, Memory, Message, Role, Transcript
-from pytest_sessionmem.providers.base import (
-    WireModel,
-    decode_json,
-    parse_wire,
-    payload_error,
-    require_id,
-)
+from pytest_sessionmem.providers.base import WireModel, require_id
 from pytest_sessionmem.providers.operation import ACCEPT_STATUS_EXTENSION, Operation
 from pytest_sessionmem.providers.zep_common import (
     ZepAdapter,
@@ -38,8 +33,7 @@ __all__ = [
     "ThreadFields",
     "ThreadMessage",
     "WireEdge",
-    "edge_facts",
-    "thread_message",
+    "thread_messages",
     "wire_message",
 ]
 
@@ -86,6 +80,7 @@ class ThreadAdapter(ZepAdapter):
     """
 
     time_field: str
+    collection = "threads"
 
     def get_memory(
         self, session_id: str, *, last_n: int | None, min_rating: float | None
@@ -116,7 +111,7 @@ class ThreadAdapter(ZepAdapter):
         raise NotImplementedError
 
     def _messages_url(self, session_id: str) -> str:
-        return self._url("threads", session_id, "messages")
+        return self._url(self.collection, session_id, "messages")
 
     def _wire_message(self, message: Message) -> dict[str, Any]:
         return wire_message(message, provider=self.name, time_field=self.time_field)
@@ -125,27 +120,63 @@ class ThreadAdapter(ZepAdapter):
         self, session_id: str, raw: dict[str, Any]
     ) -> Operation[tuple[str | None, str | None]]:
         """The thread's context and summary (``None`` until Zep has made one); bodies go in ``raw``."""
-        response = yield httpx.Request("GET", self._url("threads", session_id, "context"))
-        raw["context"] = decode_json(response, self.name)
-        context = parse_wire(ThreadContext, raw["context"], response, self.name).context
+        response = yield httpx.Request("GET", self._url(self.collection, session_id, "context"))
+        wire_context, raw["context"] = self._read(ThreadContext, response)
 
         response = yield accept_missing(
-            httpx.Request("GET", self._url("threads", session_id, "summary"))
+            httpx.Request("GET", self._url(self.collection, session_id, "summary"))
         )
         summary = None
         if response.status_code < 400:
-            raw["summary"] = decode_json(response, self.name)
-            summary = parse_wire(ThreadSummary, raw["summary"], response, self.name).summary
-        return context or None, summary
+            wire_summary, raw["summary"] = self._read(ThreadSummary, response)
+            summary = wire_summary.summary
+        return wire_context.context or None, summary
 
     def delete_session(self, session_id: str) -> Operation[None]:
         require_id(session_id, self.id_name)
-        yield httpx.Request("DELETE", self._url("threads", session_id))
+        yield httpx.Request("DELETE", self._url(self.collection, session_id))
         return None
 
+    def _check_no_agent(self, agent_id: str | None) -> None:
+        if agent_id is not None:
+            raise ConfigError(f"{self.name} threads have no agent_id; pass user_id=")
 
-def thread_message(wire: ThreadMessage, raw: dict[str, Any]) -> Message:
-    return zep_message(wire, kind=wire.role, content=wire.content or "", name=wire.name, raw=raw)
+    def _edges(
+        self, items: Sequence[dict[str, Any]], response: httpx.Response
+    ) -> list[tuple[WireEdge, dict[str, Any]]]:
+        """Graph edges as they came, each validated and kept with its raw form."""
+        return [(self._parse(WireEdge, item, response), item) for item in items]
+
+    def _edge_facts(
+        self,
+        edges: Sequence[tuple[WireEdge, dict[str, Any]]],
+        response: httpx.Response,
+        *,
+        min_rating: float | None,
+    ) -> tuple[Fact, ...]:
+        """Edges as facts: ``content`` is the edge's fact, ``rating`` its score (when it has one)."""
+        facts: list[Fact] = []
+        for index, (edge, raw) in enumerate(edges):
+            if edge.fact is None or edge.uuid is None:
+                missing = "fact" if edge.fact is None else "uuid"
+                raise self._payload_error(response, f"edges[{index}].{missing}: field required")
+            # An unrated fact cannot be said to reach a threshold (as for v2's minRating).
+            if min_rating is not None and (edge.score is None or edge.score < min_rating):
+                continue
+            facts.append(
+                zep_fact(edge, uuid=edge.uuid, content=edge.fact, rating=edge.score, raw=raw)
+            )
+        return tuple(facts)
+
+
+def thread_messages(
+    wires: Sequence[ThreadMessage], raws: Sequence[dict[str, Any]]
+) -> tuple[Message, ...]:
+    """Messages as both thread generations map them, each with its raw form."""
+    return tuple(
+        zep_message(m, kind=m.role, content=m.content or "", name=m.name, raw=raw)
+        for m, raw in zip(wires, raws, strict=True)
+    )
 
 
 def wire_message(message: Message, *, provider: str, time_field: str) -> dict[str, Any]:
@@ -165,32 +196,7 @@ def wire_message(message: Message, *, provider: str, time_field: str) -> dict[st
     return wire
 
 
-def edge_facts(
-    edges: Sequence[tuple[WireEdge, dict[str, Any]]],
-    response: httpx.Response,
-    provider: str,
-    *,
-    min_rating: float | None,
-) -> tuple[Fact, ...]:
-    """Edges as facts: ``content`` is the edge's fact, ``rating`` its score (when it has one)."""
-    facts: list[Fact] = []
-    for index, (edge, raw) in enumerate(edges):
-        if edge.fact is None or edge.uuid is None:
-            missing = "fact" if edge.fact is None else "uuid"
-            raise payload_error(response, provider, f"edges[{index}].{missing}: field required")
-        # An unrated fact cannot be said to reach a threshold (as for v2's minRating).
-        if min_rating is not None and (edge.score is None or edge.score < min_rating):
-            continue
-        facts.append(zep_fact(edge, uuid=edge.uuid, content=edge.fact, rating=edge.score, raw=raw))
-    return tuple(facts)
-
-
 def accept_missing(request: httpx.Request) -> httpx.Request:
     """Mark a read whose 404 means "none yet" (a thread summary), not an error."""
     request.extensions[ACCEPT_STATUS_EXTENSION] = frozenset({404})
     return request
-
-
-def check_no_agent(agent_id: str | None, provider: str) -> None:
-    if agent_id is not None:
-        raise ConfigError(f"{provider} threads have no agent_id; pass user_id=")

@@ -23,26 +23,13 @@ import httpx
 
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.models import Fact, Message, Session
-from pytest_sessionmem.providers.base import (
-    MessagePage,
-    NewSession,
-    Provider,
-    WireModel,
-    aware,
-    decode_json,
-    parse_wire,
-    payload_error,
-    require_id,
-)
+from pytest_sessionmem.providers.base import NewSession, Provider, WireModel, aware, require_id
 from pytest_sessionmem.providers.operation import Operation
 from pytest_sessionmem.providers.zep_threads import (
     ThreadAdapter,
     ThreadFields,
     ThreadMessage,
-    WireEdge,
-    check_no_agent,
-    edge_facts,
-    thread_message,
+    thread_messages,
 )
 
 NAME = "zep-v3"
@@ -68,24 +55,33 @@ class ZepV3Provider(ThreadAdapter):
     time_field = "created_at"
 
     def _messages(self, response: httpx.Response) -> tuple[V3MessageList, tuple[Message, ...]]:
-        data = decode_json(response, NAME)
-        wire = parse_wire(V3MessageList, data, response, NAME)
-        raws = data.get("messages") or []
+        wire, data = self._read(V3MessageList, response)
         for index, message in enumerate(wire.messages or []):
             if message.role is None or message.content is None:
                 missing = "role" if message.role is None else "content"
-                raise payload_error(response, NAME, f"messages[{index}].{missing}: field required")
-        messages = tuple(
-            thread_message(m, raw) for m, raw in zip(wire.messages or [], raws, strict=True)
+                raise self._payload_error(response, f"messages[{index}].{missing}: field required")
+        return wire, thread_messages(wire.messages or [], data.get("messages") or [])
+
+    def _page_messages(self, response: httpx.Response) -> tuple[Message, ...]:
+        return self._messages(response)[1]
+
+    def _read_session(self, response: httpx.Response, *, fallback: str) -> Session:
+        wire, data = self._read(V3Thread, response)
+        return Session(
+            id=wire.thread_id or fallback,
+            provider=NAME,
+            user_id=wire.user_id,
+            created_at=aware(wire.created_at),
+            raw=data,
         )
-        return wire, messages
 
     # -- reads ----------------------------------------------------------------------------
 
     def get_session(self, session_id: str) -> Operation[Session]:
-        require_id(session_id, "thread_id")
+        # There is no GET /threads/{id}: the first message page names the user and the time.
+        require_id(session_id, self.id_name)
         response = yield httpx.Request(
-            "GET", self._url("threads", session_id, "messages"), params={"limit": 1, "cursor": 1}
+            "GET", self._messages_url(session_id), params={"limit": 1, "cursor": 1}
         )
         wire, _ = self._messages(response)
         return Session(
@@ -93,20 +89,7 @@ class ZepV3Provider(ThreadAdapter):
             provider=NAME,
             user_id=wire.user_id,
             created_at=aware(wire.thread_created_at),
-            raw=decode_json(response, NAME),
-        )
-
-    def messages_page(
-        self, session_id: str, *, page_size: int, cursor: object | None
-    ) -> Operation[MessagePage]:
-        require_id(session_id, "thread_id")
-        return (
-            yield from self._numbered_page(
-                self._messages_url(session_id),
-                page_size=page_size,
-                cursor=cursor,
-                read=lambda response: self._messages(response)[1],
-            )
+            raw=self._json(response),
         )
 
     def _last_messages(
@@ -116,7 +99,7 @@ class ZepV3Provider(ThreadAdapter):
             "GET", self._messages_url(session_id), params={"lastn": count}
         )
         listing, messages = self._messages(response)
-        raw["messages"] = decode_json(response, NAME)
+        raw["messages"] = self._json(response)
         return messages, listing.user_id
 
     def _facts(
@@ -126,18 +109,17 @@ class ZepV3Provider(ThreadAdapter):
         if not graph:
             return ()
         response = yield httpx.Request("POST", self._url("graph", "edge", "user", graph))
-        data = decode_json(response, NAME)
+        data = self._json(response)
         if not isinstance(data, list):
-            raise payload_error(response, NAME, "edges: expected a JSON array")
+            raise self._payload_error(response, "edges: expected a JSON array")
         raw["edges"] = data
-        edges = [(parse_wire(WireEdge, e, response, NAME), e) for e in data]
-        return edge_facts(edges, response, NAME, min_rating=min_rating)
+        return self._edge_facts(self._edges(data, response), response, min_rating=min_rating)
 
     # -- writes ---------------------------------------------------------------------------
 
     def create_session(self, new: NewSession) -> Operation[Session]:
         session_id, user_id, metadata = new.session_id, new.user_id, new.metadata
-        check_no_agent(new.agent_id, NAME)
+        self._check_no_agent(new.agent_id)
         if metadata is not None:
             raise ConfigError("zep-v3 threads have no metadata; leave metadata= out")
         body = {
@@ -146,15 +128,7 @@ class ZepV3Provider(ThreadAdapter):
             **new.fields,
         }
         response = yield httpx.Request("POST", self._url("threads"), json=body)
-        data = decode_json(response, NAME)
-        wire = parse_wire(V3Thread, data, response, NAME)
-        return Session(
-            id=wire.thread_id or body["thread_id"],
-            provider=NAME,
-            user_id=wire.user_id,
-            created_at=aware(wire.created_at),
-            raw=data,
-        )
+        return self._read_session(response, fallback=body["thread_id"])
 
 
 if TYPE_CHECKING:

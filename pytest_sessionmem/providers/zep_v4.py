@@ -28,10 +28,7 @@ from pytest_sessionmem.providers.base import (
     Provider,
     WireModel,
     aware,
-    decode_json,
     json_or_text,
-    parse_wire,
-    payload_error,
     require_id,
 )
 from pytest_sessionmem.providers.operation import ErrorInfo, Operation
@@ -40,9 +37,7 @@ from pytest_sessionmem.providers.zep_threads import (
     ThreadFields,
     ThreadMessage,
     WireEdge,
-    check_no_agent,
-    edge_facts,
-    thread_message,
+    thread_messages,
 )
 
 NAME = "zep-v4"
@@ -92,31 +87,27 @@ class ZepV4Provider(ThreadAdapter):
         return super().describe_error(response)
 
     def _page(self, response: httpx.Response) -> V4Page:
-        return parse_wire(V4Page, decode_json(response, NAME), response, NAME)
+        return self._read(V4Page, response)[0]
 
     def _messages(self, page: V4Page, response: httpx.Response) -> tuple[Message, ...]:
         raws = page.items or []
-        wires = [parse_wire(ThreadMessage, raw, response, NAME) for raw in raws]
-        return tuple(thread_message(m, raw) for m, raw in zip(wires, raws, strict=True))
+        return thread_messages([self._parse(ThreadMessage, raw, response) for raw in raws], raws)
+
+    def _read_session(self, response: httpx.Response, *, fallback: str) -> Session:
+        wire, data = self._read(V4Thread, response)
+        return _session(wire, data, fallback=fallback)
 
     # -- reads ----------------------------------------------------------------------------
-
-    def get_session(self, session_id: str) -> Operation[Session]:
-        require_id(session_id, "thread_uuid")
-        response = yield httpx.Request("GET", self._url("threads", session_id))
-        data = decode_json(response, NAME)
-        return _session(parse_wire(V4Thread, data, response, NAME), data, fallback=session_id)
 
     def messages_page(
         self, session_id: str, *, page_size: int, cursor: object | None
     ) -> Operation[MessagePage]:
-        require_id(session_id, "thread_uuid")
+        """One page of an oldest-first list; ``cursor`` is the one the last page named."""
+        require_id(session_id, self.id_name)
         params: dict[str, Any] = {"page_size": page_size, "order_by": "created_at", "order": "asc"}
         if isinstance(cursor, str):
             params["cursor"] = cursor
-        response = yield httpx.Request(
-            "GET", self._url("threads", session_id, "messages"), params=params
-        )
+        response = yield httpx.Request("GET", self._messages_url(session_id), params=params)
         page = self._page(response)
         messages = self._messages(page, response)
         # The SDK's pager stops on an empty page even when it names a next cursor.
@@ -127,15 +118,14 @@ class ZepV4Provider(ThreadAdapter):
         self, session_id: str, count: int, raw: dict[str, Any]
     ) -> Operation[tuple[tuple[Message, ...], str | None]]:
         response = yield httpx.Request("GET", self._url("threads", session_id))
-        raw["thread"] = decode_json(response, NAME)
-        thread = parse_wire(V4Thread, raw["thread"], response, NAME)
+        thread, raw["thread"] = self._read(V4Thread, response)
 
         response = yield httpx.Request(
             "GET",
             self._messages_url(session_id),
             params={"page_size": count, "order_by": "created_at", "order": "desc"},
         )
-        raw["messages"] = decode_json(response, NAME)
+        raw["messages"] = self._json(response)
         newest_first = self._messages(self._page(response), response)
         return tuple(reversed(newest_first)), thread.graph_uuid or thread.user_uuid
 
@@ -157,16 +147,16 @@ class ZepV4Provider(ThreadAdapter):
             page = self._page(response)
             items = page.items or []
             raw["edges"].extend(items)
-            edges.extend((parse_wire(WireEdge, e, response, NAME), e) for e in items)
+            edges.extend(self._edges(items, response))
             if not page.next_cursor or not items:
-                return edge_facts(edges, response, NAME, min_rating=min_rating)
+                return self._edge_facts(edges, response, min_rating=min_rating)
             cursor = page.next_cursor
 
     # -- writes ---------------------------------------------------------------------------
 
     def create_session(self, new: NewSession) -> Operation[Session]:
         session_id, user_id, metadata = new.session_id, new.user_id, new.metadata
-        check_no_agent(new.agent_id, NAME)
+        self._check_no_agent(new.agent_id)
         if session_id is not None:
             raise ConfigError(
                 "zep-v4 makes the thread's UUID itself; call create_session(user_id=<the "
@@ -176,10 +166,9 @@ class ZepV4Provider(ThreadAdapter):
             raise ConfigError("zep-v4 threads have no metadata; leave metadata= out")
         body = {"user_uuid": require_id(user_id, "user_id (the user's uuid)"), **new.fields}
         response = yield httpx.Request("POST", self._url("threads"), json=body)
-        data = decode_json(response, NAME)
-        wire = parse_wire(V4Thread, data, response, NAME)
+        wire, data = self._read(V4Thread, response)
         if not wire.uuid:
-            raise payload_error(response, NAME, "uuid: field required")
+            raise self._payload_error(response, "uuid: field required")
         return _session(wire, data, fallback=wire.uuid)
 
 
