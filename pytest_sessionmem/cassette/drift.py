@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 from pytest_sessionmem.cassette.schema import RecordedResponse
+from pytest_sessionmem.json_types import json_type
 
 __all__ = ["VOLATILE_KEY", "response_drift", "shape_drift"]
 
@@ -38,20 +39,6 @@ _MAX_REPORTED = 12
 
 def _media_type(response: RecordedResponse) -> str:
     return dict(response.headers).get("content-type", "").split(";", 1)[0].strip().lower()
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def _list_path(path: str) -> str:
@@ -94,7 +81,7 @@ def shape_drift(recorded: Any, live: Any) -> list[str]:
     for path in sorted(diff.get("dictionary_item_removed", [])):
         found.append(f"{_dotted(path)} removed")
     for path, change in sorted(diff.get("type_changes", {}).items()):
-        old, new = _json_type(change["old_value"]), _json_type(change["new_value"])
+        old, new = json_type(change["old_value"]), json_type(change["new_value"])
         if old != new:
             found.append(f"{_dotted(path)} changed type from {old} to {new}")
     lists = {

@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
+from ..json_types import json_type
+
 __all__ = [
     "UUID_PATTERN",
     "is_uuid",
@@ -97,13 +99,9 @@ def js_truthy(value: object) -> bool:
 
 
 def js_typeof(value: object) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "object"
+    """``typeof`` of a JSON value: JavaScript calls ``null`` and arrays objects too."""
+    kind = json_type(value)
+    return "object" if kind in ("null", "array") else kind
 
 
 def js_spread(value: object) -> dict[str, Any]:
