@@ -10,17 +10,22 @@ still applies.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
 
 import httpx
 
 __all__ = [
     "DirectAsyncHTTPTransport",
     "DirectHTTPTransport",
+    "OnFirstUse",
     "bypass",
     "one_shot_async_transport",
     "one_shot_transport",
 ]
+
+TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
 SyncHandler = Callable[[httpx.HTTPTransport, httpx.Request], httpx.Response]
 AsyncHandler = Callable[[httpx.AsyncHTTPTransport, httpx.Request], Awaitable[httpx.Response]]
@@ -67,3 +72,32 @@ def one_shot_transport() -> DirectHTTPTransport:
 def one_shot_async_transport() -> DirectAsyncHTTPTransport:
     """The async twin of :func:`one_shot_transport`."""
     return DirectAsyncHTTPTransport(limits=_ONE_SHOT)
+
+
+class OnFirstUse(Generic[TransportT]):
+    """The transport a session was given, else one it builds the first time it needs one.
+
+    Calling it gives the transport; it is built once however many threads ask, and a session
+    that only replays never builds one. The session closes what was built (:meth:`release`),
+    never a transport it was given.
+    """
+
+    def __init__(self, given: TransportT | None, build: Callable[[], TransportT]) -> None:
+        self._given: TransportT | None = given
+        self._build: Callable[[], TransportT] = build
+        self._built: TransportT | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> TransportT:
+        if self._given is not None:
+            return self._given
+        with self._lock:
+            if self._built is None:
+                self._built = self._build()
+            return self._built
+
+    def release(self) -> TransportT | None:
+        """The transport built so far (``None`` if none), for the caller to close."""
+        with self._lock:
+            built, self._built = self._built, None
+        return built

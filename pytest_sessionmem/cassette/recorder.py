@@ -28,7 +28,11 @@ from typing import Any, TypeVar
 import httpx
 
 from pytest_sessionmem.cassette.capture import capture_request, capture_response, to_httpx_response
-from pytest_sessionmem.cassette.direct import one_shot_async_transport, one_shot_transport
+from pytest_sessionmem.cassette.direct import (
+    OnFirstUse,
+    one_shot_async_transport,
+    one_shot_transport,
+)
 from pytest_sessionmem.cassette.matching import (
     MatchKey,
     explain_miss,
@@ -169,10 +173,9 @@ class CassetteSession:
         # Where this session records ("emulator" or "service"); stored in the file it writes.
         self._recording_against = recorded_against
         self._recorded_against = ""  # what the loaded file says
-        self._real = real_transport
-        self._real_async = real_async_transport
-        self._owned_real: httpx.HTTPTransport | None = None
-        self._owned_real_async: httpx.AsyncHTTPTransport | None = None
+        # The network side is built on first use: a replaying session never builds one.
+        self._real = OnFirstUse(real_transport, one_shot_transport)
+        self._real_async = OnFirstUse(real_async_transport, one_shot_async_transport)
         self._lock = threading.Lock()  # SDKs may send from several threads
         self._file_existed = self.path.exists()
         self.verify = verify
@@ -256,9 +259,7 @@ class CassetteSession:
 
     def _shared_transport(self) -> ReplayTransport | RecordingTransport:
         if self._transport is None:
-            self._transport = self.make_transport(
-                real=self._real_sync, real_async=self._real_asynchronous
-            )
+            self._transport = self.make_transport(real=self._real, real_async=self._real_async)
         return self._transport
 
     def make_transport(
@@ -271,21 +272,6 @@ class CassetteSession:
         if self.is_recording:
             return RecordingTransport(self, real=real, real_async=real_async)
         return ReplayTransport(self)
-
-    # The network side is built on first use: a replaying session never builds one.
-    def _real_sync(self) -> httpx.BaseTransport:
-        if self._real is not None:
-            return self._real
-        with self._lock:
-            self._owned_real = self._owned_real or one_shot_transport()
-            return self._owned_real
-
-    def _real_asynchronous(self) -> httpx.AsyncBaseTransport:
-        if self._real_async is not None:
-            return self._real_async
-        with self._lock:
-            self._owned_real_async = self._owned_real_async or one_shot_async_transport()
-            return self._owned_real_async
 
     # -- scrubbing for other files ---------------------------------------------------------------
 
@@ -494,7 +480,6 @@ class CassetteSession:
 
     def close(self) -> None:
         """Close the network transports this session created (never ones it was given)."""
-        with self._lock:
-            owned, self._owned_real = self._owned_real, None
+        owned = self._real.release()
         if owned is not None:
             owned.close()
