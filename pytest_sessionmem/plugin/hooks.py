@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_sessionmem.errors import CassetteError, ConfigError, UnusedInteractionsWarning
+from pytest_sessionmem.gc_freeze import old_objects_frozen
 from pytest_sessionmem.plugin.hints import unused_message
 from pytest_sessionmem.plugin.prune import PruneResult, PruneTracker, partial_reason
 from pytest_sessionmem.plugin.report_html import HtmlCollector, TestRecord
@@ -381,13 +382,16 @@ def recorded_session(
             )
         marker.update(mark.kwargs)
     problem: ConfigError | CassetteError | None = None
-    try:
-        settings = state.settings_for(marker, sessionmem_config)
-        recorded = state.open_session(
-            settings, test_path=node.path, test_name=_test_name(node), nodeid=node.nodeid
-        )
-    except (ConfigError, CassetteError) as exc:
-        problem = exc
+    # Opening imports the cassette layer and loads the cassette, and closing writes it: bulk
+    # work whose full collections would otherwise walk all of pytest's objects each time.
+    with old_objects_frozen():
+        try:
+            settings = state.settings_for(marker, sessionmem_config)
+            recorded = state.open_session(
+                settings, test_path=node.path, test_name=_test_name(node), nodeid=node.nodeid
+            )
+        except (ConfigError, CassetteError) as exc:
+            problem = exc
     if problem is not None:
         # Its text says it all: the type and the message once, with no traceback of ours
         # (failing outside the except block, so no "During handling..." chain either).
@@ -409,12 +413,13 @@ def recorded_session(
             stack.enter_context(recorded.intercept_httpx())
         yield recorded
     try:
-        outcome = state.close_session(
-            recorded,
-            nodeid=node.nodeid,
-            failed=node.stash.get(CALL_FAILED, True),
-            keep_failed=settings.keep_failed,
-        )
+        with old_objects_frozen():
+            outcome = state.close_session(
+                recorded,
+                nodeid=node.nodeid,
+                failed=node.stash.get(CALL_FAILED, True),
+                keep_failed=settings.keep_failed,
+            )
     except CassetteError as exc:  # the cassette could not be written
         problem = exc
     if problem is not None:

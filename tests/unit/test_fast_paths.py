@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from pytest_sessionmem import ProviderError, SessionClient
@@ -119,6 +120,51 @@ def corpus() -> list[Any]:
 
 @pytest.mark.parametrize("value", corpus())
 def test_the_indented_writer_writes_the_standard_librarys_bytes(value: Any) -> None:
+    assert dumps_indented(value) == json.dumps(value, indent=2, ensure_ascii=False).encode()
+
+
+# The indented writer trusts orjson's text for strings, integers and every float but those
+# below 1e-4 (and NaN and infinities). These hold orjson, whichever version is installed,
+# to exactly that.
+
+
+def test_orjson_writes_every_float_from_1e_4_up_as_repr() -> None:
+    rng = random.Random(29)
+    floats = random_floats(20_000)
+    floats += [rng.uniform(1e-4, 2e-4) for _ in range(5_000)]
+    floats += [math.nextafter(1e-4, 1.0), 1e-4, 1e16, math.nextafter(1e16, 0.0), 9.999e15]
+    floats += [float(n) for n in range(-2_000, 2_000)]
+    checked = [x for x in floats if x == 0 or abs(x) >= 1e-4]
+    assert len(checked) > 20_000
+    assert [orjson.dumps(x).decode() for x in checked] == [repr(x) for x in checked]
+    # Below 1e-4 the standard library writes an exponent, which the writer looks for.
+    small = [x for x in floats if 0 < abs(x) < 1e-4] + [math.nextafter(1e-4, 0.0), 5e-324]
+    assert small and all("e-" in repr(x) for x in small)
+    assert [orjson.dumps(x) for x in (math.nan, math.inf, -math.inf)] == [b"null"] * 3
+
+
+def test_orjson_writes_every_string_and_integer_as_the_standard_library() -> None:
+    code_points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    strings = [
+        "".join(map(chr, code_points[i : i + 4096])) for i in range(0, len(code_points), 4096)
+    ]
+    assert [orjson.dumps(s) for s in strings] == [
+        json.dumps(s, ensure_ascii=False).encode() for s in strings
+    ]
+    integers = [0, -1, 2**53 + 1, 2**63 - 1, -(2**63), 2**64 - 1, *range(-1000, 1000, 7)]
+    assert [orjson.dumps(n) for n in integers] == [json.dumps(n).encode() for n in integers]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"small": [1e-05, 9.99e-05, -2.5e-07, 5e-324], "at": 1e-4},
+        {"only the text looks small": "1e-05, 0.00001 and 3e-7", "n": 0.5},
+        [1e-4, 0.0, -0.0, 1e16, 1.5e300],
+        {"ids": ["32fb0f51-252e-4251-b327-321a25019200"], "score": 0.25},
+    ],
+)
+def test_small_floats_take_the_standard_librarys_text(value: Any) -> None:
     assert dumps_indented(value) == json.dumps(value, indent=2, ensure_ascii=False).encode()
 
 
