@@ -21,6 +21,7 @@ __all__ = [
     "guard",
     "guarded_routes",
     "must_exist",
+    "optional_str",
     "parse_body",
     "read_json",
 ]
@@ -43,6 +44,14 @@ async def read_json(request: Request, *, empty: Any = None) -> Any:
         return json.loads(raw)
     except ValueError as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}") from exc
+
+
+def optional_str(body: Mapping[str, Any], key: str) -> str | None:
+    """``body[key]``: a string, or ``None`` when absent or null; any other value is refused."""
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise BadRequest(f"{key} must be a string")
+    return value
 
 
 async def parse_body(request: Request, model: type[ModelT]) -> ModelT:

@@ -56,6 +56,7 @@ from ._http import (
     guard,
     guarded_routes,
     must_exist,
+    optional_str,
     read_json,
 )
 from ._routing import ProviderRouter
@@ -71,6 +72,7 @@ __all__ = [
     "new_session_row",
     "router",
     "routes",
+    "search_words",
     "seeding_routes",
     "unauthorized",
 ]
@@ -216,15 +218,8 @@ def _require_object(data: Any, what: str) -> dict[str, Any]:
     return data
 
 
-def _optional_str(body: dict[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if value is not None and not isinstance(value, str):
-        raise BadRequest(f"{key} must be a string")
-    return value
-
-
 def _required_str(body: dict[str, Any], key: str) -> str:
-    value = _optional_str(body, key)
+    value = optional_str(body, key)
     if not value:
         raise BadRequest(f"{key} is required")
     return value
@@ -317,7 +312,7 @@ def routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
     async def add_user(request: Request) -> Response:
         body = _require_object(await read_json(request), "body")
         user_id = _required_str(body, "user_id")
-        fields = {k: _optional_str(body, k) for k in ("email", "first_name", "last_name")}
+        fields = {k: optional_str(body, k) for k in ("email", "first_name", "last_name")}
         metadata = _optional_object(body, "metadata")
         rating = _optional_object(body, "fact_rating_instruction")
         with state.lock:
@@ -341,7 +336,7 @@ def routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
     async def update_user(request: Request) -> Response:
         body = _require_object(await read_json(request, empty={}), "body")
         changes: dict[str, Any] = {
-            k: _optional_str(body, k) for k in ("email", "first_name", "last_name") if k in body
+            k: optional_str(body, k) for k in ("email", "first_name", "last_name") if k in body
         }
         metadata = _optional_object(body, "metadata")
         rating = _optional_object(body, "fact_rating_instruction")
@@ -676,7 +671,7 @@ def routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:
         body = _require_object(await read_json(request), "body")
         query = _SearchQuery.of(request, body)
         ids = body.get("session_ids")
-        user_id = _optional_str(body, "user_id")
+        user_id = optional_str(body, "user_id")
         if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
             raise BadRequest("session_ids must be a list of session ids")
         with state.lock:
@@ -877,7 +872,8 @@ def _visible_summary(session: ZepSession, now: datetime) -> dict[str, Any] | Non
     return summary.payload
 
 
-def _tokens(text: str) -> set[str]:
+def search_words(text: str) -> set[str]:
+    """The distinct lower-cased words of ``text``: what every Zep search stand-in compares."""
     return set(_WORD.findall(text.lower()))
 
 
@@ -885,7 +881,7 @@ def _overlap(query: set[str], text: str) -> float:
     """The share of the query's distinct words that ``text`` contains (0..1)."""
     if not query:
         return 0.0
-    return len(query & _tokens(text)) / len(query)
+    return len(query & search_words(text)) / len(query)
 
 
 def _search_scope(body: dict[str, Any]) -> str:
@@ -935,7 +931,7 @@ def _search_one(
     session: ZepSession, search: _SearchQuery, now: datetime
 ) -> list[tuple[float, str, dict[str, Any]]]:
     """``(score, kind, payload)`` for every item in scope sharing a word with the query."""
-    query, scope, min_rating = _tokens(search.text), search.scope, search.min_rating
+    query, scope, min_rating = search_words(search.text), search.scope, search.min_rating
     hits: list[tuple[float, str, dict[str, Any]]] = []
     if scope == "messages":
         for message in session.messages:
@@ -967,9 +963,9 @@ def _classify(state: SharedState, session: ZepSession, body: dict[str, Any]) -> 
     if last_n is not None and (not isinstance(last_n, int) or last_n < 1):
         raise BadRequest("last_n must be a positive integer")
     window = session.messages[-last_n:] if last_n else session.messages
-    words = _tokens(" ".join(m.payload["content"] for m in window))
+    words = search_words(" ".join(m.payload["content"] for m in window))
     # The class sharing the most words with the conversation; ties go to the first listed.
-    best = max(classes, key=lambda c: len(_tokens(c) & words))
+    best = max(classes, key=lambda c: len(search_words(c) & words))
     if body.get("persist", True) is not False:
         session.record.setdefault("classifications", {})[name] = best
         session.record["updated_at"] = isoformat_z(state.clock.now())

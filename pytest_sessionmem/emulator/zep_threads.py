@@ -68,7 +68,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 import uuid as uuid_module
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -89,11 +88,12 @@ from ._http import (
     guard,
     guarded_routes,
     must_exist,
+    optional_str,
     read_json,
 )
 from ._routing import ProviderRouter
 from .core import Clock, IdFactory, SharedState, isoformat_z
-from .zep import Readiness, SeedFields, Stamped, ZepSession, ZepState
+from .zep import Readiness, SeedFields, Stamped, ZepSession, ZepState, search_words
 
 __all__ = [
     "ThreadsState",
@@ -115,7 +115,6 @@ V4_DEFAULT_PAGE_SIZE = 50
 V4_MAX_PAGE_SIZE = 1000
 V3_DEFAULT_PAGE_SIZE = 100
 _EPISODE_NAMESPACE = uuid_module.UUID("6f1d1c6e-3b7e-4b59-9a37-2f7e0f3c5a10")
-_TOKEN = re.compile(r"\w+")
 T = TypeVar("T")
 
 
@@ -410,15 +409,11 @@ def _episode(state: _ZepView, item: Stamped, session: ZepSession, *, v4: bool) -
     return out
 
 
-def _tokens(text: str) -> set[str]:
-    return set(_TOKEN.findall(text.lower()))
-
-
 def _ranked_edges(state: _ZepView, graph: Graph, query: str) -> list[dict[str, Any]]:
-    wanted = _tokens(query)
+    wanted = search_words(query)
     scored: list[tuple[float, int, dict[str, Any]]] = []
     for index, edge in enumerate(_visible_edges(state, graph)):
-        shared = len(wanted & _tokens(str(edge.get("fact", ""))))
+        shared = len(wanted & search_words(str(edge.get("fact", ""))))
         if shared:
             scored.append((shared / len(wanted), index, edge))
     scored.sort(key=lambda item: (-item[0], item[1]))
@@ -616,13 +611,6 @@ def _object_body(data: Any) -> dict[str, Any]:
     return data
 
 
-def _opt_str(body: dict[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if value is not None and not isinstance(value, str):
-        raise BadRequest(f"{key} must be a string")
-    return value
-
-
 def _check_legacy_id(value: str, what: str) -> None:
     if not value.strip():
         raise BadRequest(f"{what} is required")
@@ -695,8 +683,8 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
 
     async def create(request: Request) -> Response:
         body = _object_body(await read_json(request))
-        thread_id = _opt_str(body, "thread_id") or ""
-        user_id = _opt_str(body, "user_id") or ""
+        thread_id = optional_str(body, "thread_id") or ""
+        user_id = optional_str(body, "user_id") or ""
         _check_legacy_id(thread_id, "thread_id")
         _check_legacy_id(user_id, "user_id")
         zep = state.zep
@@ -797,8 +785,8 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         return JSONResponse({"message": "Cache warmed"})
 
     def graph_for(body: dict[str, Any]) -> Graph:
-        user_id = _opt_str(body, "user_id")
-        graph_id = _opt_str(body, "graph_id")
+        user_id = optional_str(body, "user_id")
+        graph_id = optional_str(body, "graph_id")
         if bool(user_id) == bool(graph_id):
             raise BadRequest("give exactly one of user_id and graph_id")
         if user_id:
@@ -808,8 +796,8 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
 
     async def graph_add(request: Request) -> Response:
         body = _object_body(await read_json(request))
-        data = _opt_str(body, "data")
-        kind = _opt_str(body, "type")
+        data = optional_str(body, "data")
+        kind = optional_str(body, "type")
         if not data:
             raise BadRequest("data is required")
         if kind not in ("text", "json", "message", "fact_triple"):
@@ -821,8 +809,8 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
 
     async def add_fact_triple(request: Request) -> Response:
         body = _object_body(await read_json(request))
-        fact = _opt_str(body, "fact")
-        fact_name = _opt_str(body, "fact_name")
+        fact = optional_str(body, "fact")
+        fact_name = optional_str(body, "fact_name")
         if not fact or not fact_name:
             raise BadRequest("fact and fact_name are required")
         graph = graph_for(body)
@@ -831,14 +819,14 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
             graph,
             fact,
             name=fact_name,
-            valid_at=_opt_str(body, "valid_at"),
-            invalid_at=_opt_str(body, "invalid_at"),
+            valid_at=optional_str(body, "valid_at"),
+            invalid_at=optional_str(body, "invalid_at"),
         )
         return JSONResponse({"edge": edge})
 
     async def graph_search(request: Request) -> Response:
         body = _object_body(await read_json(request))
-        query = _opt_str(body, "query")
+        query = optional_str(body, "query")
         if not query:
             raise BadRequest("query is required")
         limit = body.get("limit") or 10
@@ -850,11 +838,11 @@ def v3_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         if scope == "edges":
             return JSONResponse({"edges": _ranked_edges(state, graph, query)[:limit]})
         if scope == "episodes":
-            wanted = _tokens(query)
+            wanted = search_words(query)
             hits = [
                 _episode_view(state, graph, e)
                 for e in graph.episodes
-                if wanted & _tokens(str(e.payload.get("content", "")))
+                if wanted & search_words(str(e.payload.get("content", "")))
             ]
             return JSONResponse({"episodes": hits[:limit]})
         return JSONResponse({})
@@ -1108,7 +1096,7 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
 
     async def create_user(request: Request) -> Response:
         body = _object_body(await read_json(request))
-        user_id = _opt_str(body, "user_id")
+        user_id = optional_str(body, "user_id")
         fields = {k: body.get(k) for k in _USER_FIELDS}
         zep = state.zep
         if user_id is not None:
@@ -1124,7 +1112,7 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
 
     async def list_users(request: Request) -> Response:
         body = _object_body(await read_json(request))
-        search = (_opt_str(body, "search") or "").lower()
+        search = (optional_str(body, "search") or "").lower()
         users = [_v4_user(state, u) for u in _all_users(state.zep)]
         if search:
             users = [
@@ -1148,7 +1136,7 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
         async def handler(request: Request) -> Response:
             body = _object_body(await read_json(request))
             ids = ("user_id", "thread_id", "graph_id")
-            given = {k: _opt_str(body, k) for k in ids if body.get(k)}
+            given = {k: optional_str(body, k) for k in ids if body.get(k)}
             if len(given) != 1:
                 raise V4Error(
                     400, "bad_request", "give exactly one of user_id, thread_id and graph_id"
@@ -1249,7 +1237,7 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
 
     async def create_thread(request: Request) -> Response:
         body = _object_body(await read_json(request))
-        user_uuid = _opt_str(body, "user_uuid")
+        user_uuid = optional_str(body, "user_uuid")
         if not user_uuid:
             raise V4Error(400, "bad_request", "user_uuid is required", "user_uuid")
         owner = _user_by_uuid(state.zep, user_uuid)
@@ -1351,7 +1339,7 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
     async def add_episode(request: Request) -> Response:
         graph_ = graph(request)
         body = _object_body(await read_json(request))
-        data = _opt_str(body, "data")
+        data = optional_str(body, "data")
         kind = body.get("type") or "text"
         if not data:
             raise V4Error(400, "bad_request", "data is required", "data")
@@ -1376,7 +1364,7 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
     async def search_edges(request: Request) -> Response:
         graph_ = graph(request)
         body = _object_body(await read_json(request))
-        query = _opt_str(body, "query")
+        query = optional_str(body, "query")
         if not query:
             raise V4Error(400, "bad_request", "query is required", "query")
         graph_.reads += 1
@@ -1385,7 +1373,7 @@ def v4_routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
     async def graph_context(request: Request) -> Response:
         graph_ = graph(request)
         body = _object_body(await read_json(request))
-        query = _opt_str(body, "query")
+        query = optional_str(body, "query")
         if not query:
             raise V4Error(400, "bad_request", "query is required", "query")
         graph_.reads += 1
