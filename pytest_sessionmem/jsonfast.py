@@ -19,15 +19,19 @@ import orjson
 
 __all__ = ["FAILED", "dumps_compact", "dumps_indented", "fast_loads", "loads"]
 
-# orjson reads an integer beyond 64 bits (20 digits, or 19 after a minus sign) as a float.
-# Any run of 19 digits sends the text to the standard library instead; runs inside strings
-# count too, which only costs the slower parse. Found by mapping every digit to "0" and
-# searching for nineteen of them: two passes in C, where a regex scan takes a second on 8 MB.
+# orjson reads an integer beyond 64 bits (20 digits, or 19 after a minus sign) as a float,
+# of magnitude 9.2e18 or more, which it writes back with an exponent ("1.2e+19"). So the
+# parsed value is written back compactly (a millisecond or two) and only when that holds
+# "e+" is the text searched for a run of 19 digits: every digit is mapped to "0" and
+# nineteen of them are searched for, two passes in C. Runs inside strings count too, which
+# only costs the slower parse.
 _DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
 _LONG_DIGIT_RUN = b"0" * 19
 
 
-def _may_hold_big_integer(raw: bytes) -> bool:
+def _may_hold_big_integer(raw: bytes, value: Any) -> bool:
+    if b"e+" not in orjson.dumps(value):
+        return False
     return _LONG_DIGIT_RUN in raw.translate(_DIGITS_TO_ZERO)
 
 
@@ -42,12 +46,11 @@ def fast_loads(raw: bytes) -> Any:
     surrogate, a byte-order mark, invalid UTF-8 or invalid JSON. A value it does return
     holds standard JSON only (no ``NaN``, no infinities).
     """
-    if _may_hold_big_integer(raw):
-        return FAILED
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return FAILED
+    return FAILED if _may_hold_big_integer(raw, value) else value
 
 
 def loads(raw: bytes, text: str | None = None) -> Any:

@@ -20,7 +20,6 @@ from pytest_sessionmem.errors import CassetteError, ConfigError, UnusedInteracti
 from pytest_sessionmem.gc_freeze import old_objects_frozen
 from pytest_sessionmem.plugin.hints import unused_message
 from pytest_sessionmem.plugin.prune import PruneResult, PruneTracker, partial_reason
-from pytest_sessionmem.plugin.report_html import HtmlCollector, TestRecord
 from pytest_sessionmem.plugin.run_state import RunState
 from pytest_sessionmem.plugin.settings import PROVIDERS, RECORD_MODES, UNUSED_POLICIES, Settings
 
@@ -28,12 +27,14 @@ if TYPE_CHECKING:
     from pytest_sessionmem.client import AsyncSessionClient, SessionClient
     from pytest_sessionmem.emulator.runner import EmulatorServer
     from pytest_sessionmem.plugin.context import RecordedSession
+    from pytest_sessionmem.plugin.report_html import HtmlCollector, TestRecord
 
 RUN_STATE = pytest.StashKey[RunState]()
 PRUNE = pytest.StashKey[PruneTracker]()
 PRUNE_RESULT = pytest.StashKey[PruneResult]()
-HTML = pytest.StashKey[HtmlCollector]()
-HTML_RECORD = pytest.StashKey[TestRecord]()
+# The HTML report's module loads only for runs that write one.
+HTML: pytest.StashKey[HtmlCollector] = pytest.StashKey()
+HTML_RECORD: pytest.StashKey[TestRecord] = pytest.StashKey()
 HTML_WRITTEN = pytest.StashKey[str]()
 CALL_FAILED = pytest.StashKey[bool]()
 
@@ -178,6 +179,8 @@ def pytest_configure(config: pytest.Config) -> None:
     state = config.stash[RUN_STATE]
     state.note_selection(list(config.args))
     if state.base.html:
+        from pytest_sessionmem.plugin.report_html import HtmlCollector
+
         config.stash[HTML] = HtmlCollector()
     reason = partial_reason(
         args=[str(arg) for arg in config.args],
@@ -216,9 +219,11 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     if tracker is not None:
         from pytest_sessionmem.plugin.prune import marker_cassette_names
 
-        folder = item.path.parent / config_state.base.cassette_dir / item.path.stem
-        for name in marker_cassette_names(m.kwargs for m in item.iter_markers("sessionmem")):
-            tracker.note_marker_cassette(folder, name)
+        names = marker_cassette_names(m.kwargs for m in item.iter_markers("sessionmem"))
+        if names:  # most tests name no cassette: no path arithmetic for them
+            folder = item.path.parent / config_state.base.cassette_dir / item.path.stem
+            for name in names:
+                tracker.note_marker_cassette(folder, name)
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -229,6 +234,8 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
 def _html_record(item: pytest.Item) -> TestRecord:
     record = item.stash.get(HTML_RECORD, None)
     if record is None:
+        from pytest_sessionmem.plugin.report_html import TestRecord
+
         record = item.stash[HTML_RECORD] = TestRecord(nodeid=item.nodeid)
     return record
 
