@@ -3,7 +3,8 @@
 Every figure is the CPU time (user + system) of one finished child process, read from the
 kernel's own accounting (``os.wait4``), so other load on the machine inflates it far less than
 wall-clock time. Cases run alternately (A B C A B C ...): a drift in machine speed hits all
-of them alike, and a ratio is taken run by run, then reported as a median with its range.
+of them alike. A ratio of two costs is the ratio of their medians; its range is that of the
+ratios taken run by run (on this shared machine single runs scatter widely, medians far less).
 """
 
 from __future__ import annotations
@@ -107,13 +108,6 @@ def above(series: Series, base: Series) -> list[float]:
     return [a - b for a, b in zip(series.cpu, base.cpu, strict=True)]
 
 
-def ratio_text(values: Sequence[float]) -> str:
-    """``0.31 (0.27-0.36)``: median with min-max."""
-    if not values:
-        return "n/a (no run had a positive denominator)"
-    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
-
-
 def ms(values: Sequence[float]) -> str:
     return (
         f"{statistics.median(values) * 1000:.0f} ms "
@@ -123,3 +117,12 @@ def ms(values: Sequence[float]) -> str:
 
 def pairwise_ratio(top: Sequence[float], bottom: Sequence[float]) -> list[float]:
     return [a / b for a, b in zip(top, bottom, strict=True) if b > 0]
+
+
+def cost_ratio(top: Sequence[float], bottom: Sequence[float]) -> str:
+    """``0.31 (0.27-0.36)``: median(top) / median(bottom), with the run-by-run range."""
+    runs = pairwise_ratio(top, bottom)
+    denominator = statistics.median(bottom)
+    if not runs or denominator <= 0:
+        return "n/a (no run had a positive denominator)"
+    return f"{statistics.median(top) / denominator:.2f} ({min(runs):.2f}-{max(runs):.2f})"

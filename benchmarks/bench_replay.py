@@ -14,7 +14,7 @@ Run by hand (not part of the test suite)::
 
 All cases of a table run alternately, whole ``python -m pytest`` processes with the same
 plugins installed; figures are CPU time (user + system) of each process, medians of ``--runs``
-runs with min-max, ratios taken run by run (see ``_common.py``).
+runs with min-max; a ratio is that of the medians, with the run-by-run range (``_common.py``).
 """
 
 from __future__ import annotations
@@ -28,11 +28,10 @@ from pathlib import Path
 from _common import (
     above,
     alternate,
+    cost_ratio,
     machine,
     ms,
-    pairwise_ratio,
     pytest_command,
-    ratio_text,
     run_process,
 )
 from _scenario import emulator_process, seed_session, write_tests
@@ -84,9 +83,9 @@ def replay_table(workdir: Path, count: int, runs: int) -> tuple[list[str], float
         lines.append(f"| {name} | {ms(values.cpu)} | {extra} | {values.median_rss:.0f} MB |")
     lines += [
         "",
-        f"- ours / vcrpy, above the empty run: **{ratio_text(pairwise_ratio(ours, theirs))}** "
+        f"- ours / vcrpy, above the empty run: **{cost_ratio(ours, theirs)}** "
         "(target <= 0.33)",
-        f"- ours / floor, above the empty run: {ratio_text(pairwise_ratio(ours, floor))}",
+        f"- ours / floor, above the empty run: {cost_ratio(ours, floor)}",
         f"- peak RSS, ours / vcrpy: {series['pytest-sessionmem replay'].median_rss:.0f} MB / "
         f"{series['vcrpy + pytest-recording replay'].median_rss:.0f} MB (target: ours <= vcrpy's)",
     ]
@@ -117,7 +116,7 @@ def record_table(workdir: Path, base: str, count: int, runs: int) -> list[str]:
         lines.append(f"| {name} | {ms(values.cpu)} | {extra} |")
     lines += [
         "",
-        f"- ours / vcrpy, above the live run: **{ratio_text(pairwise_ratio(ours, theirs))}** "
+        f"- ours / vcrpy, above the live run: **{cost_ratio(ours, theirs)}** "
         "(target <= 0.33)",
     ]
     return lines
