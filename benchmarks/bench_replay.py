@@ -137,6 +137,9 @@ def import_table(workdir: Path, runs: int) -> list[str]:
     series = alternate(cases, runs, trivial)
     without, with_plugin = series.values()
     overhead = above(with_plugin, without)
+    # A difference of tens of milliseconds between processes that scatter by hundreds: the
+    # difference of the medians, with the range of the run-by-run differences.
+    difference = statistics.median(with_plugin.cpu) - statistics.median(without.cpu)
     return [
         f"pytest --collect-only on 500 trivial tests, {runs} alternating runs",
         "",
@@ -144,7 +147,8 @@ def import_table(workdir: Path, runs: int) -> list[str]:
         "|---|---|",
         *(f"| {name} | {ms(values.cpu)} |" for name, values in series.items()),
         "",
-        f"- plugin import overhead: **{ms(overhead)}** (target <= 30 ms)",
+        f"- plugin import overhead: **{difference * 1000:.0f} ms** (run by run "
+        f"{min(overhead) * 1000:.0f} to {max(overhead) * 1000:.0f} ms; target <= 30 ms)",
     ]
 
 
@@ -174,7 +178,8 @@ def main() -> None:
                 f"Growth of our replay cost above the empty run, {first:,} -> {last:,} messages: "
                 f"**x{growth:.1f}** (linear: x{last / first:.0f}; target <= x11)\n"
             )
-        print("\n".join(import_table(Path(tmp) / str(sizes[0]), args.runs)))
+        # This difference is small beside the scatter of single runs: at least 31 runs.
+        print("\n".join(import_table(Path(tmp) / str(sizes[0]), max(args.runs, 31))))
 
 
 if __name__ == "__main__":
