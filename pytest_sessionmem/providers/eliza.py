@@ -40,10 +40,7 @@ from pytest_sessionmem.providers.base import (
     NewSession,
     WireModel,
     aware,
-    decode_json,
     json_or_text,
-    parse_wire,
-    payload_error,
     require_id,
 )
 from pytest_sessionmem.providers.operation import ErrorInfo, Operation
@@ -87,18 +84,11 @@ class ElizaMessageList(TypedDict):
 _MESSAGE_LIST: TypeAdapter[ElizaMessageList] | None = None
 
 
-def _parse_message_list(data: Any, response: httpx.Response) -> ElizaMessageList:
+def _message_list_adapter() -> TypeAdapter[ElizaMessageList]:
     global _MESSAGE_LIST
-    if not isinstance(data, dict):
-        # Worded as it always was, when this was a pydantic model of that name.
-        raise payload_error(
-            response,
-            NAME,
-            "(body): Input should be a valid dictionary or instance of ElizaMessageList",
-        )
     if _MESSAGE_LIST is None:  # built on first use: importing the adapter stays cheap
         _MESSAGE_LIST = TypeAdapter(ElizaMessageList)
-    return parse_wire(_MESSAGE_LIST, data, response, NAME)
+    return _MESSAGE_LIST
 
 
 class ElizaSessionInfo(WireModel):
@@ -205,8 +195,14 @@ class ElizaProvider(AgentChatAdapter):
         if previous is not None:
             params["before"] = previous.before
         response = yield httpx.Request("GET", self._url(session_id, "messages"), params=params)
-        data = decode_json(response, NAME)
-        wire = _parse_message_list(data, response)
+        data = self._json(response)
+        if not isinstance(data, dict):
+            # Worded as it always was, when this was a pydantic model of that name.
+            raise self._payload_error(
+                response,
+                "(body): Input should be a valid dictionary or instance of ElizaMessageList",
+            )
+        wire = self._parse(_message_list_adapter(), data, response)
         seen = previous.seen if previous else frozenset()
         fresh = tuple(
             _message(m, raw)
