@@ -7,7 +7,11 @@ seeded through its control API. The same test fetches it in pages of 100 in four
 - ``test_vcr.py``: the same client under vcrpy + pytest-recording (``@pytest.mark.vcr``);
 - ``test_live.py``: the same client straight against the emulator, no recorder at all;
 - ``test_floor.py``: the same client reading the same pages from a dict through
-  ``httpx.MockTransport``: the product's own job, with no cassette machinery.
+  ``httpx.MockTransport``: the product's own job, with no cassette machinery;
+- ``test_bound.py``: no client at all, only what no replay of this session can skip while
+  the models stay pydantic: pydantic and the models imported, the cassette parsed once
+  with orjson, and the session's ``Message`` objects built without validation. It bounds
+  from below what any replay costs, ours or another.
 """
 
 from __future__ import annotations
@@ -84,6 +88,40 @@ def test_fetch() -> None:
     assert len(transcript) == {count}
 """
 
+BOUND_TEST = """\
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+from pytest_sessionmem.models import Role, Transcript, trusted_message_builder
+
+build = trusted_message_builder(
+    "id", "role", "content", "name", "kind", "created_at", "metadata", "raw"
+)
+
+def test_fetch() -> None:
+    document = orjson.loads(Path("cassettes/test_sessionmem/test_fetch.json").read_bytes())
+    messages, seen = [], set()
+    for interaction in document["interactions"]:
+        for m in interaction["response"]["json"]["messages"]:
+            if m["id"] in seen:  # consecutive pages overlap by one message
+                continue
+            seen.add(m["id"])
+            agent = m["isAgent"]
+            messages.append(build(
+                id=m["id"],
+                role=Role.ASSISTANT if agent else Role.USER,
+                content=m["content"],
+                name=m["authorId"],
+                kind="agent" if agent else "user",
+                created_at=datetime.fromisoformat(m["createdAt"]),
+                metadata=m["metadata"],
+                raw=dict(m),
+            ))
+    transcript = Transcript.model_construct(messages=tuple(reversed(messages)))
+    assert len(transcript) == {count}
+"""
+
 EMPTY_TEST = """\
 def test_empty() -> None:
     pass
@@ -132,6 +170,7 @@ def write_tests(workdir: Path, session_id: str, base: str, count: int) -> None:
     (workdir / "test_vcr.py").write_text(VCR_TEST.format(**values))
     (workdir / "test_live.py").write_text(LIVE_TEST.format(**values))
     (workdir / "test_floor.py").write_text(FLOOR_TEST.format(**values))
+    (workdir / "test_bound.py").write_text(BOUND_TEST.replace("{count}", str(count)))
     (workdir / "test_empty.py").write_text(EMPTY_TEST)
 
 

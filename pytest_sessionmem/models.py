@@ -14,7 +14,7 @@ Two rules hold for every provider:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import Enum
 from operator import attrgetter
 from typing import Any, ClassVar, overload
@@ -144,27 +144,49 @@ _MESSAGE_FACTORIES: dict[str, Any] = {
 }
 
 
-def trusted_message(**values: Any) -> Message:
-    """A :class:`Message` from values already valid for its fields; internal to the adapters.
+def trusted_message_builder(*fields: str) -> Callable[..., Message]:
+    """A maker of :class:`Message` from values already valid; internal to the adapters.
 
     Provider adapters validate a whole page of wire payloads in one pydantic call and then
-    assemble each message here, without validating the same values a second time. The
-    result is indistinguishable from ``Message(**values)``: the same field values, the same
+    assemble each message with a builder made once for the fields their call site always
+    passes, without validating the same values a second time. The result is
+    indistinguishable from ``Message(**values)``: the same field values, the same
     ``model_fields_set``, frozen. Values must already have the field's type (an aware
-    datetime, a ``Role``, plain dicts); nothing is converted.
+    datetime, a ``Role``, plain dicts); nothing is converted. The builder takes exactly
+    ``fields`` as keywords (a ``TypeError`` otherwise); per message it only fills the
+    defaults, whose places and factories were found once.
     """
-    if not values.keys() <= _MESSAGE_DEFAULTS.keys():
-        unknown = sorted(values.keys() - _MESSAGE_DEFAULTS.keys())
-        raise TypeError(f"trusted_message got unknown fields {unknown}")
-    state = {**_MESSAGE_DEFAULTS, **values}  # keeps the declaration order
-    for name, factory in _MESSAGE_FACTORIES.items():
-        if name not in values:
+    unknown = sorted(set(fields) - _MESSAGE_DEFAULTS.keys())
+    if unknown:
+        raise TypeError(f"trusted_message_builder got unknown fields {unknown}")
+    expected = frozenset(fields)
+    factories = tuple(
+        (name, factory) for name, factory in _MESSAGE_FACTORIES.items() if name not in expected
+    )
+
+    def build(**values: Any) -> Message:
+        if values.keys() != expected:
+            raise TypeError(f"this builder takes exactly {sorted(expected)}, got {sorted(values)}")
+        state = {**_MESSAGE_DEFAULTS, **values}
+        for name, factory in factories:
             state[name] = factory()
-    message = Message.__new__(Message)
-    object.__setattr__(message, "__dict__", state)
-    object.__setattr__(message, "__pydantic_fields_set__", set(values))
-    object.__setattr__(message, "__pydantic_extra__", None)
-    object.__setattr__(message, "__pydantic_private__", None)
+        return _assembled(state, set(expected))
+
+    return build
+
+
+_new_message = Message.__new__
+_set = object.__setattr__  # Message is frozen: its own __setattr__ refuses
+
+
+def _assembled(state: dict[str, Any], fields_set: set[str]) -> Message:
+    # What pydantic's validation leaves on an instance: the field values in declaration
+    # order, the names given, and no extra or private values.
+    message = _new_message(Message)
+    _set(message, "__dict__", state)
+    _set(message, "__pydantic_fields_set__", fields_set)
+    _set(message, "__pydantic_extra__", None)
+    _set(message, "__pydantic_private__", None)
     return message
 
 

@@ -33,7 +33,7 @@ from pydantic import AliasChoices, Field, TypeAdapter
 from typing_extensions import NotRequired, TypedDict
 
 from pytest_sessionmem.errors import ConfigError
-from pytest_sessionmem.models import Message, Role, Session, trusted_message
+from pytest_sessionmem.models import Message, Role, Session, trusted_message_builder
 from pytest_sessionmem.providers.base import (
     AgentChatAdapter,
     MessagePage,
@@ -278,12 +278,18 @@ class ElizaProvider(AgentChatAdapter):
         return None
 
 
+_eliza_message = trusted_message_builder(
+    "id", "role", "content", "name", "kind", "created_at", "metadata", "raw"
+)
+_ASSISTANT, _USER = Role.ASSISTANT, Role.USER
+
+
 def _message(wire: ElizaMessage, raw: dict[str, Any]) -> Message:
     # Every value was validated with the page; ``raw`` is copied as pydantic would copy it.
     agent = wire.get("is_agent", False)
-    return trusted_message(
+    return _eliza_message(
         id=wire["id"],
-        role=Role.ASSISTANT if agent else Role.USER,
+        role=_ASSISTANT if agent else _USER,
         content=wire["content"],
         name=wire.get("author_id"),
         kind="agent" if agent else "user",

@@ -7,7 +7,7 @@
 - scrubbing: skipping the walk of a body with nothing to replace changes nothing;
 - assertions: an expected turn read from a Message and the whole-message comparison give
   what the field-by-field walk gives;
-- messages: ``trusted_message`` builds what ``Message(**values)`` builds, and the ElizaOS
+- messages: ``trusted_message_builder`` builds what ``Message(**values)`` builds, and the ElizaOS
   page parser gives the Transcript and errors of validating every message.
 """
 
@@ -39,7 +39,7 @@ from pytest_sessionmem.cassette.schema import (
 from pytest_sessionmem.cassette.scrub import Scrubber, ScrubConfig
 from pytest_sessionmem.cassette.store import dump_cassette, load_cassette
 from pytest_sessionmem.jsonfast import dumps_compact, dumps_indented, loads
-from pytest_sessionmem.models import Message, Role, trusted_message
+from pytest_sessionmem.models import Message, Role, trusted_message_builder
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -326,7 +326,7 @@ MESSAGE_VALUES: list[dict[str, Any]] = [
 
 @pytest.mark.parametrize("values", MESSAGE_VALUES)
 def test_trusted_message_is_what_validation_builds(values: dict[str, Any]) -> None:
-    fast, validated = trusted_message(**values), Message(**values)
+    fast, validated = trusted_message_builder(*values)(**values), Message(**values)
 
     assert fast == validated
     assert fast.__dict__ == validated.__dict__
@@ -343,11 +343,17 @@ def test_trusted_message_is_what_validation_builds(values: dict[str, Any]) -> No
 
 
 def test_trusted_message_defaults_are_fresh_and_unknown_fields_fail() -> None:
-    first, second = trusted_message(), trusted_message()
+    build = trusted_message_builder("content")
+    first, second = build(content="a"), build(content="b")
     assert first.metadata == {} and first.metadata is not second.metadata
     assert first.raw is not second.raw
+    assert first.model_fields_set == {"content"} and first.model_fields_set is not second.model_fields_set
     with pytest.raises(TypeError, match="unknown fields"):
-        trusted_message(colour="blue")
+        trusted_message_builder("content", "colour")
+    with pytest.raises(TypeError, match="takes exactly"):
+        build(content="a", name="n")
+    with pytest.raises(TypeError, match="takes exactly"):
+        build()
 
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
