@@ -47,6 +47,10 @@ class RunState:
         # transcript file from one whose test it left out, so it reports none.
         self.partial = False
         self._folders: dict[Path, str] = {}
+        # (module, safe name) -> every collected test name that maps to it. Two names map to
+        # one file when they differ only in characters a file name cannot hold
+        # (``test_x[a b]`` and ``test_x[a/b]``): those tests would overwrite each other.
+        self._file_names: dict[tuple[Path, str], set[str]] = {}
 
     # -- what the run collected and ran ----------------------------------------------------
 
@@ -61,7 +65,9 @@ class RunState:
         folder = self._folders.get(test_path)
         if folder is None:
             folder = self._folders[test_path] = str(self.transcript_folder(test_path))
-        self.collected.setdefault(folder, set()).add(safe_name(test_name))
+        safe = safe_name(test_name)
+        self.collected.setdefault(folder, set()).add(safe)
+        self._file_names.setdefault((test_path, safe), set()).add(test_name)
 
     def note_ran(self, test_path: Path, test_name: str) -> None:
         self.ran.add(f"{self.transcript_folder(test_path)}::{safe_name(test_name)}")
@@ -80,8 +86,26 @@ class RunState:
         self, settings: Settings, *, test_path: Path, test_name: str, nodeid: str
     ) -> RecordedSession:
         """Build the ``recorded_session`` of one test."""
+        if settings.cassette is None:
+            self._check_own_files(test_path, test_name, nodeid)
         return open_context(
             settings, self.upstream, test_path=test_path, test_name=test_name, nodeid=nodeid
+        )
+
+    def _check_own_files(self, test_path: Path, test_name: str, nodeid: str) -> None:
+        safe = safe_name(test_name)
+        others = sorted(self._file_names.get((test_path, safe), set()) - {test_name})
+        if not others:
+            return
+        from pytest_sessionmem.errors import ConfigError
+
+        shown = ", ".join(repr(name) for name in others)
+        raise ConfigError(
+            f"{nodeid} and {shown} in the same module would share one cassette and one "
+            f"expected-transcript file, {safe}.*: their names differ only in characters a file "
+            "name cannot hold, so each would overwrite the other's recording. Give each test "
+            "its own parametrize id, e.g. pytest.param(..., id='a-b') (or, for the cassette "
+            "alone, @pytest.mark.sessionmem(cassette='...'))."
         )
 
     def close_session(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from pytest_sessionmem.providers.registry import provider_spec
+from pytest_sessionmem.providers.registry import PROVIDERS, provider_spec
 
 if TYPE_CHECKING:
     from pytest_sessionmem.emulator.runner import EmulatorServer
@@ -46,8 +46,10 @@ class Upstream:
         if settings.emulator and recording and settings.provider:
             server = self.emulator()
             # A fresh, seeded emulator per recording test: the same test records the
-            # same bytes every time, whatever ran before it.
+            # same bytes every time, whatever ran before it. Fresh includes the API keys,
+            # which a reset alone keeps: a test that turned auth on must not fail the next.
             server.control.reset(seed=_seed_for(nodeid))
+            server.control.set_keys(**dict.fromkeys(PROVIDERS))
             return server.base_url(settings.provider)
         if settings.provider:
             return provider_spec(settings.provider).default_base_url

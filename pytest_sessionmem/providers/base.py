@@ -14,6 +14,7 @@ or ``ValidationError``.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -126,7 +127,25 @@ def join_url(base_url: str, *segments: str) -> str:
 def require_id(value: str | None, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{what} must be a non-empty string, got {value!r}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ConfigError(
+                f"{what} holds a lone surrogate {value[exc.start]!r} at index {exc.start}, "
+                "which UTF-8 cannot encode, so it cannot be sent in a URL"
+            ) from None
+    if value in _DOT_SEGMENTS:
+        # Sent as a path segment, "." or ".." is resolved away by every URL library and
+        # server alike: the request would reach another endpoint of the API.
+        raise ConfigError(
+            f"{what} {value!r} cannot be used: as a URL path segment it would name another "
+            "endpoint of the API. Use an id with other characters."
+        )
     return value
+
+
+_DOT_SEGMENTS = frozenset({".", ".."})
 
 
 def payload_error(response: httpx.Response, provider: str, problem: str) -> ProviderError:
@@ -221,7 +240,66 @@ def coerce_messages(messages: Iterable[MessageInput]) -> list[Message]:
     out: list[Message] = []
     for index, item in enumerate(messages):
         out.append(_coerce_one(index, item))
+    check_sendable([_sent_fields(message) for message in out], "messages")
     return out
+
+
+def _sent_fields(message: Message) -> dict[str, Any]:
+    # The fields a provider's wire form carries; the others never leave the machine.
+    return {
+        "content": message.content,
+        "name": message.name,
+        "metadata": message.metadata,
+        "arguments": message.arguments,
+        "result": message.result,
+    }
+
+
+def check_sendable(value: Any, what: str) -> None:
+    """A ``ConfigError`` naming the first part of ``value`` that has no form in JSON.
+
+    Request bodies are JSON in UTF-8: ``NaN`` and infinities, a lone surrogate in a string
+    and objects other than dicts, lists, strings, numbers, booleans and ``None`` cannot be
+    sent. Checked before the first request of a call, so nothing is half-written.
+    """
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError):  # the C encoder is fast; only a failure is walked
+        problem = _unsendable(value, what)
+        raise ConfigError(
+            f"{problem or what + ' cannot be sent as JSON'}; request bodies are JSON in UTF-8, "
+            "so nothing was sent. Replace that value with one JSON can hold."
+        ) from None
+
+
+def _unsendable(value: Any, path: str) -> str | None:
+    if value is None or isinstance(value, (bool, int)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path} is {value!r}, which JSON cannot hold"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return (
+                f"{path} holds a lone surrogate {value[exc.start]!r} at index {exc.start}, "
+                "which UTF-8 cannot encode"
+            )
+        return None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                return f"{path} has the key {key!r}, which JSON cannot hold (keys are strings)"
+            problem = _unsendable(key, f"{path} key") or _unsendable(item, f"{path}.{key}")
+            if problem:
+                return problem
+        return None
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            if problem := _unsendable(item, f"{path}[{index}]"):
+                return problem
+        return None
+    return f"{path} is a value of type {type(value).__name__}, which JSON cannot hold"
 
 
 def _coerce_one(index: int, item: object) -> Message:
@@ -258,6 +336,7 @@ def post_in_batches(
     url: str, items: Sequence[Any], *, batch: int, provider: str
 ) -> Operation[list[dict[str, Any]]]:
     """POST ``{"messages": ...}`` in slices of ``batch``; the answers, one per request."""
+    check_sendable(list(items), "messages")  # every slice, before the first is sent
     requests = (
         httpx.Request("POST", url, json={"messages": list(items[start : start + batch])})
         for start in range(0, len(items), batch)
@@ -286,6 +365,13 @@ class AdapterBase:
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
+
+    def _post(
+        self, url: str, body: Any, *, what: str = "body", **kwargs: Any
+    ) -> httpx.Request:
+        """``POST url`` with a JSON ``body``; a ``ConfigError`` if it has no form in JSON."""
+        check_sendable(body, what)
+        return httpx.Request("POST", url, json=body, **kwargs)
 
     def _url(self, *segments: str) -> str:
         return join_url(self.base_url, *segments)

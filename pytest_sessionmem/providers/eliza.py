@@ -136,7 +136,7 @@ class ElizaProvider(AgentChatAdapter):
         body: dict[str, Any] = {"content": message.content}
         if message.metadata:
             body["metadata"] = dict(message.metadata)
-        return httpx.Request("POST", self._url(session_id, "messages"), json=body)
+        return self._post(self._url(session_id, "messages"), body)
 
     def _check_turn(self, index: int, message: Message) -> None:
         super()._check_turn(index, message)
@@ -244,7 +244,7 @@ class ElizaProvider(AgentChatAdapter):
             body["metadata"] = dict(new.metadata)
         if new.fields.get("timeout_config") is not None:
             body["timeoutConfig"] = dict(new.fields["timeout_config"])
-        response = yield httpx.Request("POST", self._url(), json=body)
+        response = yield self._post(self._url(), body)
         return self._read_session(response)
 
     def send_message(
@@ -253,8 +253,8 @@ class ElizaProvider(AgentChatAdapter):
         """Post a user message; returns it as stored (whatever the server version's shape)."""
         require_id(session_id, "session_id")
         self._check_turn(0, Message(role=Role.USER, content=content))
-        response = yield httpx.Request(
-            "POST", self._url(session_id, "messages"), json={"content": content, **fields}
+        response = yield self._post(
+            self._url(session_id, "messages"), {"content": content, **fields}
         )
         data = self._json(response)
         if not isinstance(data, dict):

@@ -88,10 +88,8 @@ class MeibelProvider(AgentChatAdapter):
     def _chat_request(
         self, session_id: str, content: str, fields: Mapping[str, Any]
     ) -> httpx.Request:
-        return httpx.Request(
-            "POST",
-            self._url("sessions", session_id, "chat"),
-            json={"user_message": content, **fields},
+        return self._post(
+            self._url("sessions", session_id, "chat"), {"user_message": content, **fields}
         )
 
     def describe_error(self, response: httpx.Response) -> ErrorInfo:
@@ -143,9 +141,7 @@ class MeibelProvider(AgentChatAdapter):
                 "agent_id= plus optional body fields (prompt=, initial_context=, ...)"
             )
         agent = require_id(new.agent_id, "agent_id")
-        response = yield httpx.Request(
-            "POST", self._url("agents", agent, "sessions"), json=dict(new.fields)
-        )
+        response = yield self._post(self._url("agents", agent, "sessions"), dict(new.fields))
         created, data = self._read(MeibelCreated, response)
         return Session(id=created.session_id, provider=NAME, agent_id=agent, raw=data)
 

@@ -161,7 +161,7 @@ class ZepProvider(ZepAdapter):
         }
         if new.metadata is not None:
             body["metadata"] = dict(new.metadata)
-        response = yield httpx.Request("POST", self._url("sessions"), json=body)
+        response = yield self._post(self._url("sessions"), body)
         return self._read_session(response, fallback=body["session_id"])
 
     def delete_session(self, session_id: str) -> Operation[None]:

@@ -154,7 +154,7 @@ class ZepAdapter(AdapterBase):
     def add_user(self, user_id: str, fields: Mapping[str, Any]) -> Operation[dict[str, Any]]:
         """Create a user; in v4 the answer's ``uuid`` is its address."""
         body = {"user_id": require_id(user_id, "user_id"), **fields}
-        response = yield httpx.Request("POST", self._url("users"), json=body)
+        response = yield self._post(self._url("users"), body)
         return json_object(response, self.name)
 
     def add_messages(

@@ -127,7 +127,7 @@ class ZepV3Provider(ThreadAdapter):
             "user_id": require_id(user_id, "user_id"),
             **new.fields,
         }
-        response = yield httpx.Request("POST", self._url("threads"), json=body)
+        response = yield self._post(self._url("threads"), body)
         return self._read_session(response, fallback=body["thread_id"])
 
 

@@ -165,7 +165,7 @@ class ZepV4Provider(ThreadAdapter):
         if metadata is not None:
             raise ConfigError("zep-v4 threads have no metadata; leave metadata= out")
         body = {"user_uuid": require_id(user_id, "user_id (the user's uuid)"), **new.fields}
-        response = yield httpx.Request("POST", self._url("threads"), json=body)
+        response = yield self._post(self._url("threads"), body)
         wire, data = self._read(V4Thread, response)
         if not wire.uuid:
             raise self._payload_error(response, "uuid: field required")

@@ -236,3 +236,66 @@ def test_update_rewrites_a_file_that_no_longer_matches(inner) -> None:
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([f"  transcript written: {TRANSCRIPT}"])
     assert "Bob" not in path.read_text(encoding="utf-8")
+
+
+# -- every recording test gets a fresh emulator -----------------------------------------------
+
+
+def test_keys_one_test_sets_on_the_emulator_do_not_reach_the_next(inner) -> None:
+    inner.pytester.makepyfile(
+        test_keys='''
+import pytest
+
+from pytest_sessionmem import AuthenticationError
+
+
+@pytest.mark.sessionmem(provider="zep", session_id="s1")
+def test_a_turns_auth_on(recorded_session, session_client):
+    recorded_session.emulator.control.set_keys(zep="secret")
+    with pytest.raises(AuthenticationError):
+        session_client.add_user("u1")
+
+
+@pytest.mark.sessionmem(provider="zep", session_id="s1")
+def test_b_expects_a_fresh_emulator(recorded_session, session_client):
+    assert recorded_session.emulator.control.info()["auth"]["zep"] is False
+    session_client.add_user("u1")
+'''
+    )
+    result = inner.record()  # inner runs keep file order: test_a runs first
+    result.assert_outcomes(passed=2)
+
+
+# -- two tests, one file name -------------------------------------------------------------------
+
+
+CLASHING_IDS = """
+import pytest
+
+@pytest.mark.parametrize("user", {params})
+@pytest.mark.sessionmem(provider="zep", session_id="s1")
+def test_user(recorded_session, session_client, user):
+    session_client.add_user(user)
+"""
+
+
+def test_tests_whose_names_map_to_one_file_fail_before_recording(inner) -> None:
+    inner.pytester.makepyfile(test_clash=CLASHING_IDS.format(params='["a b", "a/b"]'))
+    result = inner.record()
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*ConfigError: test_clash.py::test_user?a b? and 'test_user?a/b?' in the same module "
+            "would share one cassette and one expected-transcript file, test_user?a_b?.*: their "
+            "names differ only in characters a file name cannot hold*",
+        ]
+    )
+    assert inner.cassettes() == []
+
+
+def test_distinct_ids_fix_the_clash(inner) -> None:
+    params = '[pytest.param("a b", id="a-space-b"), pytest.param("a/b", id="a-slash-b")]'
+    inner.pytester.makepyfile(test_clash=CLASHING_IDS.format(params=params))
+    inner.record().assert_outcomes(passed=2)
+    assert len(inner.cassettes()) == 2
+    inner.replay_offline().assert_outcomes(passed=2)

@@ -373,6 +373,59 @@ def test_empty_session_id_is_a_config_error(driver) -> None:
     assert driver.requests == []
 
 
+@pytest.mark.parametrize("provider", ["zep", "zep-v3", "zep-v4", "meibel", "eliza"])
+@pytest.mark.parametrize("session_id", [".", ".."])
+def test_a_dot_segment_id_is_refused_before_it_reaches_another_endpoint(
+    driver, provider: str, session_id: str
+) -> None:
+    # "POST .../sessions/../memory" would be resolved to "POST .../memory": another endpoint.
+    server = always(200, {})
+
+    for method, args in [("get_session", ()), ("add_messages", ([("user", "hi")],))]:
+        with pytest.raises(ConfigError, match=r"as a URL path segment it would name another"):
+            driver.call(provider, server, method, session_id, *args)
+    assert driver.requests == []
+
+
+UNSENDABLE = [
+    ({"metadata": {"k": float("nan")}}, r"messages\[1\]\.metadata\.k is nan, which JSON cannot hold"),
+    ({"metadata": {"k": [1, float("inf")]}}, r"messages\[1\]\.metadata\.k\[1\] is inf"),
+    ({"metadata": {"k": object()}}, r"messages\[1\]\.metadata\.k is a value of type object, which JSON cannot"),
+    ({"content": "a \ud800 b"}, r"messages\[1\]\.content holds a lone surrogate '\\ud800' at index 2"),
+]
+
+
+@pytest.mark.parametrize("provider", ["zep", "zep-v3", "zep-v4", "eliza"])
+@pytest.mark.parametrize(("bad", "problem"), UNSENDABLE)
+def test_a_message_json_cannot_hold_is_refused_before_any_is_sent(
+    driver, provider: str, bad: dict[str, Any], problem: str
+) -> None:
+    server = always(200, {})
+    messages = [{"role": "user", "content": "fine"}, {"role": "user", "content": "x", **bad}]
+
+    with pytest.raises(ConfigError, match=problem) as raised:
+        driver.call(provider, server, "add_messages", "s1", messages)
+    assert "nothing was sent" in str(raised.value)
+    assert driver.requests == []
+
+
+def test_a_session_body_json_cannot_hold_is_refused(driver) -> None:
+    server = always(200, {})
+
+    with pytest.raises(ConfigError, match=r"body\.metadata\.score is nan, which JSON cannot hold"):
+        driver.call(
+            "zep", server, "create_session", session_id="s1", user_id="u1",
+            metadata={"score": float("nan")},
+        )
+    assert driver.requests == []
+
+
+def test_an_id_utf8_cannot_encode_is_refused(driver) -> None:
+    with pytest.raises(ConfigError, match=r"session_id holds a lone surrogate"):
+        driver.call("zep", always(200, {}), "get_messages", "s\udc80")
+    assert driver.requests == []
+
+
 @pytest.mark.parametrize("provider", ["meibel", "eliza"])
 def test_memory_outside_zep_is_unsupported(driver, provider: str) -> None:
     with pytest.raises(UnsupportedOperation, match=f"{provider} has no memory endpoint"):
