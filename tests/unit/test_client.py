@@ -390,7 +390,7 @@ def test_a_dot_segment_id_is_refused_before_it_reaches_another_endpoint(
 UNSENDABLE = [
     ({"metadata": {"k": float("nan")}}, r"messages\[1\]\.metadata\.k is nan, which JSON cannot hold"),
     ({"metadata": {"k": [1, float("inf")]}}, r"messages\[1\]\.metadata\.k\[1\] is inf"),
-    ({"metadata": {"k": object()}}, r"messages\[1\]\.metadata\.k is a value of type object, which JSON cannot"),
+    ({"metadata": {"k": object()}}, r"messages\[1\]\.metadata\.k is a value of type object, which JSON"),
     ({"content": "a \ud800 b"}, r"messages\[1\]\.content holds a lone surrogate '\\ud800' at index 2"),
 ]
 
