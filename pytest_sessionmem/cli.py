@@ -178,7 +178,6 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from .lint import find_files
 
     files = find_files(args.paths, suffixes=(".json",))
-    named = {str(p) for p in args.paths}
     if not files:
         raise ConfigError(
             f"no cassette under {', '.join(args.paths)}; cassettes are the .json files in the "
@@ -190,8 +189,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
         try:
             cassette = load_cassette(file)
         except CassetteCorrupt as exc:
-            if str(file) not in named:
-                continue  # some other JSON file found while walking a folder
+            # A folder's walk keeps only files marked as written by pytest-sessionmem, so
+            # one that does not load is a damaged cassette, never some other JSON file.
             print(f"sessionmem: error: {exc}", file=sys.stderr)
             failed = True
             continue

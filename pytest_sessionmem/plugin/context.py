@@ -297,7 +297,7 @@ class RecordedSession:
         if self.provider is None:
             raise ConfigError(
                 "recorded_session has no provider. Set one with "
-                "@pytest.mark.sessionmem(provider='zep'|'meibel'|'eliza'), "
+                "@pytest.mark.sessionmem(provider='zep'|'zep-v3'|'zep-v4'|'meibel'|'eliza'), "
                 "--sessionmem-provider or the sessionmem_provider ini key."
             )
         return self.provider

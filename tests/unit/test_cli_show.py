@@ -184,6 +184,21 @@ def test_a_folder_shows_every_cassette_and_skips_other_json(tmp_path: Path) -> N
     ]
 
 
+def test_a_corrupt_cassette_found_in_a_folder_is_reported_not_skipped(tmp_path: Path) -> None:
+    good = write(
+        tmp_path / "cassettes" / "test_mod" / "test_a.json",
+        {"version": 1, "recorded_with": "pytest-sessionmem", "base_url": "", "interactions": []},
+    )
+    broken = tmp_path / "cassettes" / "test_mod" / "test_b.json"  # cut short while written
+    broken.write_text('{"version": 1, "recorded_with": "pytest-sessionmem", "interactions": [')
+
+    result = run_cli("show", str(tmp_path))
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"sessionmem: error: Cassette {broken} is not valid JSON")
+    assert str(good) in result.stdout
+
+
 def test_a_corrupt_named_cassette_says_what_is_wrong(tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text('{"version": 1, "interactions": [')
