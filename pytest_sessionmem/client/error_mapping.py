@@ -44,7 +44,9 @@ class ErrorMapper:
         return error
 
     def unavailable(self, request: httpx.Request, exc: httpx.TransportError) -> ProviderUnavailable:
-        cause = self.redactor.text(str(exc) or type(exc).__name__)
+        # httpx's own texts end with a full stop ("... without sending a response."), ours
+        # goes on after a semicolon.
+        cause = self.redactor.text(str(exc) or type(exc).__name__).rstrip(".")
         return ProviderUnavailable(
             f"could not reach {self.provider} at {self.redactor.url(self.base_url)}: {cause}; "
             "is the server running / is the base URL right?",

@@ -219,6 +219,16 @@ def test_connect_errors_are_retried_then_reported(driver) -> None:
     assert isinstance(info.value.__cause__, httpx.ConnectError)
 
 
+def test_a_transport_error_text_ending_in_a_full_stop_reads_as_one_sentence(driver) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+    with pytest.raises(ProviderUnavailable) as info:
+        driver.call("zep", handler, "get_session", "s1")
+
+    assert "without sending a response; is the server running" in str(info.value)
+
+
 def test_post_is_retried_when_the_connection_was_never_made(driver) -> None:
     server = failing(httpx.ConnectError, times=1)
 
