@@ -42,7 +42,9 @@ class ZepMessage(ZepMessageFields):
 
 
 class ZepMessageList(WireModel):
-    messages: list[ZepMessage] | None = None
+    # Required, though it may be null: a body without it is no page of messages at all
+    # (an error page from a proxy, say), not an empty one.
+    messages: list[ZepMessage] | None
     row_count: int | None = None
     total_count: int | None = None
 

@@ -36,7 +36,7 @@ NAME = "zep-v3"
 
 
 class V3MessageList(WireModel):
-    messages: list[ThreadMessage] | None = None
+    messages: list[ThreadMessage] | None  # required, may be null (as in ZepMessageList)
     row_count: int | None = None
     total_count: int | None = None
     thread_created_at: datetime | None = None

@@ -162,6 +162,16 @@ def test_wrong_type_names_the_field(driver) -> None:
         driver.call("zep", server, "get_messages", "s1")
 
 
+@pytest.mark.parametrize("provider", ["zep", "zep-v3"])
+def test_a_body_without_messages_is_no_page_but_null_is_an_empty_one(driver, provider) -> None:
+    def body(payload: dict[str, Any]) -> Callable[[httpx.Request], httpx.Response]:
+        return lambda request: httpx.Response(200, json=payload)
+
+    with pytest.raises(ProviderError, match=r"does not fit its API: messages: Field required"):
+        driver.call(provider, body({"error": "upstream timeout"}), "get_messages", "s1")
+    assert driver.call(provider, body({"messages": None}), "get_messages", "s1").messages == ()
+
+
 def test_html_instead_of_json_is_a_provider_error(driver) -> None:
     def html(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, html="<html><body>Login</body></html>")
