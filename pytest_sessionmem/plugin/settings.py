@@ -225,6 +225,37 @@ def _base_urls(value: Any, where: str) -> dict[str, str]:
     return urls
 
 
+def _check_url(url: str, what: str) -> None:
+    """A base URL every request can be built on: scheme, host, port, path and nothing else."""
+    if not re.match(r"^https?://", url):
+        raise ConfigError(f"{what} must start with http:// or https://, got {url!r}.")
+    problem = _url_problem(url)
+    if problem:
+        raise ConfigError(
+            f"{what} is not a usable base URL: {problem}, in {url!r}. Give scheme, host, an "
+            "optional port and path, such as http://localhost:3000 or https://api.getzep.com."
+        )
+
+
+def _url_problem(url: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    if any(char.isspace() for char in url):
+        return "it holds a space"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # reading it checks it: a port past 65535 or not a number raises
+    except ValueError as exc:
+        return str(exc)
+    if not parts.hostname:
+        return "it names no host"
+    if port == 0:
+        return "port 0 names no server"
+    if parts.query or parts.fragment:
+        return "a base URL has no query string or fragment (every request adds its own)"
+    return None
+
+
 def _did_you_mean(unknown: list[str], known: tuple[str, ...]) -> str:
     """`` (did you mean session_id?)`` for the first unknown key close to a known one."""
     import difflib
@@ -283,15 +314,9 @@ def _validate(settings: Settings) -> None:
     if settings.provider is not None:
         _one_of("provider", settings.provider, PROVIDERS)
     for provider, url in settings.base_urls:
-        if not re.match(r"^https?://", url):
-            raise ConfigError(
-                f"sessionmem base URL for {provider} must start with http:// or https://, "
-                f"got {url!r}."
-            )
-    if settings.base_url is not None and not re.match(r"^https?://", settings.base_url):
-        raise ConfigError(
-            f"sessionmem base_url must start with http:// or https://, got {settings.base_url!r}."
-        )
+        _check_url(url, f"sessionmem base URL for {provider}")
+    if settings.base_url is not None:
+        _check_url(settings.base_url, "sessionmem base_url")
     for name in _CALLABLE_KEYS:
         hook = getattr(settings, name)
         if hook is not None and not callable(hook):

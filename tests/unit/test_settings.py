@@ -69,6 +69,11 @@ def test_a_base_url_never_sends_one_provider_to_another_providers_server() -> No
         ("http://localhost:3000", "takes PROVIDER=URL, one per provider"),
         ("zap=http://x", "unknown provider 'zap'"),
         ("zep=api.getzep.com", "must start with http:// or https://"),
+        ("zep=http://[::1", "is not a usable base URL: Invalid IPv6 URL, in 'http://[::1'"),
+        ("zep=http://a b", "is not a usable base URL: it holds a space"),
+        ("zep=http://127.0.0.1:99999", "is not a usable base URL: Port out of range 0-65535"),
+        ("zep=http:///nohost", "is not a usable base URL: it names no host"),
+        ("zep=http://127.0.0.1:8000/api?x=1", "no query string or fragment"),
     ],
 )
 def test_a_bad_base_url_entry_shows_the_form(value: str, problem: str) -> None:
