@@ -313,6 +313,13 @@ def _validate(settings: Settings) -> None:
     _one_of("unused", settings.unused, UNUSED_POLICIES)
     if settings.provider is not None:
         _one_of("provider", settings.provider, PROVIDERS)
+    if settings.session_id is not None and (
+        not isinstance(settings.session_id, str) or not settings.session_id.strip()
+    ):
+        raise ConfigError(
+            f"sessionmem session_id must be a non-empty string, got {settings.session_id!r}; "
+            "ids are sent in URLs as text, e.g. session_id='5'."
+        )
     for provider, url in settings.base_urls:
         _check_url(url, f"sessionmem base URL for {provider}")
     if settings.base_url is not None:

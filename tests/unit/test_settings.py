@@ -136,3 +136,9 @@ def test_bad_values_name_the_valid_ones(source: dict, message: str) -> None:
     with pytest.raises(ConfigError) as info:
         resolve_settings(ini=source)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("value", [5, "  ", ["s1"]])
+def test_a_session_id_that_is_no_text_fails_when_the_settings_are_read(value: object) -> None:
+    with pytest.raises(ConfigError, match="session_id must be a non-empty string"):
+        resolve_settings(marker={"provider": "zep", "session_id": value})
