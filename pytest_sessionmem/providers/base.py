@@ -127,14 +127,8 @@ def join_url(base_url: str, *segments: str) -> str:
 def require_id(value: str | None, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{what} must be a non-empty string, got {value!r}")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ConfigError(
-                f"{what} holds a lone surrogate {value[exc.start]!r} at index {exc.start}, "
-                "which UTF-8 cannot encode, so it cannot be sent in a URL"
-            ) from None
+    if not value.isascii() and (problem := _unsendable(value, what)):
+        raise ConfigError(f"{problem}, so it cannot be sent in a URL")
     if value in _DOT_SEGMENTS:
         # Sent as a path segment, "." or ".." is resolved away by every URL library and
         # server alike: the request would reach another endpoint of the API.
@@ -335,8 +329,10 @@ def send_each(requests: Iterable[httpx.Request], provider: str) -> Operation[lis
 def post_in_batches(
     url: str, items: Sequence[Any], *, batch: int, provider: str
 ) -> Operation[list[dict[str, Any]]]:
-    """POST ``{"messages": ...}`` in slices of ``batch``; the answers, one per request."""
-    check_sendable(list(items), "messages")  # every slice, before the first is sent
+    """POST ``{"messages": ...}`` in slices of ``batch``; the answers, one per request.
+
+    ``items`` come from :func:`coerce_messages`, which checked every one before this runs.
+    """
     requests = (
         httpx.Request("POST", url, json={"messages": list(items[start : start + batch])})
         for start in range(0, len(items), batch)
