@@ -1,8 +1,9 @@
 """Conversion between httpx objects and the stored request/response form.
 
-Capturing keeps every header; :class:`~pytest_sessionmem.cassette.scrub.Redactor` decides
-what survives. Paths are made relative to the base URL here, so host, scheme and port
-never reach the cassette or the matcher.
+Capturing keeps every header; :class:`~pytest_sessionmem.cassette.scrub.Scrubber` decides
+what survives. A request to the provider's host has its path made relative to the base URL
+here, so its host, scheme and port never reach the cassette or the matcher; a request to
+any other host keeps them as its ``origin``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ import httpx
 from pytest_sessionmem.cassette.schema import Body, RecordedRequest, RecordedResponse
 from pytest_sessionmem.providers.operation import DECODED_JSON_EXTENSION
 
-__all__ = ["capture_request", "capture_response", "relative_path", "to_httpx_response"]
+__all__ = [
+    "capture_request",
+    "capture_response",
+    "origin_of",
+    "relative_path",
+    "to_httpx_response",
+]
 
 
 def _base_path(base_url: httpx.URL) -> str:
@@ -35,12 +42,33 @@ def relative_path(url: httpx.URL, base_url: httpx.URL) -> str:
     return path
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: httpx.URL) -> str:
+    """``https://api.openai.com``; the port only when it is not the scheme's default."""
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    default = _DEFAULT_PORTS.get(url.scheme)
+    port = f":{url.port}" if url.port is not None and url.port != default else ""
+    return f"{url.scheme}://{host}{port}"
+
+
+def _same_host(url: httpx.URL, base_url: httpx.URL) -> bool:
+    return origin_of(url) == origin_of(base_url)
+
+
 def capture_request(request: httpx.Request, base_url: httpx.URL) -> RecordedRequest:
-    """The unscrubbed stored form of a request whose body has been read."""
+    """The unscrubbed stored form of a request whose body has been read.
+
+    A request to the base URL's host is stored relative to it; any other keeps its origin.
+    """
     content_type = request.headers.get("content-type", "")
+    url = request.url
+    provider = _same_host(url, base_url)
     return RecordedRequest(
         method=request.method.upper(),
-        path=relative_path(request.url, base_url),
+        origin="" if provider else origin_of(url),
+        path=relative_path(url, base_url) if provider else (url.path or "/"),
         query=tuple(request.url.params.multi_items()),
         headers=tuple((name.lower(), value) for name, value in request.headers.multi_items()),
         body=Body.from_bytes(request.content, content_type),

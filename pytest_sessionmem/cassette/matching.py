@@ -2,8 +2,9 @@
 
 Two (scrubbed) requests match when their method, base-relative path, canonical query
 (decoded pairs, sorted) and canonical body (JSON compared structurally, text as text,
-bytes as bytes, empty as empty) are equal. Host, scheme, port and headers do not take
-part: a cassette replays against any base URL.
+bytes as bytes, empty as empty) are equal. For the provider's own traffic host, scheme,
+port and headers do not take part: a cassette replays against any base URL. A request to
+any other host (an LLM API) keeps its origin (scheme, host, port), which takes part.
 
 :func:`explain_miss` turns a miss into the message of :class:`UnmatchedRequest`: the
 request, up to three closest recorded candidates with what differs per field, and the
@@ -39,7 +40,7 @@ def match_key(request: RecordedRequest) -> MatchKey:
     """The identity of a request for replay purposes."""
     return (
         request.method.upper(),
-        request.path,
+        request.origin + request.path,
         tuple(sorted(request.query)),
         request.body.canonical(),
     )
@@ -157,6 +158,10 @@ def differences(actual: RecordedRequest, recorded: RecordedRequest) -> list[str]
     found: list[str] = []
     if actual.method.upper() != recorded.method.upper():
         found.append(f"method: {actual.method!r} != {recorded.method!r}")
+    if actual.origin != recorded.origin:
+        found.append(
+            f"host: {actual.origin or '(the provider)'!r} != {recorded.origin or '(the provider)'!r}"
+        )
     if actual.path != recorded.path:
         found.append(f"path: {actual.path!r} != {recorded.path!r}")
     found.extend(_query_differences(actual, recorded))
@@ -209,7 +214,7 @@ def explain_miss(
             ]
         rank = (
             request.method.upper() != recorded.method.upper(),
-            _path_distance(request.path, recorded.path),
+            _path_distance(request.target, recorded.target),
             len(diffs),
             index,
         )

@@ -204,6 +204,8 @@ class CassetteSession:
         # built on the first replay, so a request costs one lookup, not a scan of the file.
         self._unplayed: dict[MatchKey, deque[int]] | None = None
         self._new: list[Interaction] = []
+        # Every exchange the test made, replayed or recorded, in the order it made them.
+        self._exchanges: list[Interaction] = []
         self._transport: ReplayTransport | RecordingTransport | None = None
 
     # -- state --------------------------------------------------------------------------------
@@ -231,6 +233,12 @@ class CassetteSession:
     def interactions(self) -> Sequence[Interaction]:
         """Every interaction the file will hold: loaded ones, then new ones, in order."""
         return (*self._loaded, *self._new)
+
+    @property
+    def exchanges(self) -> Sequence[Interaction]:
+        """What this test sent and got, in order, as stored (scrubbed): replayed or recorded."""
+        with self._lock:
+            return tuple(self._exchanges)
 
     @property
     def played(self) -> int:
@@ -311,6 +319,8 @@ class CassetteSession:
         index = self._take(recorded)
         if index is None:
             return None
+        with self._lock:
+            self._exchanges.append(self._loaded[index])
         return to_httpx_response(
             self._loaded[index].response, request, standard_json=self._standard_json
         )
@@ -365,11 +375,13 @@ class CassetteSession:
                 self._before_response(captured), RecordedResponse, "before_record_response"
             )
         stored = self._redactor.response(captured)
+        with self._lock:
+            self._exchanges.append(Interaction(recorded, stored))
         if self.verify:
             self._check_drift(recorded, stored)
             return
         with self._lock:
-            self._new.append(Interaction(recorded, stored))
+            self._new.append(self._exchanges[-1])
 
     def _check_drift(self, recorded: RecordedRequest, live: RecordedResponse) -> None:
         """``--sessionmem-verify``: compare a live answer with its recorded twin; never store."""

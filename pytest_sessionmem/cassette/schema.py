@@ -25,6 +25,11 @@ A cassette is one JSON document per test::
       ]
     }
 
+A request to any other host (an LLM API, say) also stores its ``origin``
+(``"https://api.openai.com"``: scheme, host and the port when it is not the scheme's
+default) and its full path; the provider's own requests have no ``origin`` and replay
+against any base URL.
+
 ``recorded_against`` says where the interactions came from: the embedded emulator, or a
 real service. Error messages use it to print a record command that works when copied.
 
@@ -132,20 +137,30 @@ def _dump_json_body(value: Any) -> str:
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """A request as stored: scrubbed, path relative to the base URL, headers reduced."""
+    """A request as stored: scrubbed, path relative to the base URL, headers reduced.
+
+    ``origin`` is empty for the provider's own traffic (``path`` is relative to its base
+    URL); for any other host it is ``scheme://host[:port]`` and ``path`` is the full path.
+    """
 
     method: str
     path: str
     query: Pairs = ()
     headers: Pairs = ()
     body: Body = Body("empty")
+    origin: str = ""
+
+    @property
+    def target(self) -> str:
+        """What replay matches besides method, query and body: origin and path together."""
+        return self.origin + self.path
 
     def describe(self) -> str:
         """``GET /sessions/s1/messages?cursor=2&limit=100``: how error messages name a request."""
         if not self.query:
-            return f"{self.method} {self.path}"
+            return f"{self.method} {self.origin}{self.path}"
         query = "&".join(f"{key}={value}" for key, value in self.query)
-        return f"{self.method} {self.path}?{query}"
+        return f"{self.method} {self.origin}{self.path}?{query}"
 
 
 @dataclass(frozen=True)
@@ -199,7 +214,10 @@ def _query_to_data(query: Pairs) -> dict[str, str | list[str]]:
 
 def _interaction_to_data(interaction: Interaction) -> dict[str, Any]:
     request, response = interaction.request, interaction.response
-    request_data: dict[str, Any] = {"method": request.method, "path": request.path}
+    request_data: dict[str, Any] = {"method": request.method}
+    if request.origin:
+        request_data["origin"] = request.origin
+    request_data["path"] = request.path
     if request.query:
         request_data["query"] = _query_to_data(request.query)
     request_data["headers"] = dict(request.headers)
@@ -293,7 +311,7 @@ def _body_from_data(mapping: Mapping[str, Any], where: str) -> Body:
 
 
 _REQUEST_KEYS = ("method", "path")
-_REQUEST_OPTIONAL = ("query", "headers", *_BODY_KEYS)
+_REQUEST_OPTIONAL = ("origin", "query", "headers", *_BODY_KEYS)
 _RESPONSE_OPTIONAL = ("headers", *_BODY_KEYS)
 
 
@@ -308,6 +326,7 @@ def _interaction_from_data(value: Any, where: str) -> Interaction:
         query=_query_from_data(req.get("query", {}), f"{req_where}.query"),
         headers=_headers_from_data(req.get("headers", {}), f"{req_where}.headers"),
         body=_body_from_data(req, req_where),
+        origin=_expect(req.get("origin", ""), str, f"{req_where}.origin", "a string"),
     )
     status = _expect(resp["status"], int, f"{resp_where}.status", "an integer HTTP status")
     if not 100 <= status <= 599:

@@ -174,6 +174,7 @@ class Scrubber:
         )
         return replace(
             request,
+            origin=self.text(request.origin) if request.origin else "",
             path=self.text(request.path),
             query=query,
             headers=self._headers(request.headers, KEPT_REQUEST_HEADERS),

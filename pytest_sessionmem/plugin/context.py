@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pytest_sessionmem.cassette import CassetteSession
     from pytest_sessionmem.client import AsyncSessionClient, SessionClient
     from pytest_sessionmem.emulator.runner import EmulatorServer
-    from pytest_sessionmem.models import Memory, Transcript
+    from pytest_sessionmem.models import LLMCall, Memory, Transcript
 
 __all__ = ["CassetteInfo", "RecordedSession", "TranscriptFileUse"]
 
@@ -162,13 +162,41 @@ class RecordedSession:
     def intercept_httpx(self) -> Iterator[None]:
         """Route SDKs that build their own httpx client (the Meibel SDK) through the cassette.
 
-        Opt-in: it patches httpx's transport classes for requests under :attr:`base_url`
-        while the block runs. Prefer :meth:`httpx_client` when the SDK accepts one.
+        Needed only with ``capture="provider"``, where it patches httpx's transport classes
+        for requests under :attr:`base_url` while the block runs. With ``capture="all"``
+        (the default) every request already goes through the cassette; the block lays the
+        same capture over whatever patched httpx since (a mock library, say).
         """
         from pytest_sessionmem.cassette.intercept import intercept_httpx
 
         with intercept_httpx(self._cassette, base_url=self.base_url):
             yield
+
+    @contextlib.contextmanager
+    def capture_all(self, allowed_hosts: Sequence[str] = ()) -> Iterator[None]:
+        """Every HTTP request made in the block goes through the cassette (``capture="all"``).
+
+        The plugin holds this open for the whole test; ``allowed_hosts`` and the emulator's
+        control API stay live and are never recorded.
+        """
+        from pytest_sessionmem.cassette.intercept import Routing, intercept
+
+        routing = Routing(
+            base_url=self.base_url,
+            allowed_hosts=frozenset(host.lower().strip("[]").rstrip(".") for host in allowed_hosts),
+        )
+        with intercept(self._cassette, routing):
+            yield
+
+    def llm_calls(self) -> list[LLMCall]:
+        """The LLM exchanges this test made, in order, read back as :class:`LLMCall` objects.
+
+        The same while recording and in replay: each exchange is read from its stored
+        (scrubbed) form. A request no reader understands is left out.
+        """
+        from pytest_sessionmem.cassette.llm_calls import llm_calls
+
+        return llm_calls(self._cassette.exchanges)
 
     # -- reading and asserting ---------------------------------------------------------
 

@@ -21,7 +21,13 @@ from pytest_sessionmem.gc_freeze import old_objects_frozen
 from pytest_sessionmem.plugin.hints import unused_message
 from pytest_sessionmem.plugin.prune import PruneResult, PruneTracker, partial_reason
 from pytest_sessionmem.plugin.run_state import RunState
-from pytest_sessionmem.plugin.settings import PROVIDERS, RECORD_MODES, UNUSED_POLICIES, Settings
+from pytest_sessionmem.plugin.settings import (
+    CAPTURE_MODES,
+    PROVIDERS,
+    RECORD_MODES,
+    UNUSED_POLICIES,
+    Settings,
+)
 
 if TYPE_CHECKING:
     from pytest_sessionmem.client import AsyncSessionClient, SessionClient
@@ -74,6 +80,14 @@ _OPTIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         "unused",
         "choice",
         f"what unused recorded interactions do: one of {UNUSED_POLICIES} (default warn).",
+        (),
+    ),
+    (
+        "capture",
+        "choice",
+        "which HTTP requests of a test go through its cassette: all (default: every request, "
+        "to any host, through httpx, httpx2, requests or urllib3) or provider (only the "
+        f"memory provider's). One of {CAPTURE_MODES}.",
         (),
     ),
     (
@@ -166,9 +180,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "sessionmem(provider=, session_id= (or thread_id=), cassette=, record_mode=, base_url=, "
-        "unused=, keep_failed=, intercept_httpx=, allowed_hosts=, scrub_headers=, scrub_query_params=, "
-        "scrub_json_paths=, scrub_patterns=, scrub_pii=, match_ignore=, before_record_request=, "
-        "before_record_response=): record/replay settings for one test.",
+        "unused=, keep_failed=, intercept_httpx=, capture=, allowed_hosts=, scrub_headers=, "
+        "scrub_query_params=, scrub_json_paths=, scrub_patterns=, scrub_pii=, match_ignore=, "
+        "before_record_request=, before_record_response=): record/replay settings for one test.",
     )
     cli = {name: config.getoption(f"sessionmem_{name}") for name, *_ in _OPTIONS}
     ini = {name: _ini(config, f"sessionmem_{name}") for name, *_ in _OPTIONS}
@@ -416,7 +430,9 @@ def recorded_session(
                 )
             )
             stack.enter_context(virtual_time())
-        if settings.intercept_httpx:
+        if settings.capture == "all":
+            stack.enter_context(recorded.capture_all(settings.allowed_hosts))
+        elif settings.intercept_httpx:
             stack.enter_context(recorded.intercept_httpx())
         yield recorded
     try:

@@ -25,6 +25,7 @@ from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.providers.registry import PROVIDERS as _REGISTRY
 
 __all__ = [
+    "CAPTURE_MODES",
     "CONFIG_KEYS",
     "MARKER_KEYS",
     "PROVIDERS",
@@ -37,6 +38,9 @@ __all__ = [
 PROVIDERS = tuple(_REGISTRY)
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 UNUSED_POLICIES = ("warn", "error", "ignore")
+#: ``all``: every HTTP request of the test goes through its cassette; ``provider``: only the
+#: memory provider's own requests (the others go live).
+CAPTURE_MODES = ("all", "provider")
 
 _LIST_KEYS = (
     "scrub_headers",
@@ -63,6 +67,7 @@ class Settings:
     unused: str = "warn"
     keep_failed: bool = False
     intercept_httpx: bool = False
+    capture: str = "all"
     session_id: str | None = None
     cassette: str | None = None
     scrub_headers: tuple[str, ...] = ()
@@ -97,6 +102,8 @@ class Settings:
         if self.emulator:
             parts.append("emulator=on")
         parts.append(f"unused={self.unused}")
+        if self.capture != "all":
+            parts.append(f"capture={self.capture}")
         if self.scrub_pii:
             parts.append("scrub_pii=on")
         if self.verify:
@@ -119,6 +126,7 @@ MARKER_KEYS: tuple[str, ...] = (
     "unused",
     "keep_failed",
     "intercept_httpx",
+    "capture",
     "scrub_pii",
     *_LIST_KEYS,
     *_CALLABLE_KEYS,
@@ -311,6 +319,7 @@ def _coerce(name: str, value: Any) -> Any:
 def _validate(settings: Settings) -> None:
     _one_of("record_mode", settings.record_mode, RECORD_MODES)
     _one_of("unused", settings.unused, UNUSED_POLICIES)
+    _one_of("capture", settings.capture, CAPTURE_MODES)
     if settings.provider is not None:
         _one_of("provider", settings.provider, PROVIDERS)
     if settings.session_id is not None and (

@@ -74,13 +74,21 @@ def test_originals_restored_after_error_and_nesting_refused(tmp_path: Path) -> N
     sync_before = httpx.HTTPTransport.handle_request
     async_before = httpx.AsyncHTTPTransport.handle_async_request
     session = CassetteSession(tmp_path / "c.json", mode=RecordMode.NONE, base_url=MEIBEL_CLOUD)
+    other = CassetteSession(tmp_path / "d.json", mode=RecordMode.NONE, base_url=MEIBEL_CLOUD)
     with pytest.raises(ZeroDivisionError), intercept_httpx(session, base_url=MEIBEL_CLOUD):
-        assert httpx.HTTPTransport.handle_request is not sync_before
+        outer = httpx.HTTPTransport.handle_request
+        assert outer is not sync_before
+        # The same cassette again lays nothing over itself: each request is recorded once.
+        with intercept_httpx(session, base_url=MEIBEL_CLOUD):
+            assert httpx.HTTPTransport.handle_request is outer
+        assert httpx.HTTPTransport.handle_request is outer
+        # Another test's cassette cannot capture at the same time.
         with (
-            pytest.raises(ConfigError, match="already active"),
-            intercept_httpx(session, base_url=MEIBEL_CLOUD),
+            pytest.raises(ConfigError, match="already capturing"),
+            intercept_httpx(other, base_url=MEIBEL_CLOUD),
         ):
             pass
+        assert httpx.HTTPTransport.handle_request is outer
         1 / 0  # noqa: B018
     assert httpx.HTTPTransport.handle_request is sync_before
     assert httpx.AsyncHTTPTransport.handle_async_request is async_before
