@@ -19,7 +19,7 @@ from pytest_sessionmem.llm.common import JSON, Reply
 from pytest_sessionmem.llm.sse import SSEEvent, parse_sse
 from pytest_sessionmem.models import LLMCall, Message, Transcript
 
-__all__ = ["read_llm_call"]
+__all__ = ["llm_api", "read_llm_call"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,16 @@ def _detect(path: str, body: JSON, headers: Mapping[str, str]) -> _Format | None
 def _is_event_stream(content_type: str, request: JSON) -> bool:
     media_type = content_type.split(";", 1)[0].strip().lower()
     return media_type == "text/event-stream" or (not media_type and request.get("stream") is True)
+
+
+def llm_api(
+    *, method: str, path: str, request_body: Any, request_headers: Mapping[str, str] | None = None
+) -> tuple[str, str] | None:
+    """``(provider, api)`` when the request is one to an LLM API, whatever its answer was."""
+    if method.upper() != "POST" or not isinstance(request_body, dict):
+        return None
+    found = _detect(path, request_body, request_headers or {})
+    return None if found is None else (found.provider, found.api)
 
 
 def read_llm_call(
