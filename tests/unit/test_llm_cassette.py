@@ -190,7 +190,7 @@ def test_llm_calls_reads_each_exchange_of_a_cassette_in_order(llm_wire, tmp_path
     assert calls[0].raw["response"] == cassette.interactions[1].response.body.value
 
 
-def test_a_binary_body_is_no_llm_call() -> None:
+def test_a_binary_answer_is_no_llm_call_and_show_says_so() -> None:
     data = {
         "version": 1,
         "base_url": "",
@@ -206,7 +206,14 @@ def test_a_binary_body_is_no_llm_call() -> None:
         ],
     }
 
-    assert llm_calls(cassette_from_data(data, path="c.json").interactions) == []
+    cassette = cassette_from_data(data, path="c.json")
+
+    assert llm_calls(cassette.interactions) == []
+    conversation = conversation_from_cassette(cassette, path="c.json")
+    assert conversation.llm_calls == []
+    assert [e.what for e in conversation.exchanges] == [
+        "openai chat.completions: answer not readable"
+    ]
 
 
 def test_show_prints_each_llm_call_as_its_conversation(llm_wire, tmp_path: Path) -> None:
