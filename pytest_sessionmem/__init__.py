@@ -15,10 +15,12 @@ from pytest_sessionmem.version import __version__
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
     "Fact": "models",
+    "LLMCall": "models",
     "Memory": "models",
     "Message": "models",
     "Role": "models",
     "Session": "models",
+    "ToolCall": "models",
     "Transcript": "models",
     "AuthenticationError": "errors",
     "CassetteCorrupt": "errors",
@@ -71,6 +73,7 @@ __all__ = [
     "EmulatorServer",
     "Fact",
     "FinishReport",
+    "LLMCall",
     "Memory",
     "Message",
     "NetworkBlocked",
@@ -89,6 +92,7 @@ __all__ = [
     "SessionExpired",
     "SessionNotFound",
     "SessionmemError",
+    "ToolCall",
     "Transcript",
     "TranscriptFileError",
     "UnmatchedRequest",
@@ -171,10 +175,12 @@ if TYPE_CHECKING:
     )
     from pytest_sessionmem.models import (
         Fact,
+        LLMCall,
         Memory,
         Message,
         Role,
         Session,
+        ToolCall,
         Transcript,
     )
     from pytest_sessionmem.plugin.context import (

@@ -199,10 +199,32 @@ def _cmd_show(args: argparse.Namespace) -> int:
         )
     if args.json:
         data = [c.to_data() for c in conversations]
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        print(_printable_json(json.dumps(data, indent=2, ensure_ascii=False)))
     else:
         print("\n\n".join(render_conversation(c) for c in conversations))
     return 2 if failed else 0
+
+
+def _printable_json(text: str) -> str:
+    """JSON text with every non-printing character inside its strings written as ``\\uXXXX``.
+
+    ``json.dumps`` escapes only the C0 controls; DEL, the C1 controls (CSI among them) and
+    invisible format characters would otherwise reach the terminal as they are. The value read
+    back is the same.
+    """
+    lines = text.split("\n")  # outside strings, indented JSON has only spaces and newlines
+    for number, line in enumerate(lines):
+        if not line.isprintable():
+            lines[number] = "".join(ch if ch.isprintable() else _json_escape(ch) for ch in line)
+    return "\n".join(lines)
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def _cmd_lint(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, overload
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-__all__ = ["Fact", "Memory", "Message", "Role", "Session", "Transcript"]
+__all__ = ["Fact", "LLMCall", "Memory", "Message", "Role", "Session", "ToolCall", "Transcript"]
 
 
 class Role(str, Enum):
@@ -268,3 +268,50 @@ class Memory(_Compared):
 
     _eq_key = attrgetter("context", "facts", "summary", "messages")
     _hash_key = attrgetter("context", "facts", "summary")
+
+
+class ToolCall(_Compared):
+    """One tool the model asked for in its reply (an :class:`LLMCall`'s ``tool_calls``).
+
+    ``arguments`` is the arguments the model wrote, parsed: ``None`` when they are not a JSON
+    object (a cut-off stream, a model that wrote invalid JSON); the text itself is in ``raw``.
+    ``raw`` is the wire form of the call (for a streamed reply, as assembled from its events)
+    and never takes part in equality.
+    """
+
+    id: str | None = None
+    """The call's id (OpenAI ``tool_calls[].id`` / Responses ``call_id``, Anthropic ``id``)."""
+    name: str = ""
+    arguments: dict[str, Any] | None = None
+    kind: str | None = None
+    """The wire's own type: ``function``, ``function_call``, ``tool_use``, ..."""
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+    _eq_key = attrgetter("id", "name", "arguments", "kind")
+    _hash_key = attrgetter("id", "name")
+
+
+class LLMCall(_Compared):
+    """One exchange with an LLM API, read back from its request and response.
+
+    ``messages`` is the prompt as the model received it, the system prompt included as a
+    ``system`` message; ``reply`` is the assistant's answer (a streamed reply assembled into one
+    message) and ``tool_calls`` the tools it asked for. ``raw`` holds the request and response
+    payloads (``{"request": ..., "response": ...}``; a streamed response as its event-stream
+    text) and never takes part in equality.
+    """
+
+    provider: str
+    """The wire format's family: ``openai`` (OpenAI and OpenAI-compatible servers), ``anthropic``."""
+    api: str
+    """Which API of the provider: ``chat.completions``, ``responses`` or ``messages``."""
+    model: str | None = None
+    """The model the request asked for (the response's own model name is in ``reply.metadata``)."""
+    messages: Transcript = Field(default_factory=Transcript)
+    reply: Message = Field(default_factory=Message)
+    tool_calls: tuple[ToolCall, ...] = ()
+    streamed: bool = False
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+    _eq_key = attrgetter("provider", "api", "model", "messages", "reply", "tool_calls", "streamed")
+    _hash_key = attrgetter("provider", "api", "model")

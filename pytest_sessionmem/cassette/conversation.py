@@ -7,7 +7,10 @@ would be, so a turn shown here is the turn a test reads:
 * message reads (every page, every repeated read) give the turns, each turn once, oldest
   first;
 * Zep memory reads give the facts with their ratings, the context and the summary (the
-  last read wins: memory tests poll until the service has processed the conversation).
+  last read wins: memory tests poll until the service has processed the conversation);
+* LLM exchanges (OpenAI chat completions and Responses, Anthropic messages) give the model,
+  the prompt's turns, the reply and its tool calls, as ``recorded_session.llm_calls()`` reads
+  them.
 
 Below the conversation every HTTP exchange is listed, one line each. Nothing here
 touches the network; the provider is taken from the base URL the cassette was recorded
@@ -16,6 +19,7 @@ against, or from the shape of its paths.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Generator, Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -25,9 +29,10 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from pytest_sessionmem.cassette.llm_calls import llm_api_of, llm_call
 from pytest_sessionmem.cassette.schema import Cassette, Interaction
 from pytest_sessionmem.errors import SessionmemError
-from pytest_sessionmem.models import Fact, Memory, Message, Session
+from pytest_sessionmem.models import Fact, LLMCall, Memory, Message, Session, ToolCall
 from pytest_sessionmem.providers import make_provider
 from pytest_sessionmem.providers.base import MessagePage, NewSession, Provider
 from pytest_sessionmem.providers.registry import PROVIDERS
@@ -35,6 +40,7 @@ from pytest_sessionmem.providers.registry import PROVIDERS
 __all__ = [
     "Conversation",
     "Exchange",
+    "LLMView",
     "SessionView",
     "conversation_from_cassette",
     "detect_provider",
@@ -122,15 +128,40 @@ class Exchange:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class LLMView:
+    """One LLM exchange of the cassette and the call it holds."""
+
+    exchange: int
+    call: LLMCall
+
+    def to_data(self) -> dict[str, Any]:
+        call = self.call
+        return {
+            "exchange": self.exchange,
+            "provider": call.provider,
+            "api": call.api,
+            "model": call.model,
+            "streamed": call.streamed,
+            "messages": [_turn_data(m) for m in call.messages],
+            "reply": {**_turn_data(call.reply), "metadata": call.reply.metadata},
+            "tool_calls": [
+                {"id": t.id, "name": t.name, "arguments": t.arguments, "kind": t.kind}
+                for t in call.tool_calls
+            ],
+        }
+
+
 @dataclass
 class Conversation:
-    """A whole cassette as sessions plus the exchange listing."""
+    """A whole cassette as sessions and LLM calls, plus the exchange listing."""
 
     path: str
     provider: str | None
     base_url: str
     sessions: list[SessionView]
     exchanges: list[Exchange]
+    llm_calls: list[LLMView] = field(default_factory=list)
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -138,6 +169,7 @@ class Conversation:
             "provider": self.provider,
             "base_url": self.base_url,
             "sessions": [s.to_data() for s in self.sessions],
+            "llm_calls": [c.to_data() for c in self.llm_calls],
             "exchanges": [e.to_data() for e in self.exchanges],
         }
 
@@ -232,6 +264,7 @@ def conversation_from_cassette(
     sessions: dict[str, SessionView] = {}
     seen: dict[str, set[tuple[Any, ...]]] = {}
     exchanges: list[Exchange] = []
+    calls: list[LLMView] = []
 
     def view(session_id: str) -> SessionView:
         if session_id not in sessions:
@@ -240,6 +273,17 @@ def conversation_from_cassette(
         return sessions[session_id]
 
     for index, interaction in enumerate(cassette.interactions, start=1):
+        call = llm_call(interaction)
+        if call is not None:
+            calls.append(LLMView(index, call))
+            exchanges.append(_exchange(index, interaction, _llm_what(len(calls), call)))
+            continue
+        api = llm_api_of(interaction)
+        if api is not None:  # an LLM request whose answer holds no reply: an error, or unreadable
+            status = interaction.response.status
+            problem = f"error {status}" if not 200 <= status < 300 else "answer not readable"
+            exchanges.append(_exchange(index, interaction, f"{' '.join(api)}: {problem}"))
+            continue
         kind, ids = _classify(name, interaction) if name else ("", {})
         what = ""
         if adapter is not None and kind:
@@ -254,7 +298,17 @@ def conversation_from_cassette(
         base_url=cassette.base_url,
         sessions=list(sessions.values()),
         exchanges=exchanges,
+        llm_calls=calls,
     )
+
+
+def _llm_what(number: int, call: LLMCall) -> str:
+    what = (
+        f"LLM call {number}: {_visible(call.model or '(no model)')}, {len(call.messages)} turn(s)"
+    )
+    if call.tool_calls:
+        what += f", {len(call.tool_calls)} tool call(s)"
+    return what
 
 
 def _exchange(index: int, interaction: Interaction, what: str) -> Exchange:
@@ -445,6 +499,9 @@ def render_conversation(conversation: Conversation) -> str:
             lines.append(f"    summary: {session.summary}")
         for note in session.notes:
             lines.append(f"    note: {note}")
+    for number, view in enumerate(conversation.llm_calls, start=1):
+        lines.append("")
+        lines.extend(_llm_lines(number, view))
     lines.append("")
     lines.append("  HTTP exchanges:")
     width = max((len(f"{e.method} {e.target}") for e in conversation.exchanges), default=0)
@@ -481,3 +538,77 @@ def _turn_lines(number: int, turn: Message) -> list[str]:
     if extra:
         out.append(f"         {'; '.join(extra)}")
     return out
+
+
+# -- LLM calls -------------------------------------------------------------------------------
+
+
+def _visible(text: str) -> str:
+    """``text`` with every non-printing character escaped (``\\x1b``, ``\\r``, ``\\n``).
+
+    Text from a cassette never reaches the terminal as control characters.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def _one_line(text: str) -> str:
+    shown = _visible(text)
+    return shown if len(shown) <= _CONTENT_WIDTH else shown[: _CONTENT_WIDTH - 3] + "..."
+
+
+def _arguments(arguments: dict[str, Any] | None) -> str:
+    return "(arguments not a JSON object)" if arguments is None else json.dumps(arguments)
+
+
+def _tool_call_line(call: ToolCall) -> str:
+    tail = f"  (id {call.id})" if call.id else ""
+    return _one_line(f"{call.name or '(no name)'} {_arguments(call.arguments)}") + _visible(tail)
+
+
+def _prompt_turn_line(number: int, turn: Message) -> str:
+    who = turn.role.value + (f" ({turn.name})" if turn.name else "")
+    if turn.kind and turn.kind != turn.role.value:
+        who += f" [{turn.kind}]"
+    said = turn.content
+    tags = [f"id {turn.tool_id}"] if turn.tool_id else []
+    if turn.arguments is not None:
+        said = f"{turn.tool_name or '(no name)'} {_arguments(turn.arguments)}" + (
+            f" {said}" if said else ""
+        )
+    elif turn.tool_name:
+        tags.insert(0, turn.tool_name)
+    tail = f"  ({', '.join(tags)})" if tags else ""
+    return f"    {number:>5}. {_visible(who)}: {_one_line(said)}{_visible(tail)}"
+
+
+def _llm_lines(number: int, view: LLMView) -> list[str]:
+    call = view.call
+    head = f"{call.provider} {call.api}, model {call.model or '(none)'}"
+    if call.streamed:
+        head += ", streamed"
+    lines = [f"  LLM call {number} (exchange {view.exchange}): {_visible(head)}"]
+    lines.append(f"    prompt, {len(call.messages)} turn(s):")
+    lines.extend(_prompt_turn_line(n, turn) for n, turn in enumerate(call.messages, start=1))
+    reply = call.reply
+    details = [
+        f"{key} {value}"
+        for key in ("finish_reason", "stop_reason", "status")
+        if isinstance(value := reply.metadata.get(key), str)
+    ]
+    lines.append("    reply" + (f" ({_visible(', '.join(details))})" if details else "") + ":")
+    content_lines = reply.content.split("\n") if reply.content else []
+    lines.extend(f"         {_visible(line)}" for line in content_lines)
+    if not content_lines:
+        lines.append("         (no content)")
+    refusal = reply.metadata.get("refusal")
+    if isinstance(refusal, str):
+        lines.append(f"         refusal: {_visible(refusal)}")
+    error = reply.metadata.get("error")
+    if isinstance(error, dict):
+        message = error.get("message")
+        lines.append(f"         error: {_visible(str(message if message else error))}")
+    for tool_call in call.tool_calls:
+        lines.append(f"    tool call: {_tool_call_line(tool_call)}")
+    return lines

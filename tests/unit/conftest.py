@@ -212,3 +212,76 @@ class Driver:
 @pytest.fixture(params=["sync", "async"])
 def driver(request: pytest.FixtureRequest) -> Driver:
     return Driver(request.param)
+
+
+# -- LLM SDKs --------------------------------------------------------------------------------
+
+
+class LLMWire:
+    """The real openai and anthropic SDKs over an ``httpx2.MockTransport`` that answers ``answer``.
+
+    ``answer`` is a JSON value (sent as ``application/json``) or the text of an event stream
+    (sent as ``text/event-stream``). ``sent`` keeps each request the SDK made; ``read()`` reads
+    the last one and its answer as a cassette would hold them.
+    """
+
+    def __init__(self) -> None:
+        self.answer: Any = None
+        self.status = 200
+        self.sent: list[Any] = []
+
+    def _handle(self, request: Any) -> Any:
+        import httpx2
+
+        self.sent.append(request)
+        if isinstance(self.answer, str):
+            return httpx2.Response(
+                self.status,
+                content=self.answer.encode("utf-8"),
+                headers={"content-type": "text/event-stream; charset=utf-8"},
+            )
+        return httpx2.Response(self.status, json=self.answer)
+
+    def _http(self) -> Any:
+        import httpx2
+
+        return httpx2.Client(transport=httpx2.MockTransport(self._handle))
+
+    def openai(self, answer: Any = None) -> Any:
+        import openai
+
+        self.answer = answer
+        return openai.OpenAI(
+            api_key="x", base_url="http://test/v1", http_client=self._http(), max_retries=0
+        )
+
+    def anthropic(self, answer: Any = None) -> Any:
+        import anthropic
+
+        self.answer = answer
+        return anthropic.Anthropic(
+            api_key="x", base_url="http://test", http_client=self._http(), max_retries=0
+        )
+
+    def request_body(self) -> Any:
+        return json.loads(self.sent[-1].content)
+
+    def read(self) -> Any:
+        from pytest_sessionmem.llm import read_llm_call
+
+        request = self.sent[-1]
+        streamed = isinstance(self.answer, str)
+        return read_llm_call(
+            method=request.method,
+            path=request.url.path,
+            request_body=self.request_body(),
+            response_status=self.status,
+            response_content_type="text/event-stream" if streamed else "application/json",
+            response_body=self.answer,
+            request_headers=dict(request.headers),
+        )
+
+
+@pytest.fixture
+def llm_wire() -> LLMWire:
+    return LLMWire()
