@@ -3,10 +3,18 @@
 Each method maps to one endpoint and returns its decoded JSON. A rejected call raises
 :class:`~pytest_sessionmem.errors.ConfigError` carrying the emulator's explanation, because a bad
 control call is a mistake in the test's setup, not a provider failure.
+
+While a test replays (:func:`inert`, entered by the plugin), control calls send nothing and
+succeed: the cassette already answers every request the seeding shaped, so one test body
+records and replays. Each then returns what it was given (the ids passed, the values
+seeded) or an empty answer.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
@@ -14,7 +22,29 @@ import httpx
 
 from ..errors import ConfigError
 
-__all__ = ["ClosesOnExit", "EmulatorControl"]
+__all__ = ["ClosesOnExit", "EmulatorControl", "inert"]
+
+_inert_lock = threading.Lock()
+_inert_depth = 0
+
+
+@contextmanager
+def inert() -> Iterator[None]:
+    """Control calls made in the block send nothing and succeed (a replaying test)."""
+    global _inert_depth
+    with _inert_lock:
+        _inert_depth += 1
+    try:
+        yield
+    finally:
+        with _inert_lock:
+            _inert_depth -= 1
+
+
+def _inert_answer(sent: Any) -> dict[str, Any]:
+    """What a control call answers in a replaying test: what it was given, else nothing."""
+    given = dict(sent) if sent else {}
+    return {"faults": [], "fault": given, "cleared": 0, "now": "", **given}
 
 
 class ClosesOnExit:
@@ -46,6 +76,8 @@ class EmulatorControl(ClosesOnExit):
 
     def request(self, method: str, path: str, json: Any = None) -> Any:
         """Call any control endpoint (``path`` below ``/_emulator``); the JSON answer."""
+        if _inert_depth:
+            return _inert_answer(json if isinstance(json, dict) else None)
         response = self._client.request(method, path, json=json)
         if response.is_error:
             try:

@@ -430,6 +430,11 @@ def recorded_session(
                 )
             )
             stack.enter_context(virtual_time())
+            # The cassette answers what seeding shaped: the emulator's control calls send
+            # nothing, so one test body records and replays.
+            from pytest_sessionmem.emulator.control_client import inert
+
+            stack.enter_context(inert())
         if settings.capture == "all":
             stack.enter_context(recorded.capture_all(settings.allowed_hosts))
         elif settings.intercept_httpx:
