@@ -496,14 +496,30 @@ def async_session_client(recorded_session: RecordedSession) -> AsyncSessionClien
     return recorded_session.async_client
 
 
-@pytest.fixture(scope="session")
-def sessionmem_emulator(pytestconfig: pytest.Config) -> EmulatorServer:
-    """The embedded emulator, on a loopback port, shared by the run (needs the emulator extra)."""
+@pytest.fixture
+def sessionmem_emulator(request: pytest.FixtureRequest) -> Iterator[EmulatorServer]:
+    """The embedded emulator, on a loopback port, shared by the run (needs the emulator extra).
+
+    In a test whose ``recorded_session`` replays, no emulator is started: its control calls
+    do nothing and succeed, because the cassette answers what seeding shaped.
+    """
+    if "recorded_session" in request.fixturenames:
+        recorded = request.getfixturevalue("recorded_session")
+        if recorded.replaying:
+            from pytest_sessionmem.plugin.upstream import ReplayingEmulator
+
+            stand_in = ReplayingEmulator()
+            yield stand_in  # type: ignore[misc]
+            stand_in.stop()
+            return
     problem: ConfigError | None = None
     try:
-        return pytestconfig.stash[RUN_STATE].upstream.emulator()
+        server = request.config.stash[RUN_STATE].upstream.emulator()
     except ConfigError as exc:
         problem = exc
+    else:
+        yield server
+        return
     pytest.fail(f"{type(problem).__name__}: {problem}", pytrace=False)
 
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from pytest_sessionmem.emulator.runner import EmulatorServer
     from pytest_sessionmem.plugin.settings import Settings
 
-__all__ = ["Upstream", "refusing_transport"]
+__all__ = ["ReplayingEmulator", "Upstream", "refusing_transport"]
 
 # What a test without a provider records against: a name that can never resolve.
 NO_PROVIDER_URL = "http://sessionmem.invalid"
@@ -64,6 +64,38 @@ class Upstream:
         if self._emulator is not None:
             self._emulator.stop()
             self._emulator = None
+
+
+class ReplayingEmulator:
+    """What ``sessionmem_emulator`` is in a replaying test: no server is started.
+
+    The cassette answers every request, so seeding has nothing to shape: ``control`` calls
+    send nothing and succeed (see ``emulator.control_client.inert``), and ``base_url`` is
+    the provider's own, the base URL the test's requests replay against.
+    """
+
+    def __init__(self) -> None:
+        from pytest_sessionmem.emulator.control_client import EmulatorControl
+
+        # Never sends: the plugin keeps control calls inert while a test replays.
+        self.control = EmulatorControl("http://127.0.0.1:9")
+
+    def base_url(self, provider: str) -> str:
+        return provider_spec(provider).default_base_url
+
+    @property
+    def url(self) -> str:
+        from pytest_sessionmem.errors import ConfigError
+
+        raise ConfigError(
+            "This test replays its cassette, so no emulator runs for it: send provider "
+            "requests to recorded_session.base_url (the emulator while recording, the "
+            "provider's URL in replay) and seed through sessionmem_emulator.control, whose "
+            "calls do nothing in a replaying test."
+        )
+
+    def stop(self) -> None:
+        self.control.close()
 
 
 def _seed_for(nodeid: str) -> int:

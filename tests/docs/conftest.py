@@ -18,6 +18,9 @@ The convention is documented in ``docs/contributing.md``; in short, each block i
 
 ``<!-- setup: CODE -->`` before a snippet or a test-body block runs CODE first (for names the
 fragment assumes); ``<!-- not-run: REASON -->`` leaves a block out, and the reason is listed.
+``<!-- excerpt: PATH -->`` says the block is a verbatim part of the file at PATH (an example
+that ``make examples`` runs, and whose own tests record and replay it): the block must
+appear in that file exactly as printed.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ DOC_FILES = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
 
 _FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 _COMMENT = re.compile(r"<!--\s*([a-z-]+)\s*:(.*?)-->\s*\Z", re.DOTALL)
-DIRECTIVES = ("not-run", "setup", "conftest", "in-test")
+DIRECTIVES = ("not-run", "setup", "conftest", "in-test", "excerpt")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class Block:
     def kind(self) -> str:
         if "not-run" in self.directives:
             return "not-run"
+        if "excerpt" in self.directives:
+            return "excerpt"
         if "in-test" in self.directives:
             return "test-body"
         if self.code.startswith("# conftest.py\n"):
@@ -149,6 +154,7 @@ _KINDS = {
     "snippet_block": ("snippet",),
     "project_block": ("test", "conftest", "test-body"),
     "excluded_block": ("not-run",),
+    "excerpt_block": ("excerpt",),
 }
 
 

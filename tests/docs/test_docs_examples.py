@@ -3,6 +3,8 @@ and docs/contributing.md). A block that fails is a docs bug: the reader would co
 
 from __future__ import annotations
 
+from pathlib import Path
+
 # Record the way the docs tell readers to: against the emulator, writing expected transcripts.
 RECORD = ("--sessionmem-record-mode=once", "--sessionmem-emulator", "--sessionmem-update")
 
@@ -27,6 +29,14 @@ def test_block_records_then_replays_offline(project_block, inner) -> None:
 def test_an_excluded_block_states_why(excluded_block) -> None:
     reason = excluded_block.directives["not-run"]
     assert len(reason.split()) >= 3, f"{excluded_block.id}: say why it cannot run"
+
+
+def test_an_excerpt_is_verbatim(excerpt_block) -> None:
+    root = Path(__file__).resolve().parents[2]
+    source = (root / excerpt_block.directives["excerpt"]).read_text(encoding="utf-8")
+    assert excerpt_block.code in source, (
+        f"{excerpt_block.id} is not a verbatim part of {excerpt_block.directives['excerpt']}"
+    )
 
 
 def test_the_docs_have_python_blocks_of_every_runnable_kind(doc_blocks) -> None:
