@@ -9,8 +9,13 @@ from __future__ import annotations
 import pytest
 from agent import SupportAgent
 
-from pytest_sessionmem import Contains, RecordedSession, assert_memory, assert_transcript
-from pytest_sessionmem.emulator.runner import EmulatorServer
+from pytest_sessionmem import (
+    Contains,
+    EmulatorServer,
+    RecordedSession,
+    assert_memory,
+    assert_transcript,
+)
 
 pytestmark = pytest.mark.sessionmem(provider="zep", session_id="agent-lisbon-1")
 

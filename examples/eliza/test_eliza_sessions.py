@@ -7,7 +7,7 @@ import pytest
 
 from pytest_sessionmem import (
     ANY,
-    RecordedSession,
+    EmulatorServer,
     Regex,
     SessionClient,
     SessionExpired,
@@ -23,14 +23,12 @@ pytestmark = pytest.mark.sessionmem(provider="eliza")
 
 
 def test_agent_replies_follow_each_question(
-    session_client: SessionClient, recorded_session: RecordedSession
+    session_client: SessionClient, sessionmem_emulator: EmulatorServer
 ) -> None:
     session = session_client.create_session(agent_id=AGENT_ID, user_id=USER_ID)
-    if recorded_session.emulator is not None:
-        # The emulated agent answers each message, as a real agent's model would.
-        recorded_session.emulator.control.request(
-            "POST", "/eliza/auto-reply", {"text": "ACK"}
-        )
+    # The emulated agent answers each message, as a real agent's model would (in a replaying
+    # test the emulator's control calls do nothing: the cassette holds the replies).
+    sessionmem_emulator.control.request("POST", "/eliza/auto-reply", {"text": "ACK"})
     session_client.send_message(session.id, "What's the capital of Portugal?")
     session_client.send_message(session.id, "And its population?")
 
@@ -46,15 +44,14 @@ def test_agent_replies_follow_each_question(
 
 
 def test_long_session_is_read_across_pages(
-    session_client: SessionClient, recorded_session: RecordedSession
+    session_client: SessionClient, sessionmem_emulator: EmulatorServer
 ) -> None:
     session = session_client.create_session(agent_id=AGENT_ID, user_id=USER_ID)
-    if recorded_session.emulator is not None:
-        recorded_session.emulator.control.request(
-            "POST",
-            f"/eliza/sessions/{session.id}/seed",
-            {"count": 250, "template": "message {n}"},
-        )
+    sessionmem_emulator.control.request(
+        "POST",
+        f"/eliza/sessions/{session.id}/seed",
+        {"count": 250, "template": "message {n}"},
+    )
 
     # ElizaOS pages newest first with epoch-ms cursors; the client walks all three pages
     # of 100 and hands back the whole session oldest first.
@@ -66,7 +63,7 @@ def test_long_session_is_read_across_pages(
 
 
 def test_expired_session_answers_410_once_then_404(
-    session_client: SessionClient, recorded_session: RecordedSession
+    session_client: SessionClient, sessionmem_emulator: EmulatorServer
 ) -> None:
     session = session_client.create_session(
         agent_id=AGENT_ID,
@@ -74,8 +71,7 @@ def test_expired_session_answers_410_once_then_404(
         timeout_config={"timeoutMinutes": 5, "autoRenew": False},
     )
     session_client.send_message(session.id, "Remember my seat: 14C.")
-    if recorded_session.emulator is not None:
-        recorded_session.emulator.control.advance_clock(6 * 60)
+    sessionmem_emulator.control.advance_clock(6 * 60)
 
     with pytest.raises(SessionExpired, match="expired"):
         session_client.get_messages(session.id)

@@ -9,6 +9,7 @@ from zep_cloud.types import Message as ZepMessage
 
 from pytest_sessionmem import (
     Contains,
+    EmulatorServer,
     Memory,
     RecordedSession,
     Regex,
@@ -28,10 +29,14 @@ CONVERSATION = [
         role="Ava", role_type="assistant", content="Welcome to Lisbon, Alice! How can I help?"
     ),
     ZepMessage(
-        role="Alice", role_type="user", content="My order #5521 never arrived.\nIt was a blue kettle."
+        role="Alice",
+        role_type="user",
+        content="My order #5521 never arrived.\nIt was a blue kettle.",
     ),
     ZepMessage(
-        role="Ava", role_type="assistant", content="Sorry about that. I've re-sent order #5521 today."
+        role="Ava",
+        role_type="assistant",
+        content="Sorry about that. I've re-sent order #5521 today.",
     ),
 ]
 
@@ -70,26 +75,28 @@ def test_zep_keeps_every_turn_in_order(zep: Zep, recorded_session: RecordedSessi
     )
 
 
-def test_zep_extracts_facts_after_processing(zep: Zep, recorded_session: RecordedSession) -> None:
-    emulator = recorded_session.emulator
-    if emulator is not None:  # recording against the emulator: Zep "processes" after 2 reads
-        emulator.control.zep_processing(after_reads=2)
+def test_zep_extracts_facts_after_processing(
+    zep: Zep, recorded_session: RecordedSession, sessionmem_emulator: EmulatorServer
+) -> None:
+    # Zep "processes" after 2 reads (in a replaying test, control calls do nothing)
+    sessionmem_emulator.control.zep_processing(after_reads=2)
     store_conversation(zep)
-    if emulator is not None:
-        emulator.control.zep_add_facts(
-            SESSION_ID,
-            [
-                {"content": "Alice lives in Lisbon", "rating": 0.9},
-                {"content": "Order #5521 was a blue kettle", "rating": 0.7},
-                {"content": "Alice likes tea", "rating": 0.2},
-            ],
-        )
+    sessionmem_emulator.control.zep_add_facts(
+        SESSION_ID,
+        [
+            {"content": "Alice lives in Lisbon", "rating": 0.9},
+            {"content": "Order #5521 was a blue kettle", "rating": 0.7},
+            {"content": "Alice likes tea", "rating": 0.2},
+        ],
+    )
 
     def has_facts(memory: Memory) -> bool:
         return len(memory.facts) > 0
 
     # Polls live while recording; replays the recorded polls instantly.
-    memory = recorded_session.wait_until(recorded_session.memory, has_facts, timeout=5, interval=0.2)
+    memory = recorded_session.wait_until(
+        recorded_session.memory, has_facts, timeout=5, interval=0.2
+    )
 
     assert_memory(
         memory,

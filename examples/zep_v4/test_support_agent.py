@@ -15,6 +15,7 @@ from zep_cloud.types import AddMessage
 
 from pytest_sessionmem import (
     Contains,
+    EmulatorServer,
     Memory,
     RecordedSession,
     Regex,
@@ -69,20 +70,20 @@ def test_zep_keeps_every_turn_in_order(zep: Zep, recorded_session: RecordedSessi
     )
 
 
-def test_context_and_facts_after_processing(zep: Zep, recorded_session: RecordedSession) -> None:
-    emulator = recorded_session.emulator
-    if emulator is not None:  # recording against the emulator: Zep "processes" after 2 reads
-        emulator.control.zep_processing(after_reads=2)
+def test_context_and_facts_after_processing(
+    zep: Zep, recorded_session: RecordedSession, sessionmem_emulator: EmulatorServer
+) -> None:
+    # Zep "processes" after 2 reads (in a replaying test, control calls do nothing)
+    sessionmem_emulator.control.zep_processing(after_reads=2)
     thread = support_thread(zep)
-    if emulator is not None:
-        emulator.control.zep_add_edges(
-            thread,
-            [
-                {"fact": "Alice lives in Lisbon", "rating": 0.9},
-                {"fact": "Order #5521 was a blue kettle", "rating": 0.7},
-                {"fact": "Alice likes tea", "rating": 0.2},
-            ],
-        )
+    sessionmem_emulator.control.zep_add_edges(
+        thread,
+        [
+            {"fact": "Alice lives in Lisbon", "rating": 0.9},
+            {"fact": "Order #5521 was a blue kettle", "rating": 0.7},
+            {"fact": "Alice likes tea", "rating": 0.2},
+        ],
+    )
 
     def processed(memory: Memory) -> bool:
         return len(memory.facts) > 0 and memory.context is not None
