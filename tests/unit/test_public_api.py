@@ -44,6 +44,7 @@ PUBLIC_NAMES = [
     "SessionmemError",
     "Transcript",
     "TranscriptFileError",
+    "UnguardedSubprocessWarning",
     "UnmatchedRequest",
     "UnsupportedOperation",
     "UnusedInteractionsWarning",
