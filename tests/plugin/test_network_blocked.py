@@ -2,7 +2,7 @@
 
 The inner runs can never reach a network, even if the guard failed: their conftest answers
 every name look-up other than loopback with an error (and logs it), and refuses every
-connect() to an address other than loopback. The guard must act before both: a blocked
+connect() to an address other than loopback; their raw sockets are bound to loopback first. The guard must act before both: a blocked
 request shows up as ``NetworkBlocked`` with an empty look-up log.
 """
 
@@ -13,6 +13,7 @@ import pytest
 NO_NETWORK_CONFTEST = """
 import pathlib
 import socket
+import sys
 
 import pytest
 
@@ -40,6 +41,28 @@ def no_real_network(monkeypatch):
 
     monkeypatch.setattr(socket, "getaddrinfo", logged_getaddrinfo)
     monkeypatch.setattr(socket.socket, "connect", loopback_only)
+    # The other look-ups raise the audit event CPython's own functions raise before they ask
+    # a resolver, then log instead of asking one.
+    for name, event in LOOK_UPS.items():
+        monkeypatch.setattr(socket, name, audited_look_up(name, event))
+
+
+LOOK_UPS = {
+    "gethostbyname": "socket.gethostbyname",
+    "gethostbyname_ex": "socket.gethostbyname",
+    "gethostbyaddr": "socket.gethostbyaddr",
+    "getnameinfo": "socket.getnameinfo",
+}
+
+
+def audited_look_up(name, event):
+    def look_up(host, *args):
+        sys.audit(event, host)
+        with LOG.open("a") as log:
+            log.write(f"{name}:{host}\\n")
+        raise socket.gaierror(socket.EAI_NONAME, f"no DNS in this run: {host}")
+
+    return look_up
 """
 
 SDK_TESTS = """

@@ -191,8 +191,8 @@ def test_an_ipv4_mapped_loopback_address_connects() -> None:
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
         with block_network(describe=_describe):
-            for sock in (socket.socket(socket.AF_INET6), _socket.socket(socket.AF_INET6)):
-                with contextlib.closing(sock):
+            for factory in (socket.socket, _socket.socket):
+                with contextlib.closing(factory(socket.AF_INET6)) as sock:
                     sock.connect(("::ffff:127.0.0.1", port))
                     server.accept()[0].close()
 
