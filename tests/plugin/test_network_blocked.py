@@ -2,8 +2,9 @@
 
 The inner runs can never reach a network, even if the guard failed: their conftest answers
 every name look-up other than loopback with an error (and logs it), and refuses every
-connect() to an address other than loopback; their raw sockets are bound to loopback first. The guard must act before both: a blocked
-request shows up as ``NetworkBlocked`` with an empty look-up log.
+connect() to an address other than loopback; their raw sockets are bound to loopback first.
+The guard must act before both: a blocked request shows up as ``NetworkBlocked`` with an empty
+look-up log.
 """
 
 from __future__ import annotations
