@@ -11,12 +11,17 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import httpx
 import pytest
 
 from pytest_sessionmem.cassette.network_guard import block_network, is_loopback
 from pytest_sessionmem.errors import ConfigError, NetworkBlocked
+from pytest_sessionmem.plugin.hooks import _blocked_message
+
+_REPLAYING: Any = SimpleNamespace(record_mode="none")  # the one setting the message reads
 
 
 def _describe(host: str, port: int | None, library: str | None) -> str:
@@ -339,3 +344,34 @@ def test_a_real_sdk_is_named(lookups: list[object]) -> None:
     ):
         assert _blocked(call).library == "openai"
     assert lookups == []
+
+
+@pytest.mark.parametrize(
+    ("library", "fix"),
+    [
+        ("openai", "hand it an httpx client on the cassette, e.g. OpenAI(http_client="),
+        ("zep_cloud", "e.g. Zep(api_key=recorded_session.api_key, base_url="),
+        (
+            "meibel",
+            "takes no httpx client: point it at the cassette's base URL, e.g. MeibelClient(",
+        ),
+        ("anthropic", "if it takes an httpx client, hand it recorded_session.httpx_client()"),
+    ],
+)
+def test_the_fix_fits_the_kind_of_sdk(library: str, fix: str) -> None:
+    message = _blocked_message("t.py::t", _REPLAYING, "api.example.com", 443, library)
+    assert f"  - {library} opened the connection" in message
+    assert fix in message
+    if library != "zep_cloud":
+        assert "Zep(" not in message
+
+
+def test_with_no_sdk_the_fix_names_none() -> None:
+    message = _blocked_message("t.py::t", _REPLAYING, "api.example.com", 443, None)
+    assert message.splitlines()[1:] == [
+        "  - if the test may reach api.example.com, allow it: "
+        "--sessionmem-allowed-host=api.example.com (ini sessionmem_allowed_hosts, or "
+        "@pytest.mark.sessionmem(allowed_hosts=['api.example.com']));",
+        "  - check the test's capture setting: the cassette records and replays only the "
+        "traffic it captures.",
+    ]
