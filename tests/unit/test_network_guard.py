@@ -1,4 +1,5 @@
-"""The network guard on its own: what it lets through, and that it leaves nothing patched."""
+"""The network guard on its own: what it lets through, what it names, what it notes, and that it
+leaves nothing patched."""
 
 from __future__ import annotations
 
