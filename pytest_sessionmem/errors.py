@@ -19,8 +19,9 @@
         └── CassetteDrift          --sessionmem-verify: a live answer no longer has the recorded shape
 
 ``UnusedInteractionsWarning`` (a ``UserWarning``) reports cassette traffic a test no longer
-makes. Each message says what happened, to which request (method and URL, with secrets
-removed) and how to fix it.
+makes; ``UnguardedSubprocessWarning`` (a ``UserWarning``) a subprocess started by a replaying
+test, whose network the guard does not cover. Each message says what happened, to which request
+(method and URL, with secrets removed) and how to fix it.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "SessionExpired",
     "SessionNotFound",
     "SessionmemError",
+    "UnguardedSubprocessWarning",
     "UnmatchedRequest",
     "UnsupportedOperation",
     "UnusedInteractionsWarning",
@@ -115,12 +117,17 @@ class ConfigError(SessionmemError, ValueError):
 class NetworkBlocked(SessionmemError):
     """A connection to a host other than loopback (or an allowed host) while a test replays.
 
-    Raised before any DNS look-up or connect. ``host`` and ``port`` name where it was going.
+    Raised before any DNS look-up or connect. ``host`` and ``port`` name where it was going;
+    ``library`` the installed library (an SDK such as ``openai``) whose code opened the socket,
+    ``None`` when no library was on the stack.
     """
 
-    def __init__(self, message: str, *, host: str, port: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, host: str, port: int | None = None, library: str | None = None
+    ) -> None:
         self.host = host
         self.port = port
+        self.library = library
         super().__init__(message)
 
 
@@ -168,4 +175,12 @@ class UnusedInteractionsWarning(UserWarning):
     """Recorded interactions a test did not play: the cassette holds traffic it no longer makes.
 
     A warning, not an error, by default; ``--sessionmem-unused=error`` makes it fail the test.
+    """
+
+
+class UnguardedSubprocessWarning(UserWarning):
+    """A replaying test started a subprocess: the network guard covers this process only.
+
+    Reported once per test, at the test. For a test whose subprocess needs no network:
+    ``@pytest.mark.filterwarnings("ignore::pytest_sessionmem.UnguardedSubprocessWarning")``.
     """

@@ -15,7 +15,14 @@ if TYPE_CHECKING:
     from pytest_sessionmem.cassette.recorder import CassetteSession, RecordHint
     from pytest_sessionmem.providers.registry import ProviderSpec
 
-__all__ = ["key_note", "missing_key", "pytest_command", "record_hint", "unused_message"]
+__all__ = [
+    "key_note",
+    "missing_key",
+    "pytest_command",
+    "record_hint",
+    "sdk_fix",
+    "unused_message",
+]
 
 
 def pytest_command(nodeid: str, *flags: str) -> str:
@@ -99,4 +106,44 @@ def unused_message(session: CassetteSession, *, nodeid: str, rootdir: Path) -> s
         f"{nodeid}: {', '.join(names)}. To drop them, record the test again "
         f"({pytest_command(nodeid, *flags)}), or mark it "
         "@pytest.mark.sessionmem(unused='ignore')."
+    )
+
+
+# SDKs that take an httpx client: the constructor a fix shows (sync; the async client takes
+# recorded_session.async_httpx_client() the same way).
+_SDK_CLIENT_EXAMPLES = {
+    "openai": "OpenAI(http_client=recorded_session.httpx_client())",
+    "zep_cloud": (
+        "Zep(api_key=recorded_session.api_key, base_url=recorded_session.base_url, "
+        "httpx_client=recorded_session.httpx_client())"
+    ),
+}
+# SDKs that build their own httpx client and take none.
+_SDK_OWN_CLIENT_EXAMPLES = {
+    "meibel": (
+        "MeibelClient(api_key=recorded_session.api_key, base_url=recorded_session.base_url)"
+    ),
+}
+
+
+def sdk_fix(library: str) -> str:
+    """The fix for an SDK whose connection the network guard refused, by the SDK's kind."""
+    example = _SDK_CLIENT_EXAMPLES.get(library)
+    if example is not None:
+        return (
+            f"{library} opened the connection with a client of its own: hand it an httpx "
+            f"client on the cassette, e.g. {example} (its async client takes "
+            "recorded_session.async_httpx_client())"
+        )
+    example = _SDK_OWN_CLIENT_EXAMPLES.get(library)
+    if example is not None:
+        return (
+            f"{library} opened the connection and takes no httpx client: point it at the "
+            f"cassette's base URL, e.g. {example}, and use "
+            "@pytest.mark.sessionmem(intercept_httpx=True)"
+        )
+    return (
+        f"{library} opened the connection: if it takes an httpx client, hand it "
+        "recorded_session.httpx_client() (recorded_session.async_httpx_client() for an async "
+        "client)"
     )

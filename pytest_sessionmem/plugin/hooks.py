@@ -16,9 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_sessionmem.errors import CassetteError, ConfigError, UnusedInteractionsWarning
+from pytest_sessionmem.errors import (
+    CassetteError,
+    ConfigError,
+    UnguardedSubprocessWarning,
+    UnusedInteractionsWarning,
+)
 from pytest_sessionmem.gc_freeze import old_objects_frozen
-from pytest_sessionmem.plugin.hints import unused_message
+from pytest_sessionmem.plugin.hints import sdk_fix, unused_message
 from pytest_sessionmem.plugin.prune import PruneResult, PruneTracker, partial_reason
 from pytest_sessionmem.plugin.run_state import RunState
 from pytest_sessionmem.plugin.settings import (
@@ -30,6 +35,7 @@ from pytest_sessionmem.plugin.settings import (
 )
 
 if TYPE_CHECKING:
+    from pytest_sessionmem.cassette.network_guard import NetworkGuard
     from pytest_sessionmem.client import AsyncSessionClient, SessionClient
     from pytest_sessionmem.emulator.runner import EmulatorServer
     from pytest_sessionmem.plugin.context import RecordedSession
@@ -419,11 +425,12 @@ def recorded_session(
         pytest.fail(f"{type(problem).__name__}: {problem}", pytrace=False)
     from pytest_sessionmem.assertions.polling import virtual_time
 
+    guard: NetworkGuard | None = None
     with contextlib.ExitStack() as stack:
         if recorded.replaying:
             from pytest_sessionmem.cassette.network_guard import block_network
 
-            stack.enter_context(
+            guard = stack.enter_context(
                 block_network(
                     allowed_hosts=settings.allowed_hosts,
                     describe=functools.partial(_blocked_message, node.nodeid, settings),
@@ -452,6 +459,12 @@ def recorded_session(
         problem = exc
     if problem is not None:
         pytest.fail(f"{type(problem).__name__}: {problem}", pytrace=False)
+    # Warned now, failed (when filterwarnings made it an error) only after the other checks.
+    unguarded: Warning | None = None
+    if guard is not None and guard.subprocess is not None:
+        unguarded = _warn_at_test(
+            node, UnguardedSubprocessWarning(_subprocess_message(node.nodeid, guard.subprocess))
+        )
     if recorded.missing_transcripts:
         pytest.fail(
             "\n".join(
@@ -468,20 +481,11 @@ def recorded_session(
             pytest.fail(f"UnusedInteractions: {message}", pytrace=False)
         # Reported at the test, not in this fixture; under `filterwarnings = error` the
         # warning becomes this one line, not a traceback through the fixture's source.
-        warned: UnusedInteractionsWarning | None = None
-        try:
-            path, lineno, _ = node.reportinfo()
-            warnings.warn_explicit(
-                UnusedInteractionsWarning(message),
-                UnusedInteractionsWarning,
-                filename=str(path),
-                lineno=(lineno or 0) + 1,
-                module=node.module.__name__ if getattr(node, "module", None) else None,
-            )
-        except UnusedInteractionsWarning as exc:
-            warned = exc
+        warned = _warn_at_test(node, UnusedInteractionsWarning(message))
         if warned is not None:
             pytest.fail(f"UnusedInteractionsWarning: {warned}", pytrace=False)
+    if unguarded is not None:
+        pytest.fail(f"UnguardedSubprocessWarning: {unguarded}", pytrace=False)
 
 
 @pytest.fixture
@@ -523,20 +527,54 @@ def sessionmem_emulator(request: pytest.FixtureRequest) -> Iterator[EmulatorServ
     pytest.fail(f"{type(problem).__name__}: {problem}", pytrace=False)
 
 
-def _blocked_message(nodeid: str, settings: Settings, host: str, port: int | None) -> str:
+def _blocked_message(
+    nodeid: str, settings: Settings, host: str, port: int | None, library: str | None
+) -> str:
     where = f"{host}:{port}" if port else host
+    fixes = [
+        f"if the test may reach {host}, allow it: --sessionmem-allowed-host={host} "
+        f"(ini sessionmem_allowed_hosts, or @pytest.mark.sessionmem(allowed_hosts=[{host!r}]))",
+        "check the test's capture setting: the cassette records and replays only the traffic "
+        "it captures",
+    ]
+    if library is not None:
+        fixes.append(sdk_fix(library))
     return (
         f"{nodeid} replays its cassette (record mode {settings.record_mode!r}), so it may not "
-        f"connect to {where}: that request did not go through the cassette, and nothing was "
+        f"connect to {where}: the request did not go through the cassette, and nothing was "
         "sent (not even a DNS look-up). Fix it in one of these ways:\n"
-        "  - hand the SDK an httpx client on the cassette, e.g. "
-        "Zep(api_key=recorded_session.api_key, base_url=recorded_session.base_url, "
-        "httpx_client=recorded_session.httpx_client());\n"
-        "  - for an SDK that takes no httpx client, point it at recorded_session.base_url and "
-        "use @pytest.mark.sessionmem(intercept_httpx=True);\n"
-        f"  - if the test may reach {host}, allow it: --sessionmem-allowed-host={host} "
-        f"(ini sessionmem_allowed_hosts, or @pytest.mark.sessionmem(allowed_hosts=[{host!r}]))."
+        + ";\n".join(f"  - {fix}" for fix in fixes)
+        + "."
     )
+
+
+def _subprocess_message(nodeid: str, program: str) -> str:
+    return (
+        f"{nodeid} started a subprocess ({program}) while replaying its cassette. The network "
+        "guard covers this process only: the subprocess's connections are neither refused "
+        "nor recorded. If it needs no network, mark the test "
+        '@pytest.mark.filterwarnings("ignore::pytest_sessionmem.UnguardedSubprocessWarning").'
+    )
+
+
+def _warn_at_test(node: Any, warning: Warning) -> Warning | None:
+    """Warn at the test's own line, not in a fixture; the warning when it became an error.
+
+    Under ``filterwarnings = error`` the caller fails the test with the returned warning's one
+    line instead of a traceback through the fixture's source.
+    """
+    path, lineno, _ = node.reportinfo()
+    try:
+        warnings.warn_explicit(
+            warning,
+            type(warning),
+            filename=str(path),
+            lineno=(lineno or 0) + 1,
+            module=node.module.__name__ if getattr(node, "module", None) else None,
+        )
+    except type(warning) as exc:
+        return exc
+    return None
 
 
 def _test_name(item: pytest.Item) -> str:

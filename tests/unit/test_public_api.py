@@ -46,6 +46,7 @@ PUBLIC_NAMES = [
     "ToolCall",
     "Transcript",
     "TranscriptFileError",
+    "UnguardedSubprocessWarning",
     "UnmatchedRequest",
     "UnsupportedOperation",
     "UnusedInteractionsWarning",
