@@ -322,7 +322,10 @@ def _httpx2_response(module: ModuleType, response: httpx.Response, request: Any)
     )
 
 
-def _from_foreign(status: int, headers: Iterable[tuple[Any, Any]], raw: bytes, extensions: Any):
+def _from_foreign(
+    status: int, headers: Iterable[tuple[Any, Any]], raw: bytes, extensions: Any
+) -> httpx.Response:
+    """Another library's live response, read in full, as the httpx response the recorder keeps."""
     return httpx.Response(
         status,
         headers=list(headers),
