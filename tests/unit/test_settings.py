@@ -142,3 +142,18 @@ def test_bad_values_name_the_valid_ones(source: dict, message: str) -> None:
 def test_a_session_id_that_is_no_text_fails_when_the_settings_are_read(value: object) -> None:
     with pytest.raises(ConfigError, match="session_id must be a non-empty string"):
         resolve_settings(marker={"provider": "zep", "session_id": value})
+
+
+def test_capture_is_all_by_default_and_follows_the_same_order() -> None:
+    assert resolve_settings().capture == "all"
+    assert resolve_settings(ini={"capture": "provider"}).capture == "provider"
+    both = {"marker": {"capture": "all"}, "ini": {"capture": "provider"}}
+    assert resolve_settings(**both).capture == "all"
+    assert resolve_settings(cli={"capture": "provider"}, **both).capture == "provider"
+    assert resolve_settings(config={"capture": "provider"}).capture == "provider"
+
+
+def test_a_capture_value_outside_the_two_is_refused_with_both_named() -> None:
+    with pytest.raises(ConfigError, match=r"'everything' is not a valid sessionmem capture\. "
+                       r"Valid values: all, provider\."):  # fmt: skip
+        resolve_settings(marker={"capture": "everything"})
