@@ -6,15 +6,22 @@ Public names::
     ScrubConfig     what to remove before anything is stored or matched
     CassetteSession one test's cassette: transports, counters, finish()
     FinishReport    what finish() did
+    goes_live       the one decision whether a test records or replays
 
 Modules: ``schema`` (file format), ``store`` (atomic load/save), ``matching`` (request
-identity and miss explanations), ``redact`` (scrubbing), ``capture`` (httpx conversion),
-``session`` (the record/replay state machine).
+identity and miss explanations), ``scrub`` (scrubbing), ``capture`` (httpx conversion),
+``recorder`` (the record/replay state machine), ``intercept`` (every HTTP library's traffic
+routed through the cassette).
 """
 
 from __future__ import annotations
 
-from pytest_sessionmem.cassette.recorder import CassetteSession, FinishReport, RecordMode
+from pytest_sessionmem.cassette.recorder import (
+    CassetteSession,
+    FinishReport,
+    RecordMode,
+    goes_live,
+)
 from pytest_sessionmem.cassette.schema import Interaction, RecordedRequest, RecordedResponse
 from pytest_sessionmem.cassette.scrub import ScrubConfig
 
@@ -26,4 +33,5 @@ __all__ = [
     "RecordedRequest",
     "RecordedResponse",
     "ScrubConfig",
+    "goes_live",
 ]

@@ -62,7 +62,7 @@ from pytest_sessionmem.errors import (
 )
 from pytest_sessionmem.gc_freeze import old_objects_frozen
 
-__all__ = ["CassetteSession", "FinishReport", "RecordHint", "RecordMode"]
+__all__ = ["CassetteSession", "FinishReport", "RecordHint", "RecordMode", "goes_live"]
 
 
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -87,6 +87,18 @@ class RecordMode(str, Enum):
     ONCE = "once"
     NEW_EPISODES = "new_episodes"
     ALL = "all"
+
+
+def goes_live(mode: RecordMode, *, file_exists: bool, verify: bool = False) -> bool:
+    """The one decision whether a test records (reaches the network) or replays.
+
+    ``--sessionmem-verify`` goes live like a recording run and compares instead of writing.
+    """
+    if verify:
+        return True
+    if mode is RecordMode.ONCE:
+        return not file_exists
+    return mode in (RecordMode.NEW_EPISODES, RecordMode.ALL)
 
 
 @dataclass(frozen=True)
@@ -213,11 +225,7 @@ class CassetteSession:
     @property
     def is_recording(self) -> bool:
         """True when this session may reach the network (and, unless verifying, write the file)."""
-        if self.verify:
-            return True
-        if self.mode is RecordMode.ONCE:
-            return not self._file_existed
-        return self.mode in (RecordMode.NEW_EPISODES, RecordMode.ALL)
+        return goes_live(self.mode, file_exists=self._file_existed, verify=self.verify)
 
     @property
     def recorded_against(self) -> str:

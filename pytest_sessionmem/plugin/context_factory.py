@@ -37,7 +37,7 @@ upstream: Upstream,
     nodeid: str,
 ) -> RecordedSession:
     """Build the ``recorded_session`` of one test."""
-    from pytest_sessionmem.cassette import CassetteSession, RecordMode, ScrubConfig
+    from pytest_sessionmem.cassette import CassetteSession, RecordMode, ScrubConfig, goes_live
     from pytest_sessionmem.plugin.context import RecordedSession
 
     cassette_path = test_file_path(
@@ -57,14 +57,9 @@ upstream: Upstream,
         secrets=secrets,
         pii=settings.scrub_pii,
     )
-    will_record = (
-        mode is RecordMode.ALL
-        or mode is RecordMode.NEW_EPISODES
-        or (mode is RecordMode.ONCE and not cassette_path.exists())
-    )
     # --sessionmem-verify goes live like a recording run (seeded emulator included) and
     # compares each answer with the cassette instead of writing it.
-    will_record = will_record or settings.verify
+    will_record = goes_live(mode, file_exists=cassette_path.exists(), verify=settings.verify)
     spec = provider_spec(settings.provider) if settings.provider else None
     base_url = upstream.base_url(settings, recording=will_record, nodeid=nodeid)
     # Without the key the service would refuse every request: the first request that

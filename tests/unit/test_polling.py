@@ -102,11 +102,18 @@ def test_last_value_repr_is_capped() -> None:
 
 
 def test_other_exceptions_propagate_at_once() -> None:
+    """"At once": on the first call, with no wait and no retry."""
+    calls: list[int] = []
+    fake = FakeTime()
+
     def broken() -> int:
+        calls.append(1)
         raise KeyError("boom")
 
     with pytest.raises(KeyError):
-        wait_until(broken, sleep=FakeTime().sleep)
+        wait_until(broken, timeout=30, sleep=fake.sleep, clock=fake.clock)
+    assert calls == [1]
+    assert fake.sleeps == []  # no wait before it propagated
 
 
 def test_bad_timing_arguments() -> None:
