@@ -48,7 +48,7 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from pytest_sessionmem.assertions.transcript_compare import DEFAULT_IGNORE, ExpectedTurn
 from pytest_sessionmem.atomic_file import folder_problem, write_atomic
@@ -59,11 +59,13 @@ from pytest_sessionmem.models import Message, Role, Transcript
 __all__ = [
     "SUFFIX",
     "VERSION_LINE",
+    "FileState",
     "TranscriptFileError",
     "parse_transcript",
     "read_expected",
     "read_transcript_file",
     "render_transcript_file",
+    "sync_transcript_file",
     "write_transcript_file",
 ]
 
@@ -424,3 +426,26 @@ def _unwritable(target: Path, exc: OSError) -> TranscriptFileError:
         "again, or run without --sessionmem-update to compare with the file as it is.",
         path=str(target),
     )
+
+
+#: What :func:`sync_transcript_file` found: the file was (re)written, is as it was, or does
+#: not exist yet (so there is nothing to compare with).
+FileState = Literal["written", "unchanged", "missing"]
+
+
+def sync_transcript_file(transcript: Transcript, path: Path, *, update: bool) -> FileState:
+    """A test's expected-transcript file before the comparison: the one policy for it.
+
+    With ``update`` the file is written from ``transcript`` (a new file, or changed turns;
+    matchers that still hold are kept), else it is only looked for. ``transcript`` must
+    already be scrubbed as the cassette stores it, so recording (real keys) and replaying
+    (placeholders) agree with one file.
+    """
+    if not update:
+        return "unchanged" if path.exists() else "missing"
+    previous = read_transcript_file(path) if path.exists() else None
+    text = render_transcript_file(transcript, previous=previous)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return "unchanged"
+    write_transcript_file(path, text)
+    return "written"

@@ -240,26 +240,15 @@ class RecordedSession:
         if expected is not None:
             assertions.assert_transcript(transcript, expected, mode=mode, **options)
             return
-        # The file holds what the cassette would: secrets as their placeholders. Both the
-        # file and the comparison use the scrubbed transcript, so a run that records (real
-        # keys in the responses) and one that replays (placeholders) agree with one file.
+        # The file holds what the cassette would: secrets as their placeholders.
         transcript = self.scrubbed(transcript)
         use = TranscriptFileUse(self.transcript_path)
         self.transcript_uses.append(use)
-        if self.update:
-            previous = (
-                transcript_file.read_transcript_file(self.transcript_path)
-                if self.transcript_path.exists()
-                else None
-            )
-            text = transcript_file.render_transcript_file(transcript, previous=previous)
-            if (
-                not self.transcript_path.exists()
-                or self.transcript_path.read_text(encoding="utf-8") != text
-            ):
-                transcript_file.write_transcript_file(self.transcript_path, text)
-                use.written = True
-        elif not self.transcript_path.exists():
+        state = transcript_file.sync_transcript_file(
+            transcript, self.transcript_path, update=self.update
+        )
+        use.written = state == "written"
+        if state == "missing":
             if not self.replaying:
                 # A sound recording is not thrown away for a file that does not exist yet:
                 # the test goes on (so the cassette is complete) and fails at teardown.
