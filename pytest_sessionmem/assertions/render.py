@@ -27,6 +27,7 @@ from pytest_sessionmem.assertions.transcript_compare import (
     ExtraTurn,
     FieldMismatch,
     MissingTurn,
+    Note,
     Problem,
     TranscriptReport,
     TurnMismatch,
@@ -39,6 +40,7 @@ __all__ = [
     "display_width",
     "escape",
     "quote",
+    "render_note",
     "render_report",
     "render_value",
     "text_difference",
@@ -403,6 +405,36 @@ def _message_summary(message: Message) -> str:
     return render_value(message.content)
 
 
+def render_note(note: Note) -> str:
+    """A comparison's note about the whole transcript, in words (text and HTML report alike)."""
+    n = note.expected
+    if note.kind == "anchored_too_short":
+        return (
+            f"expected {_plural(n, 'turn')} at the {note.where} of the transcript, "
+            f"but it has only {_plural(note.actual, 'turn')}"
+        )
+    if note.kind == "anchored_window":
+        return (
+            f"expected turns 1-{n} at the {note.where} of the transcript "
+            f"(actual turns {note.start}-{note.start + n - 1})"
+        )
+    if note.kind == "contiguous_too_short":
+        return (
+            f"expected turns 1-{n} as a contiguous run, but the transcript has only "
+            f"{_plural(note.actual, 'turn')}"
+        )
+    if note.kind == "contiguous_best":
+        return (
+            f"expected turns 1-{n} as a contiguous run; best match starts at actual turn "
+            f"{note.start}, differs at turn {note.differs_at} ({note.matched} of {n} turns "
+            "match there)"
+        )
+    return (
+        f"expected {_plural(n, 'turn')} in this order, gaps allowed; "
+        f"{note.missing} could not be found"
+    )
+
+
 def render_report(report: TranscriptReport, *, limit: int = MAX_PROBLEMS) -> list[str]:
     """The whole failure message, one string per line."""
     lines = [
@@ -410,7 +442,7 @@ def render_report(report: TranscriptReport, *, limit: int = MAX_PROBLEMS) -> lis
         f"{_plural(report.expected_count, 'expected turn')}, "
         f"{_plural(report.actual_count, 'actual turn')})"
     ]
-    lines.extend(report.notes)
+    lines.extend(render_note(note) for note in report.notes)
     shown: Sequence[Problem] = report.problems[:limit]
     for problem in shown:
         lines.extend(_render_problem(problem))

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from difflib import SequenceMatcher
 from typing import Any
 
+from pytest_sessionmem.assertions.render import render_note
 from pytest_sessionmem.assertions.transcript_compare import (
     ExpectedTurn,
     ExtraTurn,
@@ -237,7 +238,7 @@ def _review(report: TranscriptReport, rows: list[dict[str, Any]], message: Seque
         "expected_count": report.expected_count,
         "actual_count": report.actual_count,
         "rows": rows,
-        "notes": list(report.notes),
+        "notes": [render_note(note) for note in report.notes],
         "message": list(message),
     }
 

@@ -41,6 +41,7 @@ __all__ = [
     "FieldMismatch",
     "MissingTurn",
     "Mode",
+    "Note",
     "Problem",
     "TranscriptReport",
     "TurnMismatch",
@@ -194,9 +195,7 @@ def _message_reader(
         read = attrgetter(*names)  # a tuple of every value, read in C
     else:
         read = lambda message: tuple(getattr(message, name) for name in names)  # noqa: E731
-    stripped = tuple(
-        (name, paths) for name in names if (paths := _sub_paths(ignore, name))
-    )
+    stripped = tuple((name, paths) for name in names if (paths := _sub_paths(ignore, name)))
     return names, read, stripped
 
 
@@ -289,6 +288,32 @@ class MissingTurn:
 Problem = TurnMismatch | ExtraTurn | MissingTurn
 
 
+NoteKind = Literal[
+    "anchored_too_short", "anchored_window", "contiguous_too_short", "contiguous_best",
+    "subsequence_missing",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Note:
+    """What a mode found about the whole transcript, as data; ``render`` puts it in words.
+
+    ``expected`` and ``actual`` are turn counts; ``where`` is ``"start"`` or ``"end"`` (prefix
+    and suffix); ``start`` the 1-based actual turn a window begins at; ``differs_at`` the
+    first actual turn that differs there; ``matched`` how many expected turns match there;
+    ``missing`` how many expected turns were not found.
+    """
+
+    kind: NoteKind
+    expected: int
+    actual: int = 0
+    where: str = ""
+    start: int = 0
+    differs_at: int = 0
+    matched: int = 0
+    missing: int = 0
+
+
 @dataclass
 class TranscriptReport:
     """Everything a failure message needs; ``problems`` empty means the transcripts match."""
@@ -297,7 +322,7 @@ class TranscriptReport:
     expected_count: int
     actual_count: int
     problems: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -559,15 +584,9 @@ class _Comparison:
         n_exp, n_act = len(self.exp), len(self.act)
         where = "start" if report.mode == "prefix" else "end"
         if n_act < n_exp:
-            report.notes.append(
-                f"expected {_turns(n_exp)} at the {where} of the transcript, "
-                f"but it has only {_turns(n_act)}"
-            )
+            report.notes.append(Note("anchored_too_short", n_exp, n_act, where=where))
         else:
-            report.notes.append(
-                f"expected turns 1-{n_exp} at the {where} of the transcript "
-                f"(actual turns {start + 1}-{start + n_exp})"
-            )
+            report.notes.append(Note("anchored_window", n_exp, n_act, where=where, start=start + 1))
         report.problems.extend(problems)
 
     def contains(self, report: TranscriptReport) -> None:
@@ -576,10 +595,7 @@ class _Comparison:
         if n_exp == 0:
             return
         if n_act < n_exp:
-            report.notes.append(
-                f"expected turns 1-{n_exp} as a contiguous run, but the transcript has only "
-                f"{_turns(n_act)}"
-            )
+            report.notes.append(Note("contiguous_too_short", n_exp, n_act))
             report.problems.extend(self.anchored_problems(0))
             return
         best_start, best_score = 0, -1
@@ -598,9 +614,14 @@ class _Comparison:
         window = [p for e in range(n_exp) if (p := self.mismatch(e, best_start + e)) is not None]
         first_bad = window[0].actual_index + 1
         report.notes.append(
-            f"expected turns 1-{n_exp} as a contiguous run; best match starts at actual turn "
-            f"{best_start + 1}, differs at turn {first_bad} ({best_score} of {n_exp} turns match "
-            "there)"
+            Note(
+                "contiguous_best",
+                n_exp,
+                n_act,
+                start=best_start + 1,
+                differs_at=first_bad,
+                matched=best_score,
+            )
         )
         report.problems.extend(window)
 
@@ -620,8 +641,12 @@ class _Comparison:
             last_found, position = found, found + 1
         if report.problems:
             report.notes.append(
-                f"expected {_turns(len(self.exp))} in this order, gaps allowed; "
-                f"{len(report.problems)} could not be found"
+                Note(
+                    "subsequence_missing",
+                    len(self.exp),
+                    len(self.act),
+                    missing=len(report.problems),
+                )
             )
 
     # -- the steps
@@ -770,7 +795,3 @@ def _similarity(left: str, right: str) -> float:
     if not a and not b:
         return 1.0 if left == right else 0.0
     return len(a & b) / len(a | b)
-
-
-def _turns(count: int) -> str:
-    return f"{count} turn" if count == 1 else f"{count} turns"
