@@ -46,7 +46,9 @@ class EmulatorControl(ClosesOnExit):
 
     def request(self, method: str, path: str, json: Any = None) -> Any:
         """Call any control endpoint (``path`` below ``/_emulator``); the JSON answer."""
-        response = self._client.request(method, path, json=json)
+        # The control API takes only JSON, an empty body included (see ``control.refusal``).
+        headers = {"Content-Type": "application/json"}
+        response = self._client.request(method, path, json=json, headers=headers)
         if response.is_error:
             try:
                 reason = response.json().get("error", response.text)
