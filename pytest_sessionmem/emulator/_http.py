@@ -153,10 +153,46 @@ def standard_json(raw: bytes | str) -> Any:
         raise UnservableBody((), "json_invalid", _TOO_DEEP) from None
     except ValueError as exc:
         raise NotJSON(str(exc)) from None
-    problem = _unservable(value)
-    if problem is not None:
-        raise problem
+    if _may_be_unservable(raw):
+        problem = _unservable(value)
+        if problem is not None:
+            raise problem
     return value
+
+
+# What standard JSON cannot hold leaves traces in the text: a NaN or Infinity literal, a
+# surrogate's escape or its UTF-8 bytes (json.loads reads both as a lone surrogate), a number
+# long enough to overflow a double, many brackets. Substring tests in C find them; a trace
+# inside a string only costs the walk.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_BIG_EXPONENT = re.compile(rb"0[eE]\+?000")
+_MANY_DIGITS = b"0" * 309
+
+
+def _may_be_unservable(raw: bytes | str) -> bool:
+    """False when ``raw``, already parsed, surely holds nothing :func:`_unservable` refuses, so
+    the walk over every value is left out for the bodies clients send."""
+    if isinstance(raw, str):
+        data = raw.encode("utf-8", "surrogatepass")
+    elif json.detect_encoding(raw) != "utf-8":
+        return True  # UTF-16 or UTF-32 text: the byte tests below do not apply
+    else:
+        data = raw
+    if data.count(b"{") + data.count(b"[") > MAX_JSON_DEPTH:
+        return True
+    if b"NaN" in data or b"Infinity" in data or b"\xed" in data:
+        return True
+    if b"\\u" in data and _SURROGATE_ESCAPE.search(data) is not None:
+        return True
+    # A double overflows past 1.8e308: 309 digits, or an exponent with three digits, or one
+    # with two digits after more than 209.
+    digits = data.translate(_DIGITS_TO_ZERO)
+    if _MANY_DIGITS in digits:
+        return True
+    if b"0e" in digits or b"0E" in digits:
+        return _BIG_EXPONENT.search(digits) is not None or b"0" * 200 in digits
+    return False
 
 
 async def read_json(request: Request, *, empty: Any = None) -> Any:

@@ -6,7 +6,8 @@ URL layout (``BASE = http://127.0.0.1:PORT``)::
     BASE/zep/api/v4/...        Zep Cloud v4       (zep-cloud 4.x; SDK base_url = BASE/zep/api/v4)
     BASE/meibel/v2/...         Meibel v2          (SDK base_url = BASE/meibel/v2)
     BASE/eliza/api/messaging/  ElizaOS server     (client base URL = BASE/eliza)
-    BASE/_emulator/...         control API (see :mod:`.control`), never subject to faults
+    BASE/_emulator/...         control API (see :mod:`.control`), never subject to faults, and
+                               refused to web pages (:func:`.control.refusal`)
 
 Faults are applied here, before Starlette's own middleware, because dropping a connection needs
 the server's raw ``send`` callable (see :func:`_drop_connection`).

@@ -15,8 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pytest_sessionmem.emulator._http import MAX_JSON_DEPTH
+from pytest_sessionmem.emulator._http import MAX_JSON_DEPTH, _may_be_unservable, _unservable
 from pytest_sessionmem.emulator.control import refusal
 from pytest_sessionmem.emulator.core import Clock, Fault
 from pytest_sessionmem.emulator.runner import EmulatorServer
@@ -267,6 +269,51 @@ def test_nesting_up_to_the_limit_is_stored_and_read_back(http: httpx.Client) -> 
     )
     assert one_more.status_code == 400
     assert "deeper than" in _json(one_more)["message"]
+
+
+# JSON number and string texts, among them the ones no double or UTF-8 text can hold.
+number_texts = (
+    st.floats().map(json.dumps)  # NaN, Infinity and -Infinity among them
+    | st.integers(min_value=-(10**400), max_value=10**400).map(str)
+    | st.builds(
+        "{}{}e{}".format,
+        st.sampled_from(["", "-"]),
+        st.integers(min_value=0, max_value=10**320),
+        st.integers(min_value=-400, max_value=400),
+    )
+    # Near the largest double: many digits, and an exponent of one to three digits.
+    | st.builds(
+        "9{}e{}".format,
+        st.integers(min_value=150, max_value=330).map(lambda n: "0" * n),
+        st.integers(min_value=0, max_value=160),
+    )
+)
+string_texts = st.text(max_size=5).map(json.dumps) | st.sampled_from(
+    ['"\\ud800"', '"a\\udfffb"', '"\\ud83d\\ude00"', '"\\uD800"', '"NaN"', '"1e999"']
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(number_texts | string_texts, min_size=1, max_size=6), nested=st.booleans())
+def test_the_quick_look_at_the_text_never_misses_what_the_walk_refuses(
+    parts: list[str], nested: bool
+) -> None:
+    text = "[" + ",".join(parts) + "]"
+    if nested:
+        text = '{"k": ' + text + "}"
+    raw = text.encode("utf-8", "surrogatepass")
+    value = json.loads(raw)
+    if _unservable(value) is not None:
+        assert _may_be_unservable(raw), text
+        assert _may_be_unservable(text), text
+
+
+def test_utf8_bytes_of_a_surrogate_are_refused_too(http: httpx.Client) -> None:
+    # json.loads reads the UTF-8 form of U+D800 as a lone surrogate, like its escape.
+    response = _post(http, f"{ZEP}/users", b'{"user_id": "a\xed\xa0\x80"}')
+    assert response.status_code == 400
+    assert "lone surrogate" in _json(response)["message"]
+    assert _json(http.get(f"{ZEP}/users-ordered"))["total_count"] == 0
 
 
 # --- item: deep JSON gets the provider's own envelope -----------------------------------------
