@@ -6,7 +6,8 @@ URL layout (``BASE = http://127.0.0.1:PORT``)::
     BASE/zep/api/v4/...        Zep Cloud v4       (zep-cloud 4.x; SDK base_url = BASE/zep/api/v4)
     BASE/meibel/v2/...         Meibel v2          (SDK base_url = BASE/meibel/v2)
     BASE/eliza/api/messaging/  ElizaOS server     (client base URL = BASE/eliza)
-    BASE/_emulator/...         control API (see :mod:`.control`), never subject to faults
+    BASE/_emulator/...         control API (see :mod:`.control`), never subject to faults, and
+                               refused to web pages (:func:`.control.refusal`)
 
 Faults are applied here, before Starlette's own middleware, because dropping a connection needs
 the server's raw ``send`` callable (see :func:`_drop_connection`).
@@ -19,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -64,10 +66,14 @@ def provider_handlers(state: EmulatorState) -> dict[str, Handler]:
 
 
 class EmulatorApp:
-    """The ASGI app: faults first, then the provider handler, the control API, or a JSON 404."""
+    """The ASGI app: faults first, then the provider handler, the control API, or a JSON 404.
 
-    def __init__(self, state: EmulatorState) -> None:
+    ``listen_host`` is the address the server listens on; see :func:`.control.refusal`.
+    """
+
+    def __init__(self, state: EmulatorState, *, listen_host: str | None = None) -> None:
         self.emulator_state = state
+        self._listen_host = listen_host
         self._providers = provider_handlers(state)
         self._control = Starlette(
             routes=[Mount("/_emulator", routes=control.routes(state))],
@@ -96,6 +102,10 @@ class EmulatorApp:
             await response(scope, receive, send)
             return
         if scope["path"] == "/_emulator" or scope["path"].startswith("/_emulator/"):
+            refused = control.refusal(scope["method"], Headers(scope=scope), self._listen_host)
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
             await self._control(scope, receive, send)
             return
         await _unknown_root(scope["method"], scope["path"])(scope, receive, send)
@@ -119,9 +129,10 @@ async def _control_miss(request: Request, exc: Exception) -> Response:
     return control_error(message, status)
 
 
-def create_app(state: EmulatorState) -> EmulatorApp:
-    """The emulator app serving ``state`` (build the state with ``EmulatorState.create``)."""
-    return EmulatorApp(state)
+def create_app(state: EmulatorState, *, listen_host: str | None = None) -> EmulatorApp:
+    """The emulator app serving ``state`` (build the state with ``EmulatorState.create``);
+    ``listen_host`` is the address the server listens on, when it is not loopback."""
+    return EmulatorApp(state, listen_host=listen_host)
 
 
 def fault_response(provider: str, fault: Fault) -> Response:

@@ -12,12 +12,27 @@ Core endpoints (bodies are JSON; errors are ``400 {"error": "..."}``)::
 
 Provider seeding endpoints live under ``/_emulator/zep``, ``/_emulator/meibel`` and
 ``/_emulator/eliza`` (each provider module's ``control_routes``).
+
+A web page open in the developer's browser must not be able to reset, seed or fault a running
+emulator, so :func:`refusal` turns a request away (``403``, or ``415`` for the content type)
+before any control route runs, unless:
+
+* its ``Host`` names a loopback address (``127.0.0.1``, ``localhost``, ``[::1]``, any port) or
+  the IP address the server listens on, which no page can rebind through DNS;
+* it carries no ``Origin``, or a loopback one (browsers send ``Origin`` on cross-origin requests);
+* a ``POST`` says ``Content-Type: application/json``, which a page can send across origins only
+  after a CORS preflight the control API never grants (as for any other method that writes:
+  the control API's writes are ``POST`` and ``DELETE``).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from starlette.requests import Request
@@ -25,11 +40,84 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from . import eliza, meibel, zep, zep_threads
-from ._http import ControlError, StrictBody, control_endpoint
+from ._http import ControlError, StrictBody, control_endpoint, control_error
 from .core import KEY_PROVIDERS, Fault, isoformat_z
 from .state import EmulatorState
 
-__all__ = ["routes"]
+__all__ = ["refusal", "routes"]
+
+# A Host header: a bracketed IPv6 address or a name without colons, then an optional port.
+_AUTHORITY = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[^:\[\]]+)(?::[0-9]*)?")
+
+
+def _address(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return None
+
+
+def _loopback_name(name: str, listen_host: str | None) -> bool:
+    """``localhost``, a loopback address, or the IP address the server listens on."""
+    if name.lower() == "localhost":
+        return True
+    address = _address(name)
+    if address is None:
+        return False
+    return address.is_loopback or (listen_host is not None and address == _address(listen_host))
+
+
+def _host_allowed(host: str | None, listen_host: str | None) -> bool:
+    if host is None:
+        return False
+    match = _AUTHORITY.fullmatch(host)
+    return match is not None and _loopback_name(match.group(1), listen_host)
+
+
+def _origin_allowed(origin: str, listen_host: str | None) -> bool:
+    try:
+        parts = urlsplit(origin)
+        name = parts.hostname
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not name:
+        return False
+    return _loopback_name(name, listen_host)
+
+
+def refusal(
+    method: str, headers: Mapping[str, str], listen_host: str | None = None
+) -> Response | None:
+    """Why a control request is turned away (see the module docstring), or None to serve it.
+
+    ``listen_host`` is the address the server was started on (``EmulatorServer(host=...)``);
+    when it is an IP address, a ``Host`` naming it is allowed besides the loopback ones.
+    """
+    host = headers.get("host")
+    if not _host_allowed(host, listen_host):
+        return control_error(
+            f"the control API answers only requests addressed to a loopback name, and this "
+            f"one says Host: {host or '(none)'}; call it as "
+            "http://127.0.0.1:<port>/_emulator (or localhost, or [::1])",
+            403,
+        )
+    origin = headers.get("origin")
+    if origin is not None and not _origin_allowed(origin, listen_host):
+        return control_error(
+            f"the control API refuses requests from web pages (Origin: {origin}); call it from "
+            "a test, a script or curl on this machine, which send no foreign Origin",
+            403,
+        )
+    content_type = headers.get("content-type")
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if method == "POST" and media != "application/json":
+        return control_error(
+            f"{method} to the control API needs Content-Type: application/json, got "
+            f"{content_type or 'none'}; send the body as JSON, even an empty one, e.g. "
+            "curl -H 'Content-Type: application/json' -d '{}' ...",
+            415,
+        )
+    return None
 
 
 class ResetBody(StrictBody):
@@ -80,7 +168,10 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
 
     @control_endpoint(AdvanceBody, "clock/advance", ' (send {"seconds": 60})')
     async def advance(request: Request, body: AdvanceBody) -> Response:
-        state.clock.advance(body.seconds)
+        try:
+            state.clock.advance(body.seconds)
+        except ValueError as exc:
+            raise ControlError(f"clock/advance: {exc}") from None
         return JSONResponse({"now": isoformat_z(state.clock.peek())})
 
     @control_endpoint(FaultBody, "faults")

@@ -78,7 +78,9 @@ class EmulatorControl(ClosesOnExit):
         """Call any control endpoint (``path`` below ``/_emulator``); the JSON answer."""
         if _inert_depth:
             return _inert_answer(json if isinstance(json, dict) else None)
-        response = self._client.request(method, path, json=json)
+        # The control API takes only JSON, an empty body included (see ``control.refusal``).
+        headers = {"Content-Type": "application/json"}
+        response = self._client.request(method, path, json=json, headers=headers)
         if response.is_error:
             try:
                 reason = response.json().get("error", response.text)

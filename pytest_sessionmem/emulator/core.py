@@ -36,6 +36,8 @@ Without a seed, the clock is the wall clock (plus whatever ``advance()`` added) 
 
 from __future__ import annotations
 
+import json
+import math
 import random
 import re
 import threading
@@ -50,6 +52,9 @@ __all__ = [
     "DETERMINISTIC_START",
     "DETERMINISTIC_TICK",
     "KEY_PROVIDERS",
+    "LATEST",
+    "MAX_DELAY_SECONDS",
+    "MAX_LATENCY_MS",
     "PROVIDERS",
     "Clock",
     "Fault",
@@ -79,6 +84,13 @@ KEY_PROVIDERS: tuple[str, ...] = tuple(dict.fromkeys(key_owner(name) for name in
 
 DETERMINISTIC_START = datetime(2025, 1, 1, tzinfo=timezone.utc)
 DETERMINISTIC_TICK = timedelta(milliseconds=1)
+#: The emulator's clock stops short of this instant, so that every delay the emulator adds to
+#: "now" (at most :data:`MAX_DELAY_SECONDS`) still lands on a date Python can hold.
+LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+#: The longest delay a setting may ask for (Zep's ``after_seconds``): a hundred years.
+MAX_DELAY_SECONDS = 100 * 365 * 24 * 3600
+#: The longest wait a fault may add before its answer: an hour.
+MAX_LATENCY_MS = 3_600_000
 
 
 def isoformat_z(moment: datetime) -> str:
@@ -131,10 +143,23 @@ class Clock:
         return to_epoch_ms(self.now())
 
     def advance(self, seconds: float) -> None:
-        """Move the clock forward (never backward: timestamps handed out stay ordered)."""
-        if seconds < 0:
-            raise ValueError(f"Clock.advance() needs seconds >= 0, got {seconds}")
+        """Move the clock forward (never backward: timestamps handed out stay ordered).
+
+        Raises ``ValueError``, moving nothing, for a step that is negative, not finite, or that
+        would take the clock past :data:`LATEST`.
+        """
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(
+                f"Clock.advance() needs a finite number of seconds >= 0, got {seconds}"
+            )
         with self._lock:
+            now = self._current if self.deterministic else datetime.now(timezone.utc) + self._offset
+            room = (LATEST - now).total_seconds()
+            if seconds >= room:
+                raise ValueError(
+                    f"advancing by {seconds} seconds would take the emulator's clock past "
+                    f"{LATEST:%Y-%m-%d}; advance by less than {max(room, 0):.0f} seconds"
+                )
             if self.deterministic:
                 self._current += timedelta(seconds=seconds)
             else:
@@ -187,14 +212,32 @@ class Fault:
     hits: int = 0
 
     def __post_init__(self) -> None:
+        # Everything a fault will need to answer is checked here, before it is stored: a fault
+        # that cannot answer would fail every request it matches.
         if self.provider is not None and self.provider not in PROVIDERS:
             raise ValueError(f"unknown provider {self.provider!r}; use one of {list(PROVIDERS)}")
-        if self.status is not None and not 100 <= self.status <= 599:
-            raise ValueError(f"status must be an HTTP status 100-599, got {self.status}")
-        if self.latency_ms < 0:
-            raise ValueError(f"latency_ms must be >= 0, got {self.latency_ms}")
+        if self.status is not None and not 200 <= self.status <= 599:
+            # A 1xx is not a final answer: the connection would be dropped instead.
+            raise ValueError(f"status must be a final HTTP status, 200-599, got {self.status}")
+        if self.retry_after is not None and not (
+            math.isfinite(self.retry_after) and self.retry_after >= 0
+        ):
+            raise ValueError(
+                f"retry_after must be a finite number of seconds >= 0, got {self.retry_after}"
+            )
+        if not 0 <= self.latency_ms <= MAX_LATENCY_MS:
+            raise ValueError(
+                f"latency_ms must be from 0 to {MAX_LATENCY_MS} (an hour), got {self.latency_ms}"
+            )
         if self.times is not None and self.times < 1:
             raise ValueError(f"times must be >= 1 (or null for 'until cleared'), got {self.times}")
+        try:
+            json.dumps(self.body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise ValueError(
+                f"body must be a value standard JSON can hold (no NaN, no infinities, "
+                f"no lone surrogates): {exc}"
+            ) from None
         if self.path is not None:
             try:
                 re.compile(self.path)

@@ -46,7 +46,14 @@ from starlette.routing import Route
 from ._http import ControlError, StrictBody, control_endpoint, control_error, must_exist
 from ._routing import ProviderRouter
 from .core import isoformat_z, to_epoch_ms
-from .eliza_http import BodyError, content_type_accepted, cors_headers, parse_json_body, preflight
+from .eliza_http import (
+    NO_BODY,
+    BodyError,
+    content_type_accepted,
+    cors_headers,
+    parse_json_body,
+    preflight,
+)
 from .eliza_http import ElizaJSONResponse as JSONResponse
 from .eliza_js import (
     is_uuid,
@@ -729,10 +736,11 @@ def _check_timeout_update(body: Any) -> None:
     """
 
     def fail(reason: str) -> ElizaApiError:
+        details: dict[str, Any] = {"reason": reason}
+        if body is not NO_BODY:  # `providedConfig: undefined` is left out by JSON.stringify
+            details["providedConfig"] = body
         return ElizaApiError.validation(
-            f"Invalid timeout configuration: {reason}",
-            "InvalidTimeoutConfigError",
-            {"reason": reason, "providedConfig": body},
+            f"Invalid timeout configuration: {reason}", "InvalidTimeoutConfigError", details
         )
 
     present = body if isinstance(body, dict) else {}

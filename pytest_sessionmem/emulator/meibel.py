@@ -50,7 +50,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ._http import ControlError, StrictBody, control_endpoint, guard, guarded_routes, must_exist
+from ._http import (
+    ControlError,
+    NotJSON,
+    StrictBody,
+    UnservableBody,
+    control_endpoint,
+    guard,
+    guarded_routes,
+    must_exist,
+    standard_json,
+)
 from ._routing import ProviderRouter
 from .core import SharedState, Store, isoformat_z
 
@@ -143,10 +153,21 @@ async def _validated(request: Request, model: type[BaseModel], *, optional: bool
             return model()
         raise _Unprocessable([{"loc": ["body"], "msg": "Field required", "type": "missing"}])
     try:
-        data = json.loads(raw)
-    except ValueError as exc:
+        data = standard_json(raw)
+    except UnservableBody as exc:
+        # What no answer could hold is refused before anything is stored.
         raise _Unprocessable(
-            [{"loc": ["body", 0], "msg": f"JSON decode error: {exc}", "type": "json_invalid"}]
+            [{"loc": ["body", *exc.loc], "msg": f"Value {exc.reason}", "type": exc.kind}]
+        ) from None
+    except NotJSON as exc:
+        raise _Unprocessable(
+            [
+                {
+                    "loc": ["body", 0],
+                    "msg": f"JSON decode error: {exc.detail}",
+                    "type": "json_invalid",
+                }
+            ]
         ) from exc
     try:
         return model.model_validate(data)

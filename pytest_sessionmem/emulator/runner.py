@@ -89,7 +89,7 @@ class EmulatorServer(ClosesOnExit):
 
         self._socket = self._bind()
         config = uvicorn.Config(
-            create_app(self.state),
+            create_app(self.state, listen_host=self.host),
             http="h11",  # the "drop" fault reaches into h11's transport (see app._drop_connection)
             ws="none",
             lifespan="off",

@@ -51,16 +51,19 @@ from starlette.routing import BaseRoute, Route
 from ._http import (
     BadRequest,
     ControlError,
+    NotJSON,
     StrictBody,
+    UnservableBody,
     control_endpoint,
     guard,
     guarded_routes,
     must_exist,
     optional_str,
     read_json,
+    standard_json,
 )
 from ._routing import ProviderRouter
-from .core import SharedState, Store, isoformat_z
+from .core import MAX_DELAY_SECONDS, SharedState, Store, isoformat_z
 
 __all__ = [
     "ROLE_TYPES",
@@ -897,7 +900,10 @@ def _optional_number(body: dict[str, Any], key: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadRequest(f"{key} must be a number")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond any double
+        raise BadRequest(f"{key} must be a number a double can hold") from None
 
 
 @dataclass(frozen=True)
@@ -976,9 +982,11 @@ def _schema_fields(raw: Any) -> list[str]:
     if not isinstance(raw, str):
         raise BadRequest("model_schema must be a JSON schema, as a string")
     try:
-        schema = json.loads(raw)
-    except ValueError as exc:
-        raise BadRequest(f"model_schema is not valid JSON: {exc}") from None
+        schema = standard_json(raw)
+    except NotJSON as exc:
+        raise BadRequest(f"model_schema is not valid JSON: {exc.detail}") from None
+    except UnservableBody as exc:
+        raise BadRequest(f"model_schema: the schema's {exc}") from None
     properties = schema.get("properties") if isinstance(schema, dict) else None
     if not isinstance(properties, dict) or not properties:
         raise BadRequest('model_schema must be a JSON schema object with "properties"')
@@ -1073,7 +1081,7 @@ class AnswerBody(StrictBody):
 
 class ProcessingBody(StrictBody):
     after_reads: int | None = Field(default=None, ge=0)
-    after_seconds: float | None = Field(default=None, ge=0)
+    after_seconds: float | None = Field(default=None, ge=0, le=MAX_DELAY_SECONDS)
 
 
 def control_routes(state: SharedState, zep: ZepState) -> list[BaseRoute]:

@@ -293,6 +293,28 @@ def test_heartbeat_and_timeout_update(server: EmulatorServer, eliza: httpx.Clien
     assert _iso(updated["expiresAt"]) - _iso(updated["lastActivity"]) == timedelta(minutes=10)
 
 
+@pytest.mark.parametrize(
+    ("content", "headers"),
+    [
+        (None, {}),  # no body at all
+        (b"timeoutMinutes=10", {"content-type": "application/x-www-form-urlencoded"}),
+    ],
+)
+def test_a_timeout_update_the_parser_reads_no_body_from_names_no_config(
+    eliza: httpx.Client, content: bytes | None, headers: dict[str, str]
+) -> None:
+    # The server's `providedConfig: undefined` is dropped by JSON.stringify, not written null.
+    one = f"{SESSIONS}/{create(eliza)['sessionId']}"
+    refused = eliza.patch(one + "/timeout", content=content, headers=headers)
+    details = error_of(refused, 400, "VALIDATION_ERROR")["details"]
+    assert details == {"reason": "Invalid timeout configuration format"}
+    wrong_type = eliza.patch(one + "/timeout", json={"autoRenew": None})
+    assert error_of(wrong_type, 400, "VALIDATION_ERROR")["details"] == {
+        "reason": "Invalid timeout configuration format",
+        "providedConfig": {"autoRenew": None},
+    }
+
+
 def test_health_and_list_count_live_sessions(server: EmulatorServer, eliza: httpx.Client) -> None:
     create(eliza)
     create(eliza, timeoutConfig={"timeoutMinutes": 5})

@@ -526,6 +526,15 @@ def timeout_config(side: Side) -> None:
     side.call("heartbeat", "POST", one + "/heartbeat")
     for body in [{"timeoutMinutes": 2}, {"autoRenew": "yes"}, {"timeoutMinutes": 10}]:
         side.call(f"patch {body}", "PATCH", one + "/timeout", json_body=body)
+    # No body the parser reads: the refusal names no providedConfig (JSON drops `undefined`).
+    side.call("patch, no body", "PATCH", one + "/timeout")
+    side.call(
+        "patch, form body",
+        "PATCH",
+        one + "/timeout",
+        raw_body=b"timeoutMinutes=10",
+        content_type="application/x-www-form-urlencoded",
+    )
 
 
 def message_validation(side: Side) -> None:
