@@ -290,6 +290,189 @@ async def test_anthropic_async(recorded_session, async_zep, seed):
 )
 
 
+# Raw LLM requests, as an agent without an SDK sends them.
+RAW_PROMPT = '''
+import json
+
+SYSTEM = f"What you remember: {FACT}"
+PROMPT = {
+    "model": "gpt-4o-mini",
+    "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": QUESTION}],
+}
+STREAM = {**PROMPT, "stream": True}
+REPLY = answer_to(SYSTEM)
+
+
+def check_stream(lines):
+    """The event-stream lines of a streamed chat completion: the reply in its chunks."""
+    events = [line.removeprefix("data: ") for line in lines if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(event) for event in events[:-1]]
+    assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == REPLY
+'''
+
+BARE_CLIENT_TESTS = (
+    PREAMBLE
+    + RAW_PROMPT
+    + """
+import httpx
+import httpx2
+import requests
+
+pytestmark = pytest.mark.sessionmem(provider="zep", session_id="s1")
+
+EXPECTED = [("openai", "chat.completions", False), ("openai", "chat.completions", True)]
+
+
+def test_requests(recorded_session):
+    with requests.Session() as http:
+        plain = http.post(f"{STANDIN}/v1/chat/completions", json=PROMPT)
+        with http.post(f"{STANDIN}/v1/chat/completions", json=STREAM, stream=True) as streamed:
+            check_stream(list(streamed.iter_lines(decode_unicode=True)))
+        echo = http.get(f"{STANDIN}/echo", params={"q": "1"})
+    assert plain.json()["choices"][0]["message"]["content"] == REPLY
+    assert echo.json()["query"] == "q=1"
+    check_calls(recorded_session, EXPECTED)
+
+
+def test_httpx2_client(recorded_session):
+    with httpx2.Client() as http:
+        plain = http.post(f"{STANDIN}/v1/chat/completions", json=PROMPT)
+        with http.stream("POST", f"{STANDIN}/v1/chat/completions", json=STREAM) as streamed:
+            check_stream(list(streamed.iter_lines()))
+        echo = http.get(f"{STANDIN}/echo", params={"q": "2"})
+    assert plain.json()["choices"][0]["message"]["content"] == REPLY
+    assert echo.json()["query"] == "q=2"
+    check_calls(recorded_session, EXPECTED)
+
+
+async def test_httpx_async_client(recorded_session):
+    async with httpx.AsyncClient() as http:
+        plain = await http.post(f"{STANDIN}/v1/chat/completions", json=PROMPT)
+        async with http.stream("POST", f"{STANDIN}/v1/chat/completions", json=STREAM) as streamed:
+            check_stream([line async for line in streamed.aiter_lines()])
+        echo = await http.get(f"{STANDIN}/echo", params={"q": "3"})
+    assert plain.json()["choices"][0]["message"]["content"] == REPLY
+    assert echo.json()["query"] == "q=3"
+    check_calls(recorded_session, EXPECTED)
+"""
+)
+
+ENCODING_TESTS = (
+    PREAMBLE
+    + RAW_PROMPT
+    + """
+import httpx
+import httpx2
+import requests
+import urllib3
+
+pytestmark = pytest.mark.sessionmem(provider="zep", session_id="s1")
+
+ASK = "x-standin-encoding"  # the stand-in compresses its answer with this encoding
+URL = f"{STANDIN}/v1/chat/completions"
+
+
+def with_httpx(module, body, encoding):
+    with module.Client() as http:
+        if body.get("stream"):
+            with http.stream("POST", URL, json=body, headers={ASK: encoding}) as response:
+                return response.headers.get("content-encoding"), list(response.iter_lines())
+        response = http.post(URL, json=body, headers={ASK: encoding})
+        return response.headers.get("content-encoding"), response.json()
+
+
+def with_requests(body, encoding):
+    with requests.post(URL, json=body, headers={ASK: encoding}, stream=True) as response:
+        if body.get("stream"):
+            lines = list(response.iter_lines(decode_unicode=True))
+            return response.headers.get("content-encoding"), lines
+        return response.headers.get("content-encoding"), response.json()
+
+
+def with_urllib3(body, encoding):
+    headers = {ASK: encoding}
+    if body.get("stream"):  # read as it comes: preload_content=False
+        response = urllib3.request("POST", URL, json=body, headers=headers, preload_content=False)
+        text = b"".join(response.stream(64)).decode()
+        response.release_conn()
+        return response.headers.get("content-encoding"), text.split("\\n")
+    response = urllib3.request("POST", URL, json=body, headers=headers)  # preloaded
+    return response.headers.get("content-encoding"), response.json()
+
+
+SEND = {
+    "httpx": lambda body, encoding: with_httpx(httpx, body, encoding),
+    "httpx2": lambda body, encoding: with_httpx(httpx2, body, encoding),
+    "requests": with_requests,
+    "urllib3": with_urllib3,
+}
+# zstd: httpx decodes it with zstandard; httpx2, requests and urllib3 only with backports.zstd
+CASES = [(c, e) for c in SEND for e in ("gzip", "deflate", "br")] + [("httpx", "zstd")]
+
+
+@pytest.mark.parametrize(("client", "encoding"), CASES)
+def test_a_compressed_answer(recorded_session, client, encoding):
+    header, answer = SEND[client](PROMPT, encoding)
+    stream_header, lines = SEND[client](STREAM, encoding)
+    # Recording, the compressed answer reaches the client, which decodes it; a replay hands
+    # back the decoded body the cassette holds, with no content-encoding left to undo.
+    expected = None if recorded_session.replaying else encoding
+    assert header == stream_header == expected
+    assert answer["choices"][0]["message"]["content"] == REPLY
+    check_stream(lines)
+    check_calls(
+        recorded_session,
+        [("openai", "chat.completions", False), ("openai", "chat.completions", True)],
+    )
+"""
+)
+
+CAPTURE_PROVIDER_TESTS = """
+import os
+
+import openai
+import pytest
+
+from pytest_sessionmem import NetworkBlocked
+
+STANDIN = os.environ["STANDIN_URL"]
+PROMPT = [{"role": "system", "content": "What you remember: tea"}, {"role": "user", "content": "?"}]
+
+pytestmark = pytest.mark.sessionmem(provider="zep", session_id="s1"MARKER)
+
+
+def test_only_the_memory_provider_is_captured(recorded_session, session_client):
+    session_client.add_user("u1")  # the provider's traffic: through the cassette
+    with openai.OpenAI(api_key="sk-test", base_url=STANDIN + "/v1", max_retries=0) as llm:
+        reply = llm.chat.completions.create(model="gpt-4o-mini", messages=PROMPT)
+    # Loopback: live, recording or replaying, and never in the cassette.
+    assert reply.choices[0].message.content == "You told me: What you remember: tea"
+    assert recorded_session.llm_calls() == []
+    if recorded_session.replaying:
+        # Anywhere else: the network guard stops it before any look-up.
+        remote = openai.OpenAI(api_key="sk-test", base_url="https://api.openai.com/v1")
+        with remote, pytest.raises(NetworkBlocked, match="may not connect to api.openai.com:443"):
+            remote.chat.completions.create(model="gpt-4o-mini", messages=PROMPT)
+"""
+
+CHANGED_PROMPT_TESTS = """
+import os
+
+import openai
+import pytest
+
+
+@pytest.mark.sessionmem(provider="zep", session_id="s1")
+def test_agent(recorded_session):
+    system = "What you remember: " + os.environ["RECALLED"]
+    prompt = [{"role": "system", "content": system}, {"role": "user", "content": "Where?"}]
+    with openai.OpenAI(api_key="sk-test", base_url=os.environ["STANDIN_URL"] + "/v1") as llm:
+        reply = llm.chat.completions.create(model="gpt-4o-mini", messages=prompt)
+    assert reply.choices[0].message.content == "You told me: " + system
+"""
+
+
 # -- helpers ----------------------------------------------------------------------------------
 
 
@@ -354,6 +537,106 @@ def test_llm_sdks_and_a_memory_sdk_record_and_replay_in_their_default_set_up(
         if "origin" not in item["request"]
     ]
     assert memory and all(item["request"]["path"].startswith("/") for item in memory)
+    # Streams are stored as the readable text that was sent.
+    streams = _stream_texts(inner, standin)
+    assert len(streams) == 1 + 1 + 2 + 1 + 1 + 2  # chat, responses, messages; sync + async
+    for text in streams:
+        assert text.startswith(("data: {", "event: response.created\ndata: {", "event: message_"))
+        assert text.endswith(("data: [DONE]\n\n", "}\n\n"))
 
     standin.stop()  # and again with nothing listening, every socket refused
     inner.replay_offline().assert_outcomes(passed=4)
+
+
+def _stream_texts(inner: Any, standin: LLMStandin) -> list[str]:
+    return [
+        item["response"]["text"]
+        for item in _standin_interactions(inner, standin)
+        if item["response"]["headers"].get("content-type", "").startswith("text/event-stream")
+    ]
+
+
+def test_bare_requests_httpx2_and_async_httpx_calls_are_captured_and_replayed(
+    inner: Any, standin: LLMStandin
+) -> None:
+    inner.pytester.makepyfile(test_clients=BARE_CLIENT_TESTS)
+    assert _record_then_replay(inner, standin, passed=3) == 3 * 3
+    by_cassette = {
+        cassette.name: [
+            (item["request"]["method"], item["request"]["path"], item["request"].get("query"))
+            for item in _interactions(inner.path / cassette)
+            if item["request"].get("origin") == standin.url
+        ]
+        for cassette in inner.cassettes()
+    }
+    chat = ("POST", "/v1/chat/completions", None)
+    assert by_cassette == {
+        "test_requests.json": [chat, chat, ("GET", "/echo", {"q": "1"})],
+        "test_httpx2_client.json": [chat, chat, ("GET", "/echo", {"q": "2"})],
+        "test_httpx_async_client.json": [chat, chat, ("GET", "/echo", {"q": "3"})],
+    }
+
+
+def test_compressed_answers_are_stored_decoded_and_replayed_decoded(
+    inner: Any, standin: LLMStandin
+) -> None:
+    inner.pytester.makepyfile(test_encodings=ENCODING_TESTS)
+    cases = 4 * 3 + 1
+    assert _record_then_replay(inner, standin, passed=cases) == 2 * cases
+    cassettes = inner.cassettes()
+    assert len(cassettes) == cases
+    for cassette in cassettes:
+        text = (inner.path / cassette).read_text()
+        assert "content-encoding" not in text.lower(), cassette
+        plain, streamed = _interactions(inner.path / cassette)
+        # readable: the JSON answer as JSON, the stream as its text; nothing as base64
+        assert set(plain["response"]) == {"status", "headers", "json"}, cassette
+        assert plain["response"]["json"]["choices"][0]["message"]["content"].startswith(
+            "You told me: What you remember: Alice lives in Lisbon"
+        )
+        assert set(streamed["response"]) == {"status", "headers", "text"}, cassette
+        assert streamed["response"]["text"].startswith('data: {"id": "chatcmpl-standin"')
+        assert streamed["response"]["text"].endswith("\n\ndata: [DONE]\n\n")
+
+
+@pytest.mark.parametrize("how", ["marker", "option", "ini"])
+def test_capture_provider_keeps_llm_requests_live_and_out_of_the_cassette(
+    inner: Any, standin: LLMStandin, how: str
+) -> None:
+    marker = ', capture="provider"' if how == "marker" else ""
+    inner.pytester.makepyfile(test_provider=CAPTURE_PROVIDER_TESTS.replace("MARKER", marker))
+    args = ("--sessionmem-capture=provider",) if how == "option" else ()
+    if how == "ini":
+        ini = inner.path / "tox.ini"  # what pytester.makeini() wrote
+        ini.write_text(ini.read_text() + "\nsessionmem_capture = provider\n")
+
+    inner.record(*args).assert_outcomes(passed=1)
+    assert standin.count == 1
+    [cassette] = inner.cassettes()
+    sent = [item["request"] for item in _interactions(inner.path / cassette)]
+    assert sent and all("origin" not in request for request in sent)  # Zep's only
+
+    inner.run(*args).assert_outcomes(passed=1)
+    assert standin.count == 2  # the loopback request went live in replay as well
+
+
+def test_a_changed_llm_request_fails_replay_with_unmatched_request(
+    inner: Any, standin: LLMStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECALLED", "Alice lives in Lisbon")
+    inner.pytester.makepyfile(test_changed=CHANGED_PROMPT_TESTS)
+    inner.record().assert_outcomes(passed=1)
+    assert standin.count == 1
+
+    monkeypatch.setenv("RECALLED", "Alice lives in Porto")  # the memory recalled another fact
+    result = inner.run()
+    result.assert_outcomes(failed=1)
+    assert standin.count == 1  # no live call
+    result.stdout.fnmatch_lines(
+        [
+            "E *.UnmatchedRequest: No recorded interaction matches "
+            f"POST {standin.url}/v1/chat/completions in cassette *",
+            "E * body at `messages?0?.content`: *Porto' != *Lisbon'",
+        ]
+    )
+    assert "APIConnectionError" not in result.stdout.str()
