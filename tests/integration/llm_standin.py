@@ -18,7 +18,9 @@ Answers are worked out from the request alone: the reply is ``"You told me: <sys
 prompt get the same bytes. Every request is counted (:attr:`LLMStandin.count`).
 
 An ``x-standin-encoding`` request header (``gzip``, ``deflate``, ``br`` or ``zstd``) makes
-the answer come ``Content-Encoding``-compressed. Every answer closes its connection, so no
+the answer come ``Content-Encoding``-compressed. An ``x-standin-status`` request header (say
+``500``) makes it an error in the API's shape, with ``x-should-retry: false``: the header by
+which the service tells the SDKs not to ask again. Every answer closes its connection, so no
 client keeps a socket to a server that may be stopped before the client is collected.
 """
 
@@ -35,9 +37,10 @@ from typing import Any
 import brotli
 import zstandard
 
-__all__ = ["ENCODING_HEADER", "LLMStandin", "reply_text"]
+__all__ = ["ENCODING_HEADER", "STATUS_HEADER", "LLMStandin", "reply_text"]
 
 ENCODING_HEADER = "x-standin-encoding"
+STATUS_HEADER = "x-standin-status"
 CHAT_MODEL = "gpt-4o-mini-2024-07-18"
 CLAUDE_MODEL = "claude-sonnet-4-5-20250929"
 CREATED = 1735689600
@@ -270,6 +273,13 @@ def messages_events(body: dict[str, Any]) -> Iterator[str]:
         yield f"event: {event['type']}\ndata: {json.dumps(event)}\n\n"
 
 
+def error(path: str, status: int) -> dict[str, Any]:
+    """An error answer in the shape of the API ``path`` belongs to."""
+    if path.endswith("/messages"):
+        return {"type": "error", "error": {"type": "api_error", "message": "stand-in failure"}}
+    return {"error": {"message": "stand-in failure", "type": "server_error", "code": None}}
+
+
 # -- the server -----------------------------------------------------------------------------------
 
 
@@ -284,6 +294,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0].rstrip("/")
         body: Any = json.loads(raw) if raw else None
         streamed = isinstance(body, dict) and body.get("stream") is True
+        status = int(self.headers.get(STATUS_HEADER) or 200)
+        if status != 200:
+            self._reply(error(path, status), status=status)
+            return
         if self.command == "POST" and isinstance(body, dict):
             if path.endswith("/chat/completions"):
                 self._reply(chat_events(body) if streamed else chat(body))
@@ -299,7 +313,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
 
-    def _reply(self, answer: dict[str, Any] | Iterator[str], *, anthropic: bool = False) -> None:
+    def _reply(
+        self,
+        answer: dict[str, Any] | Iterator[str],
+        *,
+        anthropic: bool = False,
+        status: int = 200,
+    ) -> None:
         encoding = self.headers.get(ENCODING_HEADER, "")
         if isinstance(answer, dict):
             content_type = "application/json"
@@ -309,8 +329,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             data = "".join(answer).encode("utf-8")
         if encoding:
             data = compress(data, encoding)
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", content_type)
+        if status != 200:
+            self.send_header("x-should-retry", "false")
         if encoding:
             self.send_header("Content-Encoding", encoding)
         if anthropic:

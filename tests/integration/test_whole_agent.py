@@ -250,6 +250,20 @@ def test_anthropic_sync(recorded_session, zep, seed):
     assert {call.reply.metadata["stop_reason"] for call in calls} == {"end_turn"}
 
 
+def test_anthropic_error_the_service_says_not_to_retry(recorded_session):
+    ask = {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 256,
+        "messages": [{"role": "user", "content": QUESTION}],
+    }
+    with anthropic.Anthropic(api_key="sk-ant-test", base_url=STANDIN) as llm:
+        # The SDK retries a 500 unless the answer says x-should-retry: false, as this one
+        # does: one request, recording or replaying.
+        with pytest.raises(anthropic.InternalServerError, match="stand-in failure"):
+            llm.messages.create(**ask, extra_headers={"x-standin-status": "500"})
+    assert recorded_session.llm_calls() == []  # an error answer is no LLM call
+
+
 async def test_anthropic_async(recorded_session, async_zep, seed):
     zep = async_zep
     await zep.user.add(user_id="alice")
@@ -520,8 +534,8 @@ def test_llm_sdks_and_a_memory_sdk_record_and_replay_in_their_default_set_up(
     inner: Any, standin: LLMStandin
 ) -> None:
     inner.pytester.makepyfile(test_agent=SDK_TESTS)
-    sent = _record_then_replay(inner, standin, passed=4)
-    assert sent == 5 + 4 + 3 + 3
+    sent = _record_then_replay(inner, standin, passed=5)
+    assert sent == 5 + 4 + 3 + 1 + 3
     recorded = _standin_interactions(inner, standin)
     assert len(recorded) == sent
     assert {item["request"]["path"] for item in recorded} == {
@@ -545,7 +559,7 @@ def test_llm_sdks_and_a_memory_sdk_record_and_replay_in_their_default_set_up(
         assert text.endswith(("data: [DONE]\n\n", "}\n\n"))
 
     standin.stop()  # and again with nothing listening, every socket refused
-    inner.replay_offline().assert_outcomes(passed=4)
+    inner.replay_offline().assert_outcomes(passed=5)
 
 
 def _stream_texts(inner: Any, standin: LLMStandin) -> list[str]:
