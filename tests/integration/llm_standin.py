@@ -11,7 +11,9 @@ It speaks, in the shapes the real ``openai`` and ``anthropic`` SDKs parse:
 - Anthropic messages (``POST .../messages``): a JSON message, or the events
   ``message_start``, ``content_block_start`` / ``_delta`` / ``_stop``, ``message_delta``,
   ``message_stop``;
-- anything else (``/echo``, any method): a JSON echo of the method, path, query and body.
+- ``GET /login``: sets the cookie ``sid=standin-session``;
+- anything else (``/echo``, any method): a JSON echo of the method, path, query, body and the
+  ``Cookie`` header.
 
 Answers are worked out from the request alone: the reply is ``"You told me: <system prompt>"``
 (the system prompt is where an agent puts what its memory recalled), so two runs with the same
@@ -309,6 +311,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._reply(messages_events(body) if streamed else messages(body), anthropic=True)
                 return
         echo = {"method": self.command, "path": path, "query": self.path.partition("?")[2]}
+        echo["cookie"] = self.headers.get("Cookie")
         self._reply({**echo, "body": body if body is not None else raw.decode("utf-8")})
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
@@ -335,6 +338,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("x-should-retry", "false")
         if encoding:
             self.send_header("Content-Encoding", encoding)
+        if self.path == "/login":
+            self.send_header("Set-Cookie", "sid=standin-session; Path=/")
         if anthropic:
             self.send_header("request-id", "req_standin")
             self.send_header("anthropic-organization-id", "org-standin")

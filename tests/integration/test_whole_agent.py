@@ -340,12 +340,14 @@ EXPECTED = [("openai", "chat.completions", False), ("openai", "chat.completions"
 
 def test_requests(recorded_session):
     with requests.Session() as http:
+        http.get(f"{STANDIN}/login")  # the session keeps the cookie it sets
         plain = http.post(f"{STANDIN}/v1/chat/completions", json=PROMPT)
         with http.post(f"{STANDIN}/v1/chat/completions", json=STREAM, stream=True) as streamed:
             check_stream(list(streamed.iter_lines(decode_unicode=True)))
         echo = http.get(f"{STANDIN}/echo", params={"q": "1"})
     assert plain.json()["choices"][0]["message"]["content"] == REPLY
     assert echo.json()["query"] == "q=1"
+    assert echo.json()["cookie"] == "sid=standin-session"  # sent while recording
     check_calls(recorded_session, EXPECTED)
 
 
@@ -574,7 +576,7 @@ def test_bare_requests_httpx2_and_async_httpx_calls_are_captured_and_replayed(
     inner: Any, standin: LLMStandin
 ) -> None:
     inner.pytester.makepyfile(test_clients=BARE_CLIENT_TESTS)
-    assert _record_then_replay(inner, standin, passed=3) == 3 * 3
+    assert _record_then_replay(inner, standin, passed=3) == 3 * 3 + 1
     by_cassette = {
         cassette.name: [
             (item["request"]["method"], item["request"]["path"], item["request"].get("query"))
@@ -585,7 +587,7 @@ def test_bare_requests_httpx2_and_async_httpx_calls_are_captured_and_replayed(
     }
     chat = ("POST", "/v1/chat/completions", None)
     assert by_cassette == {
-        "test_requests.json": [chat, chat, ("GET", "/echo", {"q": "1"})],
+        "test_requests.json": [("GET", "/login", None), chat, chat, ("GET", "/echo", {"q": "1"})],
         "test_httpx2_client.json": [chat, chat, ("GET", "/echo", {"q": "2"})],
         "test_httpx_async_client.json": [chat, chat, ("GET", "/echo", {"q": "3"})],
     }
