@@ -19,6 +19,7 @@ Answers are worked out from the request alone: the reply is ``"You told me: <sys
 (the system prompt is where an agent puts what its memory recalled), so two runs with the same
 prompt get the same bytes. Every request is counted (:attr:`LLMStandin.count`).
 
+Streams are sent with ``Transfer-Encoding: chunked``, in pieces, as the services send them.
 An ``x-standin-encoding`` request header (``gzip``, ``deflate``, ``br`` or ``zstd``) makes
 the answer come ``Content-Encoding``-compressed. An ``x-standin-status`` request header (say
 ``500``) makes it an error in the API's shape, with ``x-should-retry: false``: the header by
@@ -324,6 +325,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         status: int = 200,
     ) -> None:
         encoding = self.headers.get(ENCODING_HEADER, "")
+        streamed = not isinstance(answer, dict)
         if isinstance(answer, dict):
             content_type = "application/json"
             data = json.dumps(answer).encode("utf-8")
@@ -344,10 +346,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("request-id", "req_standin")
             self.send_header("anthropic-organization-id", "org-standin")
         self.send_header("x-request-id", "req_standin")
-        self.send_header("Content-Length", str(len(data)))
         self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
+        if not streamed:
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        else:  # as the services stream: chunked, a piece at a time
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            step = max(1, len(data) // 3)
+            for start in range(0, len(data), step):
+                piece = data[start : start + step]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
         self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
