@@ -224,7 +224,8 @@ def responses_events(body: dict[str, Any]) -> Iterator[str]:
         {"type": "response.completed", "response": _response([_output_message(text)], "completed")},
     ]
     for number, event in enumerate(events):
-        yield f"event: {event['type']}\ndata: {json.dumps({**event, 'sequence_number': number})}\n\n"
+        numbered = {**event, "sequence_number": number}
+        yield f"event: {event['type']}\ndata: {json.dumps(numbered)}\n\n"
 
 
 # -- Anthropic messages ---------------------------------------------------------------------------

@@ -74,7 +74,7 @@ from zep_cloud.types import Message as ZepMessage
 
 pytestmark = pytest.mark.sessionmem(provider="zep")
 
-WEATHER = {
+REMEMBER_TOOL = {
     "type": "function",
     "function": {"name": "remember", "parameters": {"type": "object", "properties": {}}},
 }
@@ -134,7 +134,9 @@ def test_openai_sync(recorded_session, zep, seed):
         plain = llm.chat.completions.create(model="gpt-4o-mini", messages=prompt)
         chunks = llm.chat.completions.create(model="gpt-4o-mini", messages=prompt, stream=True)
         streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-        tool = llm.chat.completions.create(model="gpt-4o-mini", messages=prompt, tools=[WEATHER])
+        tool = llm.chat.completions.create(
+            model="gpt-4o-mini", messages=prompt, tools=[REMEMBER_TOOL]
+        )
         response = llm.responses.create(model="gpt-4o", instructions=system, input=QUESTION)
         events = list(llm.responses.create(
             model="gpt-4o", instructions=system, input=QUESTION, stream=True
@@ -174,7 +176,7 @@ async def test_openai_async(recorded_session, async_zep, seed):
     async with openai.AsyncOpenAI(api_key="sk-test-openai", base_url=STANDIN + "/v1") as llm:
         plain = await llm.chat.completions.create(model="gpt-4o-mini", messages=prompt)
         chunks = await llm.chat.completions.create(
-            model="gpt-4o-mini", messages=prompt, tools=[WEATHER], stream=True
+            model="gpt-4o-mini", messages=prompt, tools=[REMEMBER_TOOL], stream=True
         )
         deltas = [c.choices[0].delta async for c in chunks if c.choices]
         response = await llm.responses.create(model="gpt-4o", instructions=system, input=QUESTION)
