@@ -275,21 +275,16 @@ class _Layer:
             content = _body_bytes(body)
             request = httpx.Request(method, full, headers=dict(headers or {}), content=content)
 
-            def real() -> httpx.BaseTransport:
-                # The pool answers one hop: redirects are the caller's (requests and
-                # PoolManager follow them themselves), so each hop is one interaction.
-                sent = {
-                    **options,
-                    "redirect": False,
-                    "preload_content": False,
-                    "decode_content": False,
-                }
-                closing = {**dict(headers or {}), _CLOSE: "close"}
-                return _FromUrllib3(lambda: previous(self, method, url, content, closing, **sent))
-
-            transport = session.make_transport(real=real, real_async=_wrong_sync)
+            # The pool answers one hop: redirects are the caller's (requests and PoolManager
+            # follow them themselves), so each hop is one interaction.
+            sent = {**options, "redirect": False, "preload_content": False, "decode_content": False}
+            closing = {**dict(headers or {}), _CLOSE: "close"}
+            network = _FromUrllib3(lambda: previous(self, method, url, content, closing, **sent))
+            transport = session.make_transport(real=lambda: network, real_async=_wrong_sync)
             response = transport.handle_request(request)
-            return _urllib3_response(module, response, method, str(full), options)
+            return _urllib3_response(
+                module, response, method, str(full), options, network.original_response
+            )
 
         self.patch(pool_class, "urlopen", urlopen)
 
@@ -367,9 +362,13 @@ class _FromUrllib3(httpx.BaseTransport):
 
     def __init__(self, send: Callable[[], Any]) -> None:
         self._send = send
+        self.original_response: Any = None
+        """The ``http.client`` response of the live answer, once there is one: requests reads
+        its ``Set-Cookie`` headers from it, into the session's cookie jar."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self._send()
+        self.original_response = getattr(response, "_original_response", None)
         try:
             raw = response.read(decode_content=False)
         finally:
@@ -409,7 +408,12 @@ def _body_bytes(body: Any) -> bytes:
 
 
 def _urllib3_response(
-    module: ModuleType, response: httpx.Response, method: str, url: str, options: dict[str, Any]
+    module: ModuleType,
+    response: httpx.Response,
+    method: str,
+    url: str,
+    options: dict[str, Any],
+    original_response: Any = None,
 ) -> Any:
     reason = response.extensions.get("reason_phrase", b"")
     headers = module.HTTPHeaderDict()
@@ -425,6 +429,7 @@ def _urllib3_response(
         request_method=method,
         request_url=url,
         retries=options.get("retries"),
+        original_response=original_response,
     )
 
 

@@ -64,6 +64,8 @@ KEPT_RESPONSE_HEADERS = frozenset(
         "x-ratelimit-limit",
         "x-ratelimit-remaining",
         "x-ratelimit-reset",
+        # the OpenAI and Anthropic SDKs retry, or not, as this says
+        "x-should-retry",
     }
 )
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from pytest_sessionmem.cassette import CassetteSession, RecordMode, ScrubConfig
-from pytest_sessionmem.cassette.schema import Body, RecordedRequest
+from pytest_sessionmem.cassette.schema import Body, RecordedRequest, RecordedResponse
 from pytest_sessionmem.cassette.scrub import ALWAYS_DROPPED_HEADERS, Scrubber
 from pytest_sessionmem.errors import ConfigError
 
@@ -156,6 +156,23 @@ def test_only_allow_listed_headers_are_kept() -> None:
         "GET", "/", headers=(("Content-Type", "application/json"), ("user-agent", "sdk/1"))
     )
     assert redactor.request(request).headers == (("content-type", "application/json"),)
+
+
+def test_response_headers_the_llm_sdks_act_on_are_kept() -> None:
+    """An SDK that was told not to retry must not retry in replay either."""
+    response = RecordedResponse(
+        500,
+        headers=(
+            ("x-should-retry", "false"),
+            ("retry-after-ms", "20"),
+            ("request-id", "req_1"),
+            ("content-encoding", "gzip"),
+        ),
+    )
+    assert Scrubber(ScrubConfig()).response(response).headers == (
+        ("retry-after-ms", "20"),
+        ("x-should-retry", "false"),
+    )
 
 
 def test_replay_with_a_different_key_matches_the_scrubbed_recording(
