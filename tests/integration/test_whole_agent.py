@@ -2,7 +2,7 @@
 each in its default set-up (no client handed to it), recorded and replayed.
 
 Each outer test writes an inner test module, records it (``--sessionmem-record-mode=once
---sessionmem-emulator``) while the loopback stand-in LLM server (``llm_standin.py``) runs,
+--sessionmem-emulator``) while the loopback stand-in LLM server (``standin_llm_server.py``) runs,
 then replays it: once with the stand-in still running, which must see no request at all,
 and, where it says so, once more with the stand-in stopped and every socket refused. The
 inner tests read ``recorded_session.llm_calls()`` themselves, so what they check holds the
@@ -25,7 +25,7 @@ import httpx2  # noqa: F401
 import openai  # noqa: F401
 import pytest
 import requests  # noqa: F401
-from llm_standin import LLMStandin
+from standin_llm_server import LLMStandin
 
 # -- the inner tests --------------------------------------------------------------------------
 
