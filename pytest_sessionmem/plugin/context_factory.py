@@ -14,6 +14,7 @@ from pytest_sessionmem.plugin.hints import missing_key, record_hint
 from pytest_sessionmem.plugin.paths import (
     CASSETTE_SUFFIX,
     TRANSCRIPT_SUFFIX,
+    check_no_link_out,
     test_file_path,
 )
 from pytest_sessionmem.plugin.report import CassetteOutcome
@@ -62,6 +63,10 @@ upstream: Upstream,
         or mode is RecordMode.NEW_EPISODES
         or (mode is RecordMode.ONCE and not cassette_path.exists())
     )
+    if will_record:  # never write through a symlinked folder that leads elsewhere
+        check_no_link_out(
+            cassette_path, test_path.parent / settings.cassette_dir, what="cassette"
+        )
     # --sessionmem-verify goes live like a recording run (seeded emulator included) and
     # compares each answer with the cassette instead of writing it.
     will_record = will_record or settings.verify
@@ -100,6 +105,12 @@ upstream: Upstream,
         test_name=test_name,
         suffix=TRANSCRIPT_SUFFIX,
     )
+    if settings.update:
+        check_no_link_out(
+            transcript_path,
+            test_path.parent / settings.transcript_dir,
+            what="expected-transcript file",
+        )
     return RecordedSession(
         provider=settings.provider,
         session_id=settings.session_id,

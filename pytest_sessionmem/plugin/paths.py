@@ -16,6 +16,7 @@ from typing import NoReturn
 __all__ = [
     "CASSETTE_SUFFIX",
     "TRANSCRIPT_SUFFIX",
+    "check_no_link_out",
     "link_leaving",
     "safe_name",
     "test_file_path",
@@ -107,3 +108,17 @@ def link_leaving(path: Path, root: Path) -> Path | None:
             if real != real_root and real_root not in real.parents:
                 return folder
     return None
+
+
+def check_no_link_out(path: Path, root: Path, *, what: str) -> None:
+    """A ``ConfigError`` when writing ``path`` would follow a symlinked folder out of ``root``."""
+    link = link_leaving(path, root)
+    if link is None:
+        return
+    from pytest_sessionmem.errors import ConfigError
+
+    raise ConfigError(
+        f"The {what} {path} would be written through {link}, a symlink to "
+        f"{os.path.realpath(link)}, outside the folder {root}. Files are written inside it "
+        f"only: replace the link with a folder (or make {root} itself the link)."
+    )

@@ -4,6 +4,8 @@ cassette folder, and no temporary files left behind by a killed run."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 SHARED = """
@@ -113,3 +115,85 @@ def test_a_cassette_name_no_file_system_holds_fails_at_set_up(
     )
     result.stdout.no_fnmatch_line("*Traceback*")
     assert inner.cassettes() == []
+
+
+# -- symlinked folders ---------------------------------------------------------------------------
+
+
+UNUSED_FILES = """
+import pytest
+
+@pytest.mark.sessionmem(provider="zep", session_id="s1")
+def test_kept(recorded_session, session_client):
+    session_client.add_user("u1")
+
+def test_plain():
+    pass
+"""
+
+
+def test_prune_leaves_files_behind_a_link_out_of_the_folder_alone(
+    inner, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    inner.pytester.makepyfile(test_mod=UNUSED_FILES)
+    inner.record().assert_outcomes(passed=2)
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / "precious.json").write_text("{}\n", encoding="utf-8")
+    (elsewhere / "notes.txt").write_text("keep me\n", encoding="utf-8")
+    # a module folder of each kind is a link out of its cassette / transcript folder
+    os.symlink(elsewhere, inner.path / "cassettes/test_plain_mod", target_is_directory=True)
+    (inner.path / "transcripts").mkdir()
+    os.symlink(elsewhere, inner.path / "transcripts/test_plain_mod", target_is_directory=True)
+    inner.pytester.makepyfile(test_plain_mod="def test_plain():\n    pass\n")
+    planted = inner.path / "cassettes/test_mod/test_gone.json"
+    planted.write_text("{}\n", encoding="utf-8")
+
+    result = inner.replay_offline("--sessionmem-prune")
+
+    result.assert_outcomes(passed=3)
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["notes.txt", "precious.json"]
+    assert not planted.exists()  # the rest of the prune went ahead
+    result.stdout.fnmatch_lines(
+        [
+            "prune: deleted 1 unused file(s):",
+            "  cassettes/test_mod/test_gone.json",
+            "prune: left 2 unused file(s) alone behind symlinked folders that lead out of the "
+            "cassette and transcript folders:",
+            f"  cassettes/test_plain_mod -> {os.path.realpath(elsewhere)} (1 file(s))",
+            f"  transcripts/test_plain_mod -> {os.path.realpath(elsewhere)} (1 file(s))",
+        ]
+    )
+
+
+def test_recording_through_a_link_out_of_the_cassette_folder_fails_at_set_up(
+    inner, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    inner.pytester.makepyfile(test_mod=UNUSED_FILES)
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (inner.path / "cassettes").mkdir()
+    os.symlink(elsewhere, inner.path / "cassettes/test_mod", target_is_directory=True)
+
+    result = inner.record()
+
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*ConfigError: The cassette {inner.path}/cassettes/test_mod/test_kept.json would be "
+            f"written through {inner.path}/cassettes/test_mod, a symlink to "
+            f"{os.path.realpath(elsewhere)}, outside the folder {inner.path}/cassettes.*"
+        ]
+    )
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_cassette_folder_that_is_itself_a_link_records_and_replays(
+    inner, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    inner.pytester.makepyfile(test_mod=UNUSED_FILES)
+    elsewhere = tmp_path_factory.mktemp("shared-cassettes")
+    os.symlink(elsewhere, inner.path / "cassettes", target_is_directory=True)
+
+    inner.record().assert_outcomes(passed=2)
+
+    assert [p.name for p in (elsewhere / "test_mod").iterdir()] == ["test_kept.json"]
+    inner.replay_offline().assert_outcomes(passed=2)
