@@ -64,9 +64,7 @@ upstream: Upstream,
         or (mode is RecordMode.ONCE and not cassette_path.exists())
     )
     if will_record:  # never write through a symlinked folder that leads elsewhere
-        check_no_link_out(
-            cassette_path, test_path.parent / settings.cassette_dir, what="cassette"
-        )
+        check_no_link_out(cassette_path, test_path.parent / settings.cassette_dir, what="cassette")
     # --sessionmem-verify goes live like a recording run (seeded emulator included) and
     # compares each answer with the cassette instead of writing it.
     will_record = will_record or settings.verify
