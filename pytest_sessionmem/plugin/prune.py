@@ -7,8 +7,10 @@ refuses, and says why, when the run
   (refused before any test runs), or a plugin deselected some (refused at the end);
 * had a failing test (it may have stopped before it read its files) or was interrupted.
 
-Prune deletes nothing whose real place is outside the real cassette or transcript folder:
-a file reached through a symlinked folder that leads elsewhere is reported, not deleted.
+Prune also removes the temporary files a killed writer left in those folders (see
+:mod:`pytest_sessionmem.atomic_file`) and lists them. It deletes nothing whose real place
+is outside the real cassette or transcript folder: a file reached through a symlinked
+folder that leads elsewhere is reported, not deleted.
 
 A file counts as unused, in the cassette and transcript folders of the modules the run
 collected, when no test of that module has its name (the test is gone), or when its test
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_sessionmem.atomic_file import remove_stale_temporaries
 from pytest_sessionmem.plugin.paths import CASSETTE_SUFFIX, link_leaving
 from pytest_sessionmem.plugin.report import unused_transcript_files
 
@@ -87,6 +90,7 @@ class PruneResult:
     refused: str | None = None
     # (symlinked folder, where it leads, unused files behind it): left alone
     outside: tuple[tuple[Path, str, int], ...] = ()
+    temporaries: tuple[Path, ...] = ()  # left by a writer that was killed
 
     def lines(self, rootdir: Path) -> list[str]:
         if self.refused:
@@ -95,8 +99,13 @@ class PruneResult:
         if self.deleted:
             lines.append(f"prune: deleted {len(self.deleted)} unused file(s):")
             lines.extend(f"  {_rel(rootdir, path)}" for path in self.deleted)
-        elif not self.outside:
+        elif not self.outside and not self.temporaries:
             lines.append("prune: every cassette and transcript file is used; nothing deleted")
+        if self.temporaries:
+            lines.append(
+                f"prune: removed {len(self.temporaries)} temporary file(s) a killed run left:"
+            )
+            lines.extend(f"  {_rel(rootdir, path)}" for path in self.temporaries)
         if self.outside:
             count = sum(files for _, _, files in self.outside)
             lines.append(
@@ -186,8 +195,14 @@ def prune_unused(
             continue
         deleted.append(file)
         _remove_empty_folders(file.parent, module_folders)
+    temporaries: list[Path] = []
+    for folder in sorted(module_folders):
+        if folder.is_dir() and link_leaving(folder / "file", folder.parent) is None:
+            for here, _, _ in os.walk(folder):  # links below are not followed
+                temporaries.extend(remove_stale_temporaries(Path(here)))
     return PruneResult(
         deleted=tuple(deleted),
+        temporaries=tuple(temporaries),
         outside=tuple(
             (link, os.path.realpath(link), files) for link, files in sorted(outside.items())
         ),

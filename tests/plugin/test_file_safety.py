@@ -197,3 +197,27 @@ def test_a_cassette_folder_that_is_itself_a_link_records_and_replays(
 
     assert [p.name for p in (elsewhere / "test_mod").iterdir()] == ["test_kept.json"]
     inner.replay_offline().assert_outcomes(passed=2)
+
+
+# -- temporary files a killed run left -----------------------------------------------------------
+
+
+def test_prune_removes_and_lists_the_temporaries_a_killed_run_left(inner) -> None:
+    inner.pytester.makepyfile(test_mod=UNUSED_FILES)
+    inner.record().assert_outcomes(passed=2)
+    left = inner.path / "cassettes/test_mod/.test_kept.json.k9x_2abc.tmp"
+    left.write_bytes(b'{"version": 1, "interac')
+    other = inner.path / "cassettes/test_mod/.hidden-notes"
+    other.write_bytes(b"not ours")
+
+    result = inner.replay_offline("--sessionmem-prune")
+
+    result.assert_outcomes(passed=2)
+    assert not left.exists()
+    assert other.exists()
+    result.stdout.fnmatch_lines(
+        [
+            "prune: removed 1 temporary file(s) a killed run left:",
+            "  cassettes/test_mod/.test_kept.json.k9x_2abc.tmp",
+        ]
+    )
