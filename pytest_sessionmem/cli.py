@@ -176,6 +176,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from .cassette.store import load_cassette
     from .errors import CassetteCorrupt
     from .lint import find_files
+    from .terminal_text import escape_controls, escape_json_output
 
     files = find_files(args.paths, suffixes=(".json",))
     if not files:
@@ -191,7 +192,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
         except CassetteCorrupt as exc:
             # A folder's walk keeps only files marked as written by pytest-sessionmem, so
             # one that does not load is a damaged cassette, never some other JSON file.
-            print(f"sessionmem: error: {exc}", file=sys.stderr)
+            shown = escape_controls(str(exc), keep="\n")  # its path may hold anything
+            print(f"sessionmem: error: {shown}", file=sys.stderr)
             failed = True
             continue
         conversations.append(
@@ -199,7 +201,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
         )
     if args.json:
         data = [c.to_data() for c in conversations]
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        print(escape_json_output(json.dumps(data, indent=2, ensure_ascii=False)))
     else:
         print("\n\n".join(render_conversation(c) for c in conversations))
     return 2 if failed else 0
