@@ -10,7 +10,8 @@ A process killed mid-write (SIGKILL, a power cut) leaves its temporary file,
 ``.<name>.XXXXXXXX.tmp``. The writer holds an exclusive ``flock`` on it until the rename,
 and the kernel drops that lock when the process dies, so the next write into the same
 folder removes every temporary of this naming that no live writer holds (once per folder
-and process). Where there is no ``flock`` (Windows), only temporaries older than a day go.
+and process; cassette and transcript folders only). Where there is no ``flock``
+(Windows), only temporaries older than a day go.
 """
 
 from __future__ import annotations
@@ -37,10 +38,14 @@ _UNLOCKED_AGE = 24 * 3600  # seconds, where no flock tells a live writer's file 
 _swept: set[str] = set()  # folders this process has swept
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one step, creating parent folders as needed."""
+def write_atomic(path: Path, data: bytes, *, sweep: bool = True) -> None:
+    """Replace ``path`` with ``data`` in one step, creating parent folders as needed.
+
+    ``sweep=False`` leaves the folder's stale temporaries alone: for a folder the product
+    does not own (the HTML report's), where another program may name its own files alike.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    if str(path.parent) not in _swept:
+    if sweep and str(path.parent) not in _swept:
         _swept.add(str(path.parent))
         remove_stale_temporaries(path.parent)
     fd, temp_name = _locked_temporary(path)

@@ -101,14 +101,15 @@ def sniff_recorded_against(raw: bytes) -> str | None:
     return found.group(1).decode("ascii") if found else None
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, sweep: bool = True) -> None:
     """Write a cassette whole or not at all (:mod:`pytest_sessionmem.atomic_file`).
 
     A folder that cannot be written raises :class:`CassetteError` naming the file and the
-    folder; the old file, if any, is left as it was.
+    folder; the old file, if any, is left as it was. ``sweep`` removes the temporary files
+    killed writers left in the folder (see :func:`atomic_file.write_atomic`).
     """
     try:
-        atomic_file.write_atomic(path, data)
+        atomic_file.write_atomic(path, data, sweep=sweep)
     except OSError as exc:
         raise _unwritable(path, exc) from None
 

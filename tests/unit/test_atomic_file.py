@@ -92,3 +92,15 @@ def test_removing_temporaries_leaves_links_and_folders_alone(tmp_path: Path) -> 
     assert remove_stale_temporaries(tmp_path) == []
     assert target.read_bytes() == b"keep"
     assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_the_html_report_leaves_look_alike_files_in_its_folder_alone(tmp_path: Path) -> None:
+    from pytest_sessionmem.plugin.report_html import write_html
+
+    look_alike = tmp_path / ".build.json.abcdefgh.tmp"  # another program's, maybe mid-write
+    look_alike.write_bytes(b"theirs")
+
+    write_html(tmp_path / "report.html", [], summary=[])
+    write_atomic(tmp_path / "other.bin", b"x", sweep=False)
+
+    assert look_alike.read_bytes() == b"theirs"
