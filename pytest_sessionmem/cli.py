@@ -176,6 +176,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from .cassette.store import load_cassette
     from .errors import CassetteCorrupt
     from .lint import find_files
+    from .terminal_text import escape_controls, escape_json_output
 
     files = find_files(args.paths, suffixes=(".json",))
     if not files:
@@ -191,7 +192,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
         except CassetteCorrupt as exc:
             # A folder's walk keeps only files marked as written by pytest-sessionmem, so
             # one that does not load is a damaged cassette, never some other JSON file.
-            print(f"sessionmem: error: {exc}", file=sys.stderr)
+            shown = escape_controls(str(exc), keep="\n")  # its path may hold anything
+            print(f"sessionmem: error: {shown}", file=sys.stderr)
             failed = True
             continue
         conversations.append(
@@ -199,32 +201,10 @@ def _cmd_show(args: argparse.Namespace) -> int:
         )
     if args.json:
         data = [c.to_data() for c in conversations]
-        print(_printable_json(json.dumps(data, indent=2, ensure_ascii=False)))
+        print(escape_json_output(json.dumps(data, indent=2, ensure_ascii=False)))
     else:
         print("\n\n".join(render_conversation(c) for c in conversations))
     return 2 if failed else 0
-
-
-def _printable_json(text: str) -> str:
-    """JSON text with every non-printing character inside its strings written as ``\\uXXXX``.
-
-    ``json.dumps`` escapes only the C0 controls; DEL, the C1 controls (CSI among them) and
-    invisible format characters would otherwise reach the terminal as they are. The value read
-    back is the same.
-    """
-    lines = text.split("\n")  # outside strings, indented JSON has only spaces and newlines
-    for number, line in enumerate(lines):
-        if not line.isprintable():
-            lines[number] = "".join(ch if ch.isprintable() else _json_escape(ch) for ch in line)
-    return "\n".join(lines)
-
-
-def _json_escape(ch: str) -> str:
-    code = ord(ch)
-    if code <= 0xFFFF:
-        return f"\\u{code:04x}"
-    code -= 0x10000
-    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def _cmd_lint(args: argparse.Namespace) -> int:

@@ -11,13 +11,30 @@ from __future__ import annotations
 
 import json
 import json.encoder
+import re
+import sys
 from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
 import orjson
 
-__all__ = ["FAILED", "dumps_compact", "dumps_indented", "fast_loads", "loads"]
+__all__ = [
+    "FAILED",
+    "MAX_DEPTH",
+    "DocumentProblem",
+    "dumps_compact",
+    "dumps_indented",
+    "fast_load_document",
+    "fast_loads",
+    "load_document",
+    "loads",
+    "nests_within",
+]
+
+MAX_DEPTH = 254
+"""The deepest nesting of objects and lists orjson writes, and so the deepest a document
+read with :func:`load_document` may have (a test holds orjson to it)."""
 
 # orjson reads an integer beyond 64 bits (20 digits, or 19 after a minus sign) as a float,
 # of magnitude 9.2e18 or more, which it writes back with an exponent ("1.2e+19"). So the
@@ -30,11 +47,18 @@ _DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
 _LONG_DIGIT_RUN = b"0" * 19
 
 
-def _may_hold_big_integer(raw: bytes, value: Any) -> bool:
-    compact = orjson.dumps(value)
-    if b"+" not in compact or b"e+" not in compact:
-        return False
-    return _LONG_DIGIT_RUN in raw.translate(_DIGITS_TO_ZERO)
+def _fast(raw: bytes, option: int = 0) -> tuple[Any, bytes] | None:
+    """orjson's value for ``raw`` and that value written again (with ``option``), when it is
+    exactly the standard library's value; ``None`` otherwise."""
+    try:
+        value = orjson.loads(raw)
+        # Raises for nesting deeper than MAX_DEPTH (orjson reads deeper than it writes).
+        written = orjson.dumps(value, option=option)
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        return None
+    if b"+" in written and b"e+" in written and _LONG_DIGIT_RUN in raw.translate(_DIGITS_TO_ZERO):
+        return None  # may hold an integer beyond 64 bits
+    return value, written
 
 
 FAILED: Any = object()
@@ -45,14 +69,135 @@ def fast_loads(raw: bytes) -> Any:
     """The value ``json.loads`` gives for UTF-8 ``raw``, or :data:`FAILED`.
 
     :data:`FAILED` for anything orjson cannot read exactly: big integers, ``NaN``, a lone
-    surrogate, a byte-order mark, invalid UTF-8 or invalid JSON. A value it does return
-    holds standard JSON only (no ``NaN``, no infinities).
+    surrogate, a byte-order mark, invalid UTF-8 or invalid JSON, and nesting deeper than
+    :data:`MAX_DEPTH`. A value it does return holds standard JSON only (no ``NaN``, no
+    infinities).
+    """
+    fast = _fast(raw)
+    return FAILED if fast is None else fast[0]
+
+
+def fast_load_document(raw: bytes) -> Any:
+    """:func:`fast_loads`, also :data:`FAILED` when an object may name a key twice.
+
+    orjson keeps the last of two equal keys, so the value has fewer members than ``raw``.
+    A file this product wrote is the value written again with ``indent=2`` (plus a newline),
+    byte for byte, which nothing with a repeated key can be: one comparison in C. Otherwise
+    the colons are counted in both texts: one per member, and those inside strings, which
+    both writers leave alone. A count that differs for another reason (a colon written as
+    ``\\u003a``) only costs the exact check of :func:`load_document`.
+    """
+    fast = _fast(raw, orjson.OPT_INDENT_2)
+    if fast is None:
+        return FAILED
+    value, written = fast
+    same = raw.startswith(written) and raw[len(written) :] in (b"", b"\n")
+    if not same and raw.count(b":") != written.count(b":"):
+        return FAILED
+    return value
+
+
+class DocumentProblem(ValueError):
+    """What :func:`load_document` refuses, and where: ``msg``, ``lineno``, ``colno``."""
+
+    def __init__(self, msg: str, pos: int, text: str) -> None:
+        self.msg = msg
+        self.pos = pos
+        self.lineno = text.count("\n", 0, pos) + 1
+        self.colno = pos - text.rfind("\n", 0, pos)
+        super().__init__(f"{msg} at line {self.lineno} column {self.colno}")
+
+
+def load_document(text: str) -> Any:
+    """``json.loads(text)`` for a document the product keeps, such as a cassette.
+
+    Raises :class:`json.JSONDecodeError` for invalid JSON and :class:`DocumentProblem` for
+    nesting deeper than :data:`MAX_DEPTH`, an integer longer than the interpreter converts
+    (``sys.get_int_max_str_digits``) and an object that names a key twice. Each says where.
     """
     try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return FAILED
-    return FAILED if _may_hold_big_integer(raw, value) else value
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except (RecursionError, ValueError) as exc:  # too deep, or an integer too long
+        found = _first_problem(text)
+        raise DocumentProblem(*(found or (str(exc), 0)), text) from None
+    try:
+        compact = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # too deep, or an integer beyond 64 bits: look closer
+        compact = None
+    if compact is None or text.count(":") != compact.count(b":"):
+        found = _first_problem(text)
+        if found is not None:
+            raise DocumentProblem(*found, text)
+    return value
+
+
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]:]|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?')
+
+
+def _first_problem(text: str) -> tuple[str, int] | None:
+    """The first place in valid JSON ``text`` that :func:`load_document` refuses: (what, where).
+
+    A walk over the tokens in Python; it runs only when the fast checks said it might
+    find something.
+    """
+    digits_limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
+    stack: list[set[str] | None] = []  # the keys of each open object; None for a list
+    string: re.Match[str] | None = None  # the string just read: a key if ":" follows
+    for token in _TOKEN.finditer(text):
+        first = token.group()[0]
+        if first == '"':
+            string = token
+            continue
+        if first == ":":
+            keys = stack[-1] if stack else None
+            if string is not None and keys is not None:
+                key = json.loads(string.group())
+                if key in keys:
+                    return f"key {key!r} appears twice in one object", string.start()
+                keys.add(key)
+        elif first in "{[":
+            stack.append(set() if first == "{" else None)
+            if len(stack) > MAX_DEPTH:
+                return f"objects and lists nest deeper than {MAX_DEPTH} levels", token.start()
+        elif first in "}]":
+            if stack:
+                stack.pop()
+        elif digits_limit and not any(c in token.group() for c in ".eE"):
+            digits = len(token.group().lstrip("-"))
+            if digits > digits_limit:
+                return (
+                    f"an integer of {digits} digits (this Python reads at most {digits_limit})",
+                    token.start(),
+                )
+        string = None
+    return None
+
+
+def nests_within(value: Any, depth: int) -> bool:
+    """True when ``value`` (a parsed JSON value) nests objects and lists ``depth`` levels deep
+    at most (``depth`` <= :data:`MAX_DEPTH`). orjson answers in C; a walk decides only when it
+    cannot (an integer beyond 64 bits)."""
+    wrapped = value
+    for _ in range(MAX_DEPTH - depth):
+        wrapped = [wrapped]
+    try:
+        orjson.dumps(wrapped)
+    except orjson.JSONEncodeError:
+        pass
+    else:
+        return True
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, at = pending.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            if at > depth:
+                return False
+            pending.extend((child, at + 1) for child in item)
+    return True
 
 
 def loads(raw: bytes, text: str | None = None) -> Any:

@@ -12,6 +12,10 @@ would be, so a turn shown here is the turn a test reads:
   the prompt's turns, the reply and its tool calls, as ``recorded_session.llm_calls()`` reads
   them.
 
+The text shows every control character a cassette holds as a visible escape
+(:mod:`pytest_sessionmem.terminal_text`), so a cassette cannot move the cursor, retitle the
+window or overwrite a line on the terminal of the person reading it.
+
 Below the conversation every HTTP exchange is listed, one line each. Nothing here
 touches the network; the provider is taken from the base URL the cassette was recorded
 against, or from the shape of its paths.
@@ -36,6 +40,7 @@ from pytest_sessionmem.models import Fact, LLMCall, Memory, Message, Session, To
 from pytest_sessionmem.providers import make_provider
 from pytest_sessionmem.providers.base import MessagePage, NewSession, Provider
 from pytest_sessionmem.providers.registry import PROVIDERS
+from pytest_sessionmem.terminal_text import escape_controls
 
 __all__ = [
     "Conversation",
@@ -494,7 +499,7 @@ def render_conversation(conversation: Conversation) -> str:
                 lines.append(f"      [{rating}] {fact.content}")
         if session.context:
             lines.append("    context:")
-            lines.extend(f"      {line}" for line in session.context.splitlines())
+            lines.extend(f"      {line}" for line in _text_lines(session.context))
         if session.summary:
             lines.append(f"    summary: {session.summary}")
         for note in session.notes:
@@ -504,16 +509,28 @@ def render_conversation(conversation: Conversation) -> str:
         lines.extend(_llm_lines(number, view))
     lines.append("")
     lines.append("  HTTP exchanges:")
-    width = max((len(f"{e.method} {e.target}") for e in conversation.exchanges), default=0)
-    width = min(width, 72)
-    for exchange in conversation.exchanges:
-        request = f"{exchange.method} {exchange.target}"
+    requests = [escape_controls(f"{e.method} {e.target}") for e in conversation.exchanges]
+    width = min(max((len(request) for request in requests), default=0), 72)
+    for exchange, request in zip(conversation.exchanges, requests, strict=True):
         tail = f"  {exchange.what}" if exchange.what else ""
         shown_type = f" {exchange.content_type}" if exchange.content_type else ""
         lines.append(
             f"    {exchange.index:>3}  {request:<{width}}  {exchange.status}{shown_type}{tail}"
         )
-    return "\n".join(lines)
+    # Each line is one line: a newline or control character inside a value shows escaped.
+    return "\n".join(escape_controls(line, keep="\t") for line in lines)
+
+
+_LINE_BREAK = re.compile(r"\r?\n")
+
+
+def _text_lines(text: str) -> list[str]:
+    """``text`` split at its newlines (``\\r\\n`` too), as ``str.splitlines`` would, except
+    that no other character (a lone CR) breaks a line: it stays, to be shown escaped."""
+    lines = _LINE_BREAK.split(text)
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def _turn_lines(number: int, turn: Message) -> list[str]:
@@ -528,7 +545,7 @@ def _turn_lines(number: int, turn: Message) -> list[str]:
         extra.append(f"arguments {turn.arguments}")
     if turn.result is not None:
         extra.append(f"result {turn.result!r}")
-    content_lines = turn.content.splitlines() or [""]
+    content_lines = _text_lines(turn.content)
     first = content_lines[0]
     if len(first) > _CONTENT_WIDTH:
         first = first[: _CONTENT_WIDTH - 3] + "..."

@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from pytest_sessionmem.cassette.schema import Body, Interaction, RecordedRequest
+from pytest_sessionmem.terminal_text import escape_controls
 
 __all__ = [
     "MatchKey",
@@ -229,6 +230,9 @@ def explain_miss(
             lines.extend(f"       - {diff}" for diff in diffs[:MAX_DIFFERENCES])
             if len(diffs) > MAX_DIFFERENCES:
                 lines.append(f"       - and {len(diffs) - MAX_DIFFERENCES} more difference(s)")
+    # What the cassette holds shows with its control characters escaped, so recorded text
+    # cannot rewrite the terminal of the person reading the error.
+    lines = [escape_controls(line) for line in lines]
     lines.append(
         how_to_record
         or "To record it, run again with --sessionmem-record-mode=new_episodes (keeps the "

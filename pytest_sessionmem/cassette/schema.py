@@ -35,7 +35,9 @@ real service. Error messages use it to print a record command that works when co
 
 Exactly one of ``json`` / ``text`` / ``base64`` holds a non-empty body; the key names the
 encoding, so a reader never has to guess. The document carries no timestamps or durations:
-recording the same traffic twice gives the same bytes.
+recording the same traffic twice gives the same bytes. A cassette nests objects and lists
+at most ``jsonfast.MAX_DEPTH`` (254) levels deep; a JSON body that would go deeper is kept
+under ``text``, as it was sent.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pytest_sessionmem.errors import CassetteCorrupt
-from pytest_sessionmem.jsonfast import dumps_compact, loads
+from pytest_sessionmem.jsonfast import MAX_DEPTH, dumps_compact, loads, nests_within
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -63,6 +65,10 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 RECORDED_WITH = "pytest-sessionmem"
+
+# A JSON body sits four levels deep in a cassette (the document, "interactions", the
+# interaction, its request or response); a deeper body is stored as text.
+MAX_BODY_DEPTH = MAX_DEPTH - 4
 
 BodyKind = Literal["empty", "json", "text", "base64"]
 _BODY_KEYS: tuple[BodyKind, ...] = ("json", "text", "base64")
@@ -98,10 +104,12 @@ class Body:
         if _looks_like_json(content_type) or (not content_type and text.lstrip()[:1] in "[{"):
             try:
                 parsed = loads(content, text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 pass
             else:
-                return cls("json", parsed)
+                # Nested deeper than a cassette may hold it: kept as the text it is.
+                if nests_within(parsed, MAX_BODY_DEPTH):
+                    return cls("json", parsed)
         return cls("text", text)
 
     def to_bytes(self, *, standard_json: bool = False) -> bytes:
@@ -351,7 +359,7 @@ def cassette_from_data(data: Any, *, path: str, rerecord: str = RERECORD) -> Cas
     try:
         top = _expect(data, dict, "top level", "an object")
         version = top.get("version")
-        if version != SCHEMA_VERSION:
+        if type(version) is not int or version != SCHEMA_VERSION:  # `true` == 1 in Python
             shown = "no version" if version is None else f"version {json.dumps(version)}"
             raise CassetteCorrupt(
                 f"Cassette {path} has {shown}; this pytest-sessionmem reads cassette version "

@@ -23,7 +23,13 @@ from pytest_sessionmem.cassette.schema import (
     cassette_to_data,
 )
 from pytest_sessionmem.errors import CassetteCorrupt, CassetteError
-from pytest_sessionmem.jsonfast import FAILED, dumps_indented, fast_loads
+from pytest_sessionmem.jsonfast import (
+    FAILED,
+    DocumentProblem,
+    dumps_indented,
+    fast_load_document,
+    load_document,
+)
 
 __all__ = ["dump_cassette", "load_cassette", "sniff_recorded_against", "write_atomic"]
 
@@ -54,13 +60,14 @@ def load_cassette(
     def tail() -> str:
         return rerecord(sniff_recorded_against(raw)) if rerecord is not None else RERECORD
 
-    data = fast_loads(raw)
+    data = fast_load_document(raw)
     if data is not FAILED:
         return cassette_from_data(data, path=str(path), rerecord=tail())
-    # Not plain standard JSON (or not JSON at all): the standard library reads it, or
-    # says precisely what is wrong. Its values may hold NaN, so replays write them with it.
+    # Not plain standard JSON (or not JSON at all, or a key twice, or too deep): the
+    # standard library reads it, or says precisely what is wrong. Its values may hold NaN,
+    # so replays write them with it.
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = load_document(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise CassetteCorrupt(
             f"Cassette {path} is not UTF-8 text ({exc}). Fix it by hand, or {tail()}",
@@ -73,6 +80,12 @@ def load_cassette(
         raise CassetteCorrupt(
             f"Cassette {path} is not valid JSON: {problem}. Fix it by hand (a merge "
             f"conflict?), or {tail()}",
+            path=str(path),
+        ) from None
+    except DocumentProblem as exc:
+        raise CassetteCorrupt(
+            f"Cassette {path} cannot be read: {exc.msg} at line {exc.lineno} column "
+            f"{exc.colno}. Fix it by hand, or {tail()}",
             path=str(path),
         ) from None
     cassette = cassette_from_data(data, path=str(path), rerecord=tail())
@@ -88,14 +101,15 @@ def sniff_recorded_against(raw: bytes) -> str | None:
     return found.group(1).decode("ascii") if found else None
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, sweep: bool = True) -> None:
     """Write a cassette whole or not at all (:mod:`pytest_sessionmem.atomic_file`).
 
     A folder that cannot be written raises :class:`CassetteError` naming the file and the
-    folder; the old file, if any, is left as it was.
+    folder; the old file, if any, is left as it was. ``sweep`` removes the temporary files
+    killed writers left in the folder (see :func:`atomic_file.write_atomic`).
     """
     try:
-        atomic_file.write_atomic(path, data)
+        atomic_file.write_atomic(path, data, sweep=sweep)
     except OSError as exc:
         raise _unwritable(path, exc) from None
 

@@ -14,6 +14,7 @@ from pytest_sessionmem.plugin.hints import missing_key, record_hint
 from pytest_sessionmem.plugin.paths import (
     CASSETTE_SUFFIX,
     TRANSCRIPT_SUFFIX,
+    check_no_link_out,
     test_file_path,
 )
 from pytest_sessionmem.plugin.report import CassetteOutcome
@@ -60,6 +61,8 @@ upstream: Upstream,
     # --sessionmem-verify goes live like a recording run (seeded emulator included) and
     # compares each answer with the cassette instead of writing it.
     will_record = goes_live(mode, file_exists=cassette_path.exists(), verify=settings.verify)
+    if will_record and not settings.verify:  # never write through a symlinked folder elsewhere
+        check_no_link_out(cassette_path, test_path.parent / settings.cassette_dir, what="cassette")
     spec = provider_spec(settings.provider) if settings.provider else None
     base_url = upstream.base_url(settings, recording=will_record, nodeid=nodeid)
     # Without the key the service would refuse every request: the first request that
@@ -95,6 +98,12 @@ upstream: Upstream,
         test_name=test_name,
         suffix=TRANSCRIPT_SUFFIX,
     )
+    if settings.update:
+        check_no_link_out(
+            transcript_path,
+            test_path.parent / settings.transcript_dir,
+            what="expected-transcript file",
+        )
     return RecordedSession(
         provider=settings.provider,
         session_id=settings.session_id,

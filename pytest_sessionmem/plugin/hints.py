@@ -11,6 +11,8 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pytest_sessionmem.terminal_text import escape_controls
+
 if TYPE_CHECKING:
     from pytest_sessionmem.cassette.recorder import CassetteSession, RecordHint
     from pytest_sessionmem.providers.registry import ProviderSpec
@@ -89,7 +91,7 @@ MAX_NAMED_UNUSED = 3
 def unused_message(session: CassetteSession, *, nodeid: str, rootdir: Path) -> str:
     """One line: which recorded requests the test did not replay, and how to drop them."""
     unused = session.unused()
-    names = [item.request.describe() for item in unused[:MAX_NAMED_UNUSED]]
+    names = [escape_controls(item.request.describe()) for item in unused[:MAX_NAMED_UNUSED]]
     if len(unused) > MAX_NAMED_UNUSED:
         names.append(f"and {len(unused) - MAX_NAMED_UNUSED} more")
     try:

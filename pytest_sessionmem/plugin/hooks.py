@@ -235,11 +235,21 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_itemcollected(item: pytest.Item) -> None:
     config_state = item.config.stash[RUN_STATE]
     config_state.note_collected(item.path, _test_name(item))
+    markers = [m.kwargs for m in item.iter_markers("sessionmem")]
+    if "recorded_session" in getattr(item, "fixturenames", ()):
+        # Two tests recording into one cassette fail at set-up, in every xdist worker.
+        override = next((m["cassette"] for m in markers if "cassette" in m), None)
+        config_state.note_cassette_user(
+            item.path,
+            _test_name(item),
+            item.nodeid,
+            override if isinstance(override, str) else None,
+        )
     tracker = item.config.stash.get(PRUNE, None)
     if tracker is not None:
         from pytest_sessionmem.plugin.prune import marker_cassette_names
 
-        names = marker_cassette_names(m.kwargs for m in item.iter_markers("sessionmem"))
+        names = marker_cassette_names(markers)
         if names:  # most tests name no cassette: no path arithmetic for them
             folder = item.path.parent / config_state.base.cassette_dir / item.path.stem
             for name in names:

@@ -7,6 +7,11 @@ refuses, and says why, when the run
   (refused before any test runs), or a plugin deselected some (refused at the end);
 * had a failing test (it may have stopped before it read its files) or was interrupted.
 
+Prune also removes the temporary files a killed writer left in those folders (see
+:mod:`pytest_sessionmem.atomic_file`) and lists them. It deletes nothing whose real place
+is outside the real cassette or transcript folder: a file reached through a symlinked
+folder that leads elsewhere is reported, not deleted.
+
 A file counts as unused, in the cassette and transcript folders of the modules the run
 collected, when no test of that module has its name (the test is gone), or when its test
 ran and did not open it. Files a test opened (also through ``cassette=``) and files a
@@ -16,12 +21,14 @@ they collected, ran and opened, and the controller alone deletes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_sessionmem.plugin.paths import CASSETTE_SUFFIX
+from pytest_sessionmem.atomic_file import remove_stale_temporaries
+from pytest_sessionmem.plugin.paths import CASSETTE_SUFFIX, link_leaving
 from pytest_sessionmem.plugin.report import unused_transcript_files
 
 if TYPE_CHECKING:
@@ -81,14 +88,34 @@ class PruneResult:
 
     deleted: tuple[Path, ...] = ()
     refused: str | None = None
+    # (symlinked folder, where it leads, unused files behind it): left alone
+    outside: tuple[tuple[Path, str, int], ...] = ()
+    temporaries: tuple[Path, ...] = ()  # left by a writer that was killed
 
     def lines(self, rootdir: Path) -> list[str]:
         if self.refused:
             return [f"prune: nothing deleted: {self.refused}"]
-        if not self.deleted:
-            return ["prune: every cassette and transcript file is used; nothing deleted"]
-        lines = [f"prune: deleted {len(self.deleted)} unused file(s):"]
-        lines.extend(f"  {_rel(rootdir, path)}" for path in self.deleted)
+        lines: list[str] = []
+        if self.deleted:
+            lines.append(f"prune: deleted {len(self.deleted)} unused file(s):")
+            lines.extend(f"  {_rel(rootdir, path)}" for path in self.deleted)
+        elif not self.outside and not self.temporaries:
+            lines.append("prune: every cassette and transcript file is used; nothing deleted")
+        if self.temporaries:
+            lines.append(
+                f"prune: removed {len(self.temporaries)} temporary file(s) a killed run left:"
+            )
+            lines.extend(f"  {_rel(rootdir, path)}" for path in self.temporaries)
+        if self.outside:
+            count = sum(files for _, _, files in self.outside)
+            lines.append(
+                f"prune: left {count} unused file(s) alone behind symlinked folders that lead "
+                "out of the cassette and transcript folders:"
+            )
+            lines.extend(
+                f"  {_rel(rootdir, link)} -> {target} ({files} file(s))"
+                for link, target, files in self.outside
+            )
         return lines
 
 
@@ -156,14 +183,39 @@ def prune_unused(
         for folder in (cassettes, transcripts)
     }
     deleted: list[Path] = []
+    outside: dict[Path, int] = {}
     for file in [*unused_cassettes(state, tracker), *unused_transcript_files(state)]:
+        link = _link_out(file, module_folders)
+        if link is not None:
+            outside[link] = outside.get(link, 0) + 1
+            continue
         try:
             file.unlink()
         except FileNotFoundError:
             continue
         deleted.append(file)
         _remove_empty_folders(file.parent, module_folders)
-    return PruneResult(deleted=tuple(deleted))
+    temporaries: list[Path] = []
+    for folder in sorted(module_folders):
+        if folder.is_dir() and link_leaving(folder / "file", folder.parent) is None:
+            for here, _, _ in os.walk(folder):  # links below are not followed
+                temporaries.extend(remove_stale_temporaries(Path(here)))
+    return PruneResult(
+        deleted=tuple(deleted),
+        temporaries=tuple(temporaries),
+        outside=tuple(
+            (link, os.path.realpath(link), files) for link, files in sorted(outside.items())
+        ),
+    )
+
+
+def _link_out(file: Path, module_folders: set[Path]) -> Path | None:
+    """The symlinked folder through which ``file`` lies outside its cassette or transcript
+    folder (the parent of its module's folder), or ``None``."""
+    for folder in file.parents:
+        if folder in module_folders:
+            return link_leaving(file, folder.parent)
+    return None
 
 
 def _remove_empty_folders(folder: Path, module_folders: set[Path]) -> None:

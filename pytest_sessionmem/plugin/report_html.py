@@ -302,4 +302,5 @@ def write_html(path: Path, tests: Sequence[Mapping[str, Any]], *, summary: Seque
     """Write the report atomically (a reader never sees half a file)."""
     from pytest_sessionmem.cassette.store import write_atomic
 
-    write_atomic(path, render_html(tests, summary=summary).encode("utf-8"))
+    # A folder of the user's: its look-alike temporary files may be another program's.
+    write_atomic(path, render_html(tests, summary=summary).encode("utf-8"), sweep=False)

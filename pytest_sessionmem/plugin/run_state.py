@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_sessionmem.plugin.context_factory import close_context, open_context
-from pytest_sessionmem.plugin.paths import safe_name
+from pytest_sessionmem.plugin.paths import CASSETTE_SUFFIX, safe_name, test_file_path
 from pytest_sessionmem.plugin.report import CassetteOutcome
 from pytest_sessionmem.plugin.settings import Settings, resolve_settings
 from pytest_sessionmem.plugin.upstream import Upstream
@@ -51,6 +51,9 @@ class RunState:
         # one file when they differ only in characters a file name cannot hold
         # (``test_x[a b]`` and ``test_x[a/b]``): those tests would overwrite each other.
         self._file_names: dict[tuple[Path, str], set[str]] = {}
+        # cassette file -> node ids of the collected tests that use ``recorded_session`` and
+        # would record into it (its own name, or a marker's ``cassette=``).
+        self._cassette_users: dict[str, set[str]] = {}
 
     # -- what the run collected and ran ----------------------------------------------------
 
@@ -68,6 +71,29 @@ class RunState:
         safe = safe_name(test_name)
         self.collected.setdefault(folder, set()).add(safe)
         self._file_names.setdefault((test_path, safe), set()).add(test_name)
+
+    def note_cassette_user(
+        self, test_path: Path, test_name: str, nodeid: str, override: str | None
+    ) -> None:
+        """A collected test that uses ``recorded_session`` records into this cassette."""
+        from pytest_sessionmem.errors import ConfigError
+
+        try:
+            path = self._cassette_path(test_path, test_name, override)
+        except ConfigError:  # a bad cassette= name: the test's set-up says so
+            return
+        self._cassette_users.setdefault(path, set()).add(nodeid)
+
+    def _cassette_path(self, test_path: Path, test_name: str, override: str | None) -> str:
+        return str(
+            test_file_path(
+                test_path,
+                folder=self.base.cassette_dir,
+                test_name=test_name,
+                suffix=CASSETTE_SUFFIX,
+                override=override,
+            )
+        )
 
     def note_ran(self, test_path: Path, test_name: str) -> None:
         self.ran.add(f"{self.transcript_folder(test_path)}::{safe_name(test_name)}")
@@ -88,6 +114,7 @@ class RunState:
         """Build the ``recorded_session`` of one test."""
         if settings.cassette is None:
             self._check_own_files(test_path, test_name, nodeid)
+        self._check_shared_cassette(test_path, test_name, nodeid, settings.cassette)
         return open_context(
             settings, self.upstream, test_path=test_path, test_name=test_name, nodeid=nodeid
         )
@@ -106,6 +133,29 @@ class RunState:
             "name cannot hold, so each would overwrite the other's recording. Give each test "
             "its own parametrize id, e.g. pytest.param(..., id='a-b') (or, for the cassette "
             "alone, @pytest.mark.sessionmem(cassette='...'))."
+        )
+
+    def _check_shared_cassette(
+        self, test_path: Path, test_name: str, nodeid: str, override: str | None
+    ) -> None:
+        """Two collected tests that record into one cassette fail, both, with one message."""
+        path = self._cassette_path(test_path, test_name, override)
+        users = self._cassette_users.get(path, set()) | {nodeid}
+        if len(users) < 2:
+            return
+        from pytest_sessionmem.errors import ConfigError
+
+        try:
+            shown_path = str(Path(path).relative_to(self.rootdir))
+        except ValueError:
+            shown_path = path
+        tests = sorted(users)
+        listed = ", ".join(tests[:-1]) + f" and {tests[-1]}"
+        raise ConfigError(
+            f"{listed} record into one cassette, {shown_path}: each would overwrite the "
+            "other's recording, and the next replay would miss its requests. Give each test "
+            "its own cassette: a different @pytest.mark.sessionmem(cassette='...') name, or "
+            "none (each test then records into a file named after it)."
         )
 
     def close_session(

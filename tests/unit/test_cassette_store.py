@@ -118,3 +118,10 @@ def test_sigkill_mid_write_never_leaves_a_partial_file(tmp_path: Path) -> None:
     # Killed writers may leave their temp file; it never replaces the cassette.
     leftovers = [p for p in tmp_path.iterdir() if p.name != "c.json"]
     assert all(p.name.startswith(".c.json.") and p.name.endswith(".tmp") for p in leftovers)
+    # The next run that writes into the folder removes them.
+    subprocess.run(
+        [sys.executable, "-c", WRITER.replace("while True", "while n < 1"), str(path)],
+        check=True,
+        capture_output=True,
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["c.json"]

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pytest_sessionmem.cassette.conversation import conversation_from_cassette, detect_provider
 from pytest_sessionmem.cassette.schema import cassette_from_data
 
@@ -214,3 +216,40 @@ def test_show_without_cassettes_explains_where_they_live(tmp_path: Path) -> None
 
     assert result.returncode == 2
     assert "cassettes are the .json files in the cassettes/ folder" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "objects and lists nest deeper than 254 levels"),
+        ("[" * 2_000 + "]" * 2_000, "objects and lists nest deeper than 254 levels"),
+        ("1" * 5_000, "an integer of 5000 digits (this Python reads at most 4300)"),
+        ('{"a": 1, "a": 2}', "key 'a' appears twice in one object"),
+    ],
+)
+def test_a_folder_walk_reports_a_hostile_cassette_and_goes_on(
+    tmp_path: Path, body: str, problem: str
+) -> None:
+    folder = tmp_path / "cassettes" / "test_mod"
+    folder.mkdir(parents=True)
+    hostile = folder / "test_a.json"
+    hostile.write_text(
+        '{"version": 1, "recorded_with": "pytest-sessionmem", "interactions": [\n'
+        '{"request": {"method": "GET", "path": "/x"}, "response": {"status": 200, "json": '
+        f"{body}}}}}]}}\n",
+        encoding="utf-8",
+    )
+    good = write(
+        folder / "test_b.json",
+        {"version": 1, "recorded_with": "pytest-sessionmem", "base_url": "", "interactions": []},
+    )
+
+    result = run_cli("show", str(tmp_path))
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        f"sessionmem: error: Cassette {hostile} cannot be read: {problem} at line 2 column "
+    )
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert str(good) in result.stdout

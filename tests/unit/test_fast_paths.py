@@ -38,7 +38,13 @@ from pytest_sessionmem.cassette.schema import (
 )
 from pytest_sessionmem.cassette.scrub import Scrubber, ScrubConfig
 from pytest_sessionmem.cassette.store import dump_cassette, load_cassette
-from pytest_sessionmem.jsonfast import dumps_compact, dumps_indented, loads
+from pytest_sessionmem.jsonfast import (
+    FAILED,
+    dumps_compact,
+    dumps_indented,
+    fast_load_document,
+    loads,
+)
 from pytest_sessionmem.models import Message, Role, trusted_message_builder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -233,6 +239,8 @@ def committed_cassettes() -> list[Path]:
 def test_every_committed_cassette_loads_and_rewrites_to_its_own_bytes(path: Path) -> None:
     cassette = load_cassette(path)
     assert dump_cassette(cassette) == path.read_bytes() == old_dump(cassette)
+    # and it is read on the fast path, its checks for repeated keys and depth included
+    assert fast_load_document(path.read_bytes()) is not FAILED
 
 
 def test_a_cassette_only_the_standard_library_reads_still_loads_and_replays(
