@@ -43,7 +43,8 @@ def test_two_tests_naming_one_cassette_both_fail_before_recording(
 ) -> None:
     inner.pytester.makepyfile(test_shared=SHARED.format(first=first, second=second))
 
-    result = inner.record()
+    # -rN: no short summary, which under CI=true repeats each error's text in full.
+    result = inner.record("-rN")
 
     result.assert_outcomes(errors=2)
     assert result.stdout.str().count("record into one cassette") == 2
@@ -58,7 +59,7 @@ def test_two_tests_naming_one_cassette_both_fail_under_xdist(inner) -> None:
     inner.online()
 
     result = inner.pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "-n", "2", *inner.RECORD_ARGS
+        "-p", "no:cacheprovider", "-n", "2", "-rN", *inner.RECORD_ARGS
     )
 
     result.assert_outcomes(errors=2)

@@ -79,7 +79,7 @@ def test_lint_passes_the_examples_tree() -> None:
 
     assert result.returncode == 0, result.stdout
     assert result.stdout == ""
-    assert "11 file(s) checked, no secrets or personal data found" in result.stderr
+    assert "14 file(s) checked, no secrets or personal data found" in result.stderr
 
 
 def test_lint_reports_unscrubbed_credential_headers(tmp_path: Path) -> None:
