@@ -96,6 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument(
         "--pii", action="store_true", help="also report e-mail addresses and phone numbers"
     )
+    lint.add_argument(
+        "--secret-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also report the value of this environment variable, as the built-in key "
+        "variables are (repeatable)",
+    )
     return parser
 
 
@@ -208,7 +216,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 def _cmd_lint(args: argparse.Namespace) -> int:
     from .lint import lint_paths
 
-    findings, checked = lint_paths(args.paths, pii=args.pii)
+    findings, checked = lint_paths(args.paths, pii=args.pii, secret_env=args.secret_env)
     for finding in findings:
         print(finding)
     files = len({f.path for f in findings})
