@@ -289,11 +289,12 @@ def _without_test_secrets(item: pytest.Item, record: TestRecord) -> TestRecord:
         return record
     import os
 
+    from pytest_sessionmem.plugin.report_html import without_secrets
     from pytest_sessionmem.redaction import Redactor
 
     redactor = Redactor({name: os.environ.get(name) for name in names})
-    record.reviews = redactor.value(record.reviews)
-    record.longrepr = redactor.value(record.longrepr)
+    record.reviews = without_secrets(record.reviews, redactor)
+    record.longrepr = without_secrets(record.longrepr, redactor)
     return record
 
 
@@ -373,7 +374,7 @@ def _write_html(config: pytest.Config, collector: HtmlCollector) -> None:
     from pathlib import Path
 
     from pytest_sessionmem.plugin.report import summary_lines
-    from pytest_sessionmem.plugin.report_html import write_html
+    from pytest_sessionmem.plugin.report_html import without_secrets, write_html
     from pytest_sessionmem.providers.registry import secret_env_names
     from pytest_sessionmem.redaction import Redactor
 
@@ -385,7 +386,7 @@ def _write_html(config: pytest.Config, collector: HtmlCollector) -> None:
     # Reports are files the product writes: no credential reaches them either.
     names = (*secret_env_names(), *state.base.secret_env)
     redactor = Redactor({name: os.environ.get(name) for name in names})
-    tests = redactor.value(collector.export())
+    tests = without_secrets(collector.export(), redactor)
     target = Path(config.invocation_params.dir) / str(state.base.html)
     write_html(target, tests, summary=redactor.value(lines))
     config.stash[HTML_WRITTEN] = str(target)
