@@ -14,7 +14,7 @@ conversation it holds, then one line per HTTP exchange; ``--json`` prints the sa
 ``sessionmem lint PATH...`` reports secrets (and, with ``--pii``, e-mail addresses and phone
 numbers) in cassettes and transcript files as ``file:line: what`` and exits 1 on findings::
 
-    sessionmem lint tests/ [--pii]
+    sessionmem lint tests/ [--pii] [--secret-env NAME]
 
 ``sessionmem --version`` prints the version. Each subcommand is a
 ``_cmd_<name>(args) -> int`` registered in :func:`build_parser`.
