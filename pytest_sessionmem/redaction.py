@@ -112,6 +112,52 @@ def _base64_cores(value: str) -> list[str]:
     return list(dict.fromkeys(cores))
 
 
+class _Secret(NamedTuple):
+    """One secret's patterns, and the literal text each of their matches must contain."""
+
+    placeholder: str
+    plain: re.Pattern[str]
+    anchor: str
+    encoded: re.Pattern[str] | None
+    encoded_anchors: tuple[str, ...]
+
+
+def _longest_run(text: str, allowed: frozenset[str]) -> str:
+    """The longest stretch of ``text`` made of ``allowed`` characters."""
+    runs = re.split("[^" + re.escape("".join(sorted(allowed))) + "]", text)
+    return max(runs, key=len)
+
+
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _secret(placeholder: str, value: str) -> _Secret:
+    cores = _base64_cores(value)
+    encoded = (
+        re.compile("|".join("".join(map(_char_pattern, core)) for core in cores)) if cores else None
+    )
+    return _Secret(
+        placeholder=placeholder,
+        plain=re.compile("".join(map(_char_pattern, value))),
+        # No form changes an unreserved character, so every match holds these verbatim:
+        # a substring search rules out most texts before any regex runs.
+        anchor=_longest_run(value, _UNRESERVED),
+        encoded=encoded,
+        encoded_anchors=tuple(dict.fromkeys(_longest_run(core, _ALNUM) for core in cores)),
+    )
+
+
+def _base64_run(text: str, start: int, end: int) -> tuple[int, int]:
+    """The whole run of base64 characters (and its padding) around ``text[start:end]``."""
+    while start > 0 and text[start - 1] in _BASE64_CHARS:
+        start -= 1
+    while end < len(text) and text[end] in _BASE64_CHARS:
+        end += 1
+    while end < len(text) and text[end] == "=":
+        end += 1
+    return start, end
+
+
 class Redactor:
     """Replaces secret values by placeholders in text, nested values and URLs.
 
@@ -127,48 +173,45 @@ class Redactor:
             else [(REDACTED, value) for value in secrets]
         )
         ordered = sorted(((p, v) for p, v in named if v), key=lambda item: -len(item[1]))
-        alternatives: list[str] = []
-        self._groups: dict[str, tuple[str, bool]] = {}
-        for index, (placeholder, value) in enumerate(ordered):
-            alternatives.append(f"(?P<s{index}>{''.join(map(_char_pattern, value))})")
-            self._groups[f"s{index}"] = (placeholder, False)
-            cores = _base64_cores(value)
-            if cores:
-                encoded = "|".join("".join(map(_char_pattern, core)) for core in cores)
-                alternatives.append(f"(?P<b{index}>{encoded})")
-                self._groups[f"b{index}"] = (placeholder, True)
-        self._pattern = re.compile("|".join(alternatives)) if alternatives else None
+        self._secrets = [_secret(placeholder, value) for placeholder, value in ordered]
 
     def __bool__(self) -> bool:
         """Whether there is any secret to look for."""
-        return self._pattern is not None
+        return bool(self._secrets)
 
     def found(self, text: str) -> bool:
         """Whether ``text`` holds any secret in any form."""
-        return self._pattern is not None and self._pattern.search(text) is not None
+        return next(self.matches(text), None) is not None
 
     def matches(self, text: str) -> Iterator[SecretMatch]:
-        """Every secret in ``text``, left to right, never overlapping."""
-        if self._pattern is None:
+        """Every secret in ``text``, left to right, never overlapping.
+
+        Where two overlap, the one starting first wins, and of two starting together the
+        longer: a secret that contains another is replaced whole.
+        """
+        found: list[SecretMatch] = []
+        for secret in self._secrets:
+            if secret.anchor in text:
+                for m in secret.plain.finditer(text):
+                    found.append(SecretMatch(m.start(), m.end(), secret.placeholder, False))
+            if secret.encoded is None:
+                continue
+            for anchor in secret.encoded_anchors:
+                if anchor in text:
+                    for m in secret.encoded.finditer(text):
+                        start, end = _base64_run(text, m.start(), m.end())
+                        found.append(SecretMatch(start, end, secret.placeholder, True))
+                    break
+        if not found:
             return
         done = 0
-        for match in self._pattern.finditer(text):
-            start, end = match.span()
-            if start < done:  # inside the base64 run of the previous match
-                continue
-            placeholder, encoded = self._groups[match.lastgroup or ""]
-            if encoded:
-                while start > done and text[start - 1] in _BASE64_CHARS:
-                    start -= 1
-                while end < len(text) and text[end] in _BASE64_CHARS:
-                    end += 1
-                while end < len(text) and text[end] == "=":
-                    end += 1
-            done = end
-            yield SecretMatch(start, end, placeholder, encoded)
+        for match in sorted(found, key=lambda m: (m.start, -m.end)):
+            if match.start >= done:
+                done = match.end
+                yield match
 
     def text(self, value: str) -> str:
-        if self._pattern is None:
+        if not self._secrets:
             return value
         parts: list[str] = []
         done = 0
@@ -182,7 +225,7 @@ class Redactor:
 
     def data(self, value: bytes) -> bytes:
         """Raw bytes (a binary body) with every secret form replaced."""
-        if self._pattern is None:
+        if not self._secrets:
             return value
         text = value.decode("utf-8", "surrogateescape")
         return self.text(text).encode("utf-8", "surrogateescape")

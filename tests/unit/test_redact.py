@@ -325,3 +325,22 @@ def test_every_form_is_scrubbed_from_urls_headers_and_bodies_both_ways(tmp_path:
     assert stored[1]["request"]["query"] == {"k": "<OPENAI_API_KEY>"}
     assert stored[1]["response"]["json"]["<OPENAI_API_KEY>"] == "as a key"
     assert stored[2]["request"]["query"] == {"key": "<OPENAI_API_KEY>"}
+
+
+def test_an_html_report_diff_that_splits_a_secret_is_computed_again_without_it() -> None:
+    from pytest_sessionmem.assertions.review import inline_segments
+    from pytest_sessionmem.plugin.report_html import without_secrets
+    from pytest_sessionmem.redaction import Redactor
+
+    # A character diff against the expected text cuts the key into pieces no one of
+    # which is the key, so replacing the key in each piece would leave them all.
+    segments = inline_segments("my key is ck-9", f"my key is {KEY}")
+    assert not any(KEY in text for _, text in segments)
+    data = [{"reviews": [{"fields": [{"inline": segments, "actual": f"my key is {KEY}"}]}]}]
+
+    cleaned = without_secrets(data, Redactor({"OPENAI_API_KEY": KEY}))
+
+    field = cleaned[0]["reviews"][0]["fields"][0]
+    assert field["actual"] == "my key is <OPENAI_API_KEY>"
+    assert field["inline"] == inline_segments("my key is ck-9", "my key is <OPENAI_API_KEY>")
+    assert "4f1a" not in json.dumps(cleaned) and "cd9e" not in json.dumps(cleaned)
