@@ -14,7 +14,7 @@ conversation it holds, then one line per HTTP exchange; ``--json`` prints the sa
 ``sessionmem lint PATH...`` reports secrets (and, with ``--pii``, e-mail addresses and phone
 numbers) in cassettes and transcript files as ``file:line: what`` and exits 1 on findings::
 
-    sessionmem lint tests/ [--pii]
+    sessionmem lint tests/ [--pii] [--secret-env NAME]
 
 ``sessionmem --version`` prints the version. Each subcommand is a
 ``_cmd_<name>(args) -> int`` registered in :func:`build_parser`.
@@ -95,6 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lint.add_argument(
         "--pii", action="store_true", help="also report e-mail addresses and phone numbers"
+    )
+    lint.add_argument(
+        "--secret-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also report the value of this environment variable, as the built-in key "
+        "variables are (repeatable)",
     )
     return parser
 
@@ -210,7 +218,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 def _cmd_lint(args: argparse.Namespace) -> int:
     from .lint import lint_paths
 
-    findings, checked = lint_paths(args.paths, pii=args.pii)
+    findings, checked = lint_paths(args.paths, pii=args.pii, secret_env=args.secret_env)
     for finding in findings:
         print(finding)
     files = len({f.path for f in findings})

@@ -7,12 +7,16 @@ so the lint output never republishes the secret it found.
 What is looked for, line by line:
 
 * values shaped like a credential (:data:`~pytest_sessionmem.patterns.SECRET_SHAPES`):
-  Zep keys (``z_...``, ``Api-Key ...``), Meibel keys next to their name, bearer tokens,
-  JWTs, ``sk-``/``pk-`` keys, and JSON fields named like a credential;
-* the value of ``ZEP_API_KEY``, ``MEIBEL_API_KEY`` or ``ELIZA_SERVER_AUTH_TOKEN`` when the
-  variable is set where lint runs;
+  Zep keys (``z_...``, ``Api-Key ...``), Meibel keys next to their name, the LLM APIs' keys
+  (OpenAI, Anthropic, Google, Groq, xAI, ...), bearer tokens, JWTs, other ``sk-``/``pk-``
+  keys, and JSON fields named like a credential;
+* the value of every built-in key variable
+  (:func:`~pytest_sessionmem.providers.registry.secret_env_names`) and of those named with
+  ``--secret-env`` when set where lint runs, in every form the scrubber removes (raw,
+  percent-encoded, ``+`` for a space, JSON-escaped, base64);
 * unscrubbed credential headers (``Authorization``, ``Cookie``, ``Set-Cookie``,
-  ``X-API-KEY``, ``Meibel-API-Key``): any value that is not a placeholder;
+  ``X-API-KEY``, ``Api-Key``, ``X-Goog-Api-Key``, ``Meibel-API-Key``): any value that is not
+  a placeholder (``Api-Key <ZEP_API_KEY>`` is one);
 * with ``pii=True``: e-mail addresses and phone numbers.
 
 Files: a named file is always read; a folder is walked for cassettes (``*.json`` holding a
@@ -23,9 +27,10 @@ environments.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,11 +43,15 @@ from pytest_sessionmem.patterns import (
     is_placeholder,
 )
 from pytest_sessionmem.providers.registry import secret_env_names
+from pytest_sessionmem.redaction import Redactor
 
 __all__ = ["Finding", "find_files", "lint_paths", "lint_text"]
 
 #: Environment variables whose values must never appear in a file.
 KEY_VARIABLES = secret_env_names()
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A shorter value (an unset-looking "1" or "dev") would be found everywhere.
+_MIN_SECRET_LENGTH = 6
 
 _SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
 _TRANSCRIPT_MARK = "# sessionmem transcript"
@@ -93,10 +102,21 @@ def _line_findings(
         reported.append((start, end))
         return True
 
-    for variable, value in secrets:
-        index = line.find(value)
-        if index >= 0 and fresh(index, index + len(value)):
-            yield Finding(path, number, f"the value of ${variable} ({_mask(value)})")
+    if secrets:
+        values = dict(secrets)
+        for found in _redactor(tuple(secrets)).matches(line):
+            if not fresh(found.start, found.end):
+                continue
+            variable = found.placeholder[1:-1]
+            value = values[variable]
+            form = (
+                ", base64-encoded"
+                if found.base64
+                else ""
+                if line[found.start : found.end] == value
+                else ", encoded"
+            )
+            yield Finding(path, number, f"the value of ${variable}{form} ({_mask(value)})")
     for match in (*_JSON_HEADER.finditer(line), *_TEXT_HEADER.finditer(line)):
         name, value = match.group(1), match.group(2)
         if not is_placeholder(value) and fresh(*match.span(2)):
@@ -115,6 +135,12 @@ def _line_findings(
         for match in pattern.finditer(line):
             if fresh(*match.span()):
                 yield Finding(path, number, f"{label} ({_mask(match.group())})")
+
+
+@functools.lru_cache(maxsize=8)
+def _redactor(secrets: tuple[tuple[str, str], ...]) -> Redactor:
+    """One matcher for every form of every secret (built once per set of secrets)."""
+    return Redactor(dict(secrets))
 
 
 def _is_ours(path: Path) -> bool:
@@ -165,11 +191,28 @@ def _is_venv(path: Path) -> bool:
 
 
 def lint_paths(
-    paths: Iterable[str | Path], *, pii: bool = False, environ: dict[str, str] | None = None
+    paths: Iterable[str | Path],
+    *,
+    pii: bool = False,
+    environ: Mapping[str, str] | None = None,
+    secret_env: Sequence[str] = (),
 ) -> tuple[list[Finding], int]:
-    """``(findings, files checked)`` for every file :func:`find_files` yields."""
+    """``(findings, files checked)`` for every file :func:`find_files` yields.
+
+    ``secret_env`` names variables to look for on top of :data:`KEY_VARIABLES`.
+    """
+    for name in secret_env:
+        if not _ENV_NAME.fullmatch(name):
+            raise ConfigError(
+                f"--secret-env {name[:4]!r}... is not an environment variable name; name the "
+                "variable, not its value, such as --secret-env MY_SERVICE_TOKEN."
+            )
     env = os.environ if environ is None else environ
-    secrets = [(name, value) for name in KEY_VARIABLES if len(value := env.get(name, "")) >= 6]
+    secrets = [
+        (name, value)
+        for name in dict.fromkeys((*KEY_VARIABLES, *secret_env))
+        if len(value := env.get(name, "")) >= _MIN_SECRET_LENGTH
+    ]
     findings: list[Finding] = []
     files = find_files(paths)
     for file in files:

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 import pytest_sessionmem
+from pytest_sessionmem.providers.registry import secret_env_names
 
 # Third-party modules that our code, the SDKs or the emulator import lazily (inside functions),
 # so importing the package does not load them.
@@ -168,7 +169,7 @@ def inner(
 ) -> Inner:
     pytester.makeini(Inner.INI)
     # The inner runs must not see a developer's or CI's credentials or Zep URL override.
-    for name in ("ZEP_API_KEY", "MEIBEL_API_KEY", "ELIZA_SERVER_AUTH_TOKEN", "ZEP_API_URL"):
+    for name in (*secret_env_names(), "ZEP_API_URL"):
         monkeypatch.delenv(name, raising=False)
     manager = pytestconfig.pluginmanager
     blocked = sorted(

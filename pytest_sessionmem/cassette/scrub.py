@@ -14,10 +14,11 @@ What happens, in order:
 2. Query parameters named in ``query_params`` get the value ``<REDACTED>``.
 3. JSON bodies: values at ``json_paths`` (dotted, ``*`` for any key or list item) become
    ``<REDACTED>``.
-4. Everywhere (URL path, query, header values, JSON keys and strings, text bodies): every
-   occurrence of a configured secret becomes ``<NAME>``, also in its percent-encoded and
-   JSON-escaped forms, and every match of a configured regex becomes ``<REDACTED>``.
-   Binary bodies get the secret replacement only.
+4. Everywhere (URL path, query, header values, JSON keys and strings, text and binary
+   bodies): every occurrence of a configured secret becomes ``<NAME>``, in every form
+   :class:`~pytest_sessionmem.redaction.Redactor` knows (raw, percent-encoded, ``+`` for a
+   space, JSON-escaped, base64 as in Basic auth), and every match of a configured regex
+   becomes ``<REDACTED>``. Binary bodies get the secret replacement only.
 5. With ``pii=True``: every e-mail address becomes ``<EMAIL_n>`` and every phone number
    ``<PHONE_n>``, numbered by first appearance. One :class:`Redactor` serves one cassette,
    so the same value gets the same placeholder everywhere in that cassette.
@@ -34,7 +35,7 @@ import orjson
 
 from pytest_sessionmem.cassette.schema import Body, Pairs, RecordedRequest, RecordedResponse
 from pytest_sessionmem.errors import ConfigError
-from pytest_sessionmem.patterns import EMAIL, PHONE
+from pytest_sessionmem.patterns import CREDENTIAL_HEADERS, EMAIL, PHONE
 from pytest_sessionmem.redaction import REDACTED, Redactor
 
 __all__ = [
@@ -48,10 +49,8 @@ __all__ = [
 ]
 
 
-#: Credentials of the three providers and the usual HTTP ones; cannot be switched off.
-ALWAYS_DROPPED_HEADERS = frozenset(
-    {"authorization", "meibel-api-key", "x-api-key", "cookie", "set-cookie", "proxy-authorization"}
-)
+#: Credentials of the providers, the LLM APIs and the usual HTTP ones; cannot be switched off.
+ALWAYS_DROPPED_HEADERS = frozenset(CREDENTIAL_HEADERS)
 #: Request headers worth keeping: the body's encoding.
 KEPT_REQUEST_HEADERS = frozenset({"content-type"})
 #: Response headers clients act on: parsing, redirects, back-off.
@@ -143,12 +142,6 @@ class Scrubber:
         self._pii = config.pii
         self._pii_placeholders: dict[tuple[str, str], str] = {}
         self._pii_counts: dict[str, int] = {}
-        # Each form as it appears inside a JSON string, to look for it in a whole body at once.
-        self._encoded_forms: list[bytes] | None = []
-        try:
-            self._encoded_forms = [orjson.dumps(form)[1:-1] for form in self._secrets.forms]
-        except orjson.JSONEncodeError:  # a secret orjson cannot write: always walk
-            self._encoded_forms = None
 
     def text(self, value: str) -> str:
         """Secrets to placeholders, then regex matches to ``<REDACTED>``."""
@@ -223,19 +216,20 @@ class Scrubber:
         """False when no string or key of ``value`` holds anything to replace.
 
         Decided on the compact JSON text of the whole value: JSON escapes character by
-        character, so a string containing a secret contains its escaped form in that text.
+        character, and the secrets are looked for in their JSON-escaped forms too, so a
+        string containing a secret shows it in that text.
         (A false alarm only costs the walk.) Regexes and personal-data scrubbing are always
         applied by the walk.
         """
-        if self._patterns or self._pii or self._encoded_forms is None:
+        if self._patterns or self._pii:
             return True
-        if not self._encoded_forms:
+        if not self._secrets:
             return False
         try:
-            text = orjson.dumps(value)
+            text = orjson.dumps(value).decode("utf-8")
         except (TypeError, orjson.JSONEncodeError):
             return True
-        return any(form in text for form in self._encoded_forms)
+        return self._secrets.found(text)
 
     def _json_strings(self, value: Any) -> Any:
         if isinstance(value, str):

@@ -49,7 +49,11 @@ upstream: Upstream,
         override=settings.cassette,
     )
     mode = RecordMode(settings.record_mode)
-    secrets = {env: value for env in secret_env_names() if (value := os.environ.get(env))}
+    secrets = {
+        env: value
+        for env in (*secret_env_names(), *settings.secret_env)
+        if (value := os.environ.get(env))
+    }
     scrub = ScrubConfig(
         headers=settings.scrub_headers,
         query_params=settings.scrub_query_params,

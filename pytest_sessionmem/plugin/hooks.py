@@ -49,6 +49,8 @@ HTML: pytest.StashKey[HtmlCollector] = pytest.StashKey()
 HTML_RECORD: pytest.StashKey[TestRecord] = pytest.StashKey()
 HTML_WRITTEN = pytest.StashKey[str]()
 CALL_FAILED = pytest.StashKey[bool]()
+# The secret_env names a test's own settings add (its marker or sessionmem_config).
+SECRET_ENV = pytest.StashKey[tuple[str, ...]]()
 
 # The one table of options: (setting, kind, help, older flag spellings still accepted).
 # Each setting is the flag --sessionmem-<setting with dashes> and the ini key
@@ -132,6 +134,13 @@ _OPTIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         "regex scrubbed anywhere in recordings (repeatable).",
         ("--sessionmem-scrub-pattern",),
     ),
+    (
+        "secret_env",
+        "list",
+        "environment variable whose value is scrubbed as <NAME> like the built-in key "
+        "variables (repeatable).",
+        (),
+    ),
     # The review tools: scrubbing personal data, matching, prune, report, drift check.
     (
         "scrub_pii",
@@ -161,6 +170,7 @@ _OPTIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ),
 )
 
+
 def option_flag(name: str) -> str:
     """The command-line flag of a setting: ``allowed_hosts`` -> ``--sessionmem-allowed-hosts``."""
     return "--sessionmem-" + name.replace("_", "-")
@@ -187,8 +197,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "sessionmem(provider=, session_id= (or thread_id=), cassette=, record_mode=, base_url=, "
         "unused=, keep_failed=, intercept_httpx=, capture=, allowed_hosts=, scrub_headers=, "
-        "scrub_query_params=, scrub_json_paths=, scrub_patterns=, scrub_pii=, match_ignore=, "
-        "before_record_request=, before_record_response=): record/replay settings for one test.",
+        "scrub_query_params=, scrub_json_paths=, scrub_patterns=, scrub_pii=, secret_env=, "
+        "match_ignore=, before_record_request=, before_record_response=): record/replay "
+        "settings for one test.",
     )
     cli = {name: config.getoption(f"sessionmem_{name}") for name, *_ in _OPTIONS}
     ini = {name: _ini(config, f"sessionmem_{name}") for name, *_ in _OPTIONS}
@@ -290,11 +301,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.when, report.outcome, str(report.longrepr) if report.failed else None
         )
         if report.when == "teardown":
-            collector.tests.append(record)
+            collector.tests.append(_without_test_secrets(item, record))
     if report.when == "call":
         item.stash[CALL_FAILED] = report.failed
         item.config.stash[RUN_STATE].note_ran(item.path, _test_name(item))
     return report
+
+
+def _without_test_secrets(item: pytest.Item, record: TestRecord) -> TestRecord:
+    """``record`` with the values of the test's own ``secret_env`` variables replaced.
+
+    The run-wide names (built-in, command line, ini) are replaced when the report is
+    written; a marker's names are known only here, in the process that ran the test.
+    """
+    names = item.stash.get(SECRET_ENV, ())
+    if not names:
+        return record
+    import os
+
+    from pytest_sessionmem.plugin.report_html import without_secrets
+    from pytest_sessionmem.redaction import Redactor
+
+    redactor = Redactor({name: os.environ.get(name) for name in names})
+    record.reviews = without_secrets(record.reviews, redactor)
+    record.longrepr = without_secrets(record.longrepr, redactor)
+    return record
 
 
 def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str] | None:
@@ -373,7 +404,7 @@ def _write_html(config: pytest.Config, collector: HtmlCollector) -> None:
     from pathlib import Path
 
     from pytest_sessionmem.plugin.report import summary_lines
-    from pytest_sessionmem.plugin.report_html import write_html
+    from pytest_sessionmem.plugin.report_html import without_secrets, write_html
     from pytest_sessionmem.providers.registry import secret_env_names
     from pytest_sessionmem.redaction import Redactor
 
@@ -383,8 +414,9 @@ def _write_html(config: pytest.Config, collector: HtmlCollector) -> None:
     if pruned is not None:
         lines = [*lines, *pruned.lines(config.rootpath)]
     # Reports are files the product writes: no credential reaches them either.
-    redactor = Redactor({name: os.environ.get(name) for name in secret_env_names()})
-    tests = redactor.value(collector.export())
+    names = (*secret_env_names(), *state.base.secret_env)
+    redactor = Redactor({name: os.environ.get(name) for name in names})
+    tests = without_secrets(collector.export(), redactor)
     target = Path(config.invocation_params.dir) / str(state.base.html)
     write_html(target, tests, summary=redactor.value(lines))
     config.stash[HTML_WRITTEN] = str(target)
@@ -424,6 +456,7 @@ def recorded_session(
     with old_objects_frozen():
         try:
             settings = state.settings_for(marker, sessionmem_config)
+            node.stash[SECRET_ENV] = settings.secret_env
             recorded = state.open_session(
                 settings, test_path=node.path, test_name=_test_name(node), nodeid=node.nodeid
             )

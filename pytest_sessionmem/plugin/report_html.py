@@ -19,9 +19,12 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["HtmlCollector", "TestRecord", "render_html", "write_html"]
+if TYPE_CHECKING:
+    from pytest_sessionmem.redaction import Redactor
+
+__all__ = ["HtmlCollector", "TestRecord", "render_html", "without_secrets", "write_html"]
 
 _LONGREPR_LIMIT = 6000
 
@@ -63,6 +66,32 @@ class HtmlCollector:
 
     def merge(self, data: Iterable[Mapping[str, Any]]) -> None:
         self.tests.extend(TestRecord(**dict(item)) for item in data)
+
+
+def without_secrets(data: Any, redactor: Redactor) -> Any:
+    """Exported report data with every secret ``redactor`` knows replaced.
+
+    An inline character diff may split a secret between its segments, where no segment
+    holds it whole: such a diff is computed again from its two sides, each redacted whole.
+    """
+    if isinstance(data, str):
+        return redactor.text(data)
+    if isinstance(data, list):
+        return [without_secrets(item, redactor) for item in data]
+    if not isinstance(data, dict):
+        return data
+    out = {
+        without_secrets(key, redactor): without_secrets(item, redactor)
+        for key, item in data.items()
+    }
+    segments = data.get("inline")
+    if segments:
+        from pytest_sessionmem.assertions.review import inline_segments
+
+        expected = "".join(text for tag, text in segments if tag != "added")
+        actual = "".join(text for tag, text in segments if tag != "removed")
+        out["inline"] = inline_segments(redactor.text(expected), redactor.text(actual))
+    return out
 
 
 # -- rendering -------------------------------------------------------------------------------

@@ -5,9 +5,9 @@ Precedence, the same for every scalar key::
     command line  >  @pytest.mark.sessionmem(...)  >  sessionmem_config fixture  >  ini file
                   >  default
 
-List keys (the ``scrub_*`` options, ``match_ignore`` and ``allowed_hosts``) are different
-on purpose: they are *merged* across all sources, because scrubbing more is never unsafe and
-a marker should not be able to silently drop a header the ini file scrubs.
+List keys (the ``scrub_*`` options, ``secret_env``, ``match_ignore`` and ``allowed_hosts``) are
+different on purpose: they are *merged* across all sources, because scrubbing more is never
+unsafe and a marker should not be able to silently drop a header the ini file scrubs.
 
 This module knows nothing of pytest: the plugin hands it plain mappings in which an
 unset value is ``None``.
@@ -47,10 +47,12 @@ _LIST_KEYS = (
     "scrub_query_params",
     "scrub_json_paths",
     "scrub_patterns",
+    "secret_env",
     "match_ignore",
     "allowed_hosts",
 )
 _CALLABLE_KEYS = ("before_record_request", "before_record_response")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ class Settings:
     scrub_json_paths: tuple[str, ...] = ()
     scrub_patterns: tuple[str, ...] = ()
     scrub_pii: bool = False
+    secret_env: tuple[str, ...] = ()
+    """Environment variables whose values are scrubbed on top of the built-in list."""
     match_ignore: tuple[str, ...] = ()
     before_record_request: Callable[[Any], Any] | None = None
     before_record_response: Callable[[Any], Any] | None = None
@@ -273,6 +277,8 @@ def _did_you_mean(unknown: list[str], known: tuple[str, ...]) -> str:
         if close:
             return f" (did you mean {close[0]}?)"
     return ""
+
+
 def _thread_alias(marker: dict[str, Any]) -> dict[str, Any]:
     """``thread_id=`` is another name for ``session_id=`` (Zep threads, zep-v3 and zep-v4)."""
     if "thread_id" not in marker:
@@ -339,6 +345,16 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(
                 f"sessionmem {name} must be a function taking the recorded request or response "
                 f"and returning it, got {hook!r}."
+            )
+    for name in settings.secret_env:
+        if not _ENV_NAME.fullmatch(name):
+            # Shown cut short: the entry may be the secret itself, pasted by mistake.
+            raise ConfigError(
+                f"sessionmem secret_env {name[:4]!r}... is not an environment variable name. "
+                "Name the variable, not its value, such as "
+                "--sessionmem-secret-env=MY_SERVICE_TOKEN (ini: one name per line in "
+                "sessionmem_secret_env); its value is read from the environment and scrubbed "
+                "as <MY_SERVICE_TOKEN>."
             )
     for host in settings.allowed_hosts:
         if not _is_host(host):

@@ -16,6 +16,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from pytest_sessionmem.errors import ConfigError
+from pytest_sessionmem.providers.credentials import AGENT_KEY_VARIABLES
 
 if TYPE_CHECKING:
     from pytest_sessionmem.providers.base import Provider
@@ -145,5 +146,15 @@ def provider_spec(name: object) -> ProviderSpec:
 
 
 def secret_env_names() -> tuple[str, ...]:
-    """Every credential variable, once each (providers may share one)."""
-    return tuple(dict.fromkeys(spec.api_key_env for spec in PROVIDERS.values()))
+    """Every built-in credential variable, once each (providers may share one).
+
+    The providers' key variables first, then those of the LLM APIs and agent platforms an
+    agent calls (:data:`~pytest_sessionmem.providers.credentials.AGENT_KEY_VARIABLES`). Their
+    values are scrubbed from everything the product writes and reported by ``sessionmem lint``.
+    """
+    return tuple(
+        dict.fromkeys(
+            [spec.api_key_env for spec in PROVIDERS.values()]
+            + [variable.name for variable in AGENT_KEY_VARIABLES]
+        )
+    )

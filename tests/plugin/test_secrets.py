@@ -9,9 +9,17 @@ report. Afterwards no file under the run's directory may hold any of them.
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import secrets
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
+
+from pytest_sessionmem.providers.registry import secret_env_names
 
 KEY_ENV = {"zep": "ZEP_API_KEY", "meibel": "MEIBEL_API_KEY", "eliza": "ELIZA_SERVER_AUTH_TOKEN"}
 
@@ -157,3 +165,183 @@ def test_canary_check_would_see_a_leak(inner) -> None:
     (inner.path / "cassettes").mkdir()
     (inner.path / "cassettes" / "leak.json").write_text(f'{{"k": "{canary}"}}', encoding="utf-8")
     assert len(_files_holding(inner, [canary.encode()])) == 1
+
+
+# -- every key variable, in every form, against a real loopback server ---------------------------
+
+EXTRA_VARIABLES = ("EXTRA_CLI_TOKEN", "EXTRA_INI_TOKEN", "EXTRA_MARKER_TOKEN")
+
+ECHO_TESTS = """
+import os
+
+import pytest
+
+from pytest_sessionmem import Message, Transcript, assert_transcript
+
+NAMES = os.environ["ECHO_KEY_NAMES"].split(",")
+
+
+@pytest.mark.sessionmem(base_url=os.environ["ECHO_URL"], secret_env=["EXTRA_MARKER_TOKEN"])
+def test_agent_keys_in_every_form(recorded_session):
+    keys = {name: os.environ[name] for name in NAMES}
+    client = recorded_session.httpx_client(base_url=recorded_session.base_url, follow_redirects=True)
+    # A redirect whose Location holds every key; the client follows it.
+    landed = client.get("/start")
+    assert landed.status_code == 200
+    assert landed.json()["path_received"].startswith("/landing/")
+    for name, key in keys.items():
+        echoed = client.post(
+            "/echo",
+            params={"name": name, "key": key},
+            json={"key": key, "note": f"my key is {key}"},
+            headers={"x-api-key": key, "api-key": key, "x-goog-api-key": key},
+            auth=(name, key),
+        )
+        assert echoed.status_code == 200
+        if not recorded_session.replaying:
+            assert key in echoed.text
+    said = "; ".join(f"{name}={key}" for name, key in keys.items())
+    transcript = Transcript(messages=[Message(role="user", content=said)])
+    recorded_session.assert_transcript(actual=transcript)  # the expected-transcript file
+    with pytest.raises(AssertionError):  # a failing review, shown in the HTML report
+        assert_transcript(transcript, [("user", "something else")])
+"""
+
+
+class _EchoHandler(BaseHTTPRequestHandler):
+    """Echoes every key back in every form a server may write it in."""
+
+    keys: dict[str, str] = {}
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _reply(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(body)))
+        self.send_header("connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/start"):
+            # The path percent-encoded with "/" left as is; the query with a raw "+", which
+            # the client's decoder reads as a space.
+            path = "/".join(quote(key, safe="/") for key in self.keys.values())
+            query = "&".join(f"{n}={quote(k, safe='/+')}" for n, k in self.keys.items())
+            cookies = [("set-cookie", f"{n}={quote(k)}") for n, k in self.keys.items()]
+            self._reply(302, b"", [("location", f"/landing/{path}?{query}"), *cookies])
+            return
+        body = {"path_received": self.path, "query_received": urlsplit(self.path).query}
+        body["forms"] = {name: _forms(key) for name, key in self.keys.items()}
+        self._reply(200, json.dumps(body).encode(), [("content-type", "application/json")])
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length", "0"))
+        received = self.rfile.read(length).decode()
+        name = parse_qs(urlsplit(self.path).query)["name"][0]
+        key = self.keys[name]
+        lines = [f"{form}: {text}" for form, text in _forms(key).items()]
+        lines += [
+            f"authorization: {self.headers['authorization']}",
+            f"x-api-key: {self.headers['x-api-key']}",
+            f"body: {received}",
+            f"sse: data: {json.dumps({'delta': key})}",
+        ]
+        self._reply(
+            200,
+            "\n".join(lines).encode(),
+            [
+                ("content-type", "text/plain; charset=utf-8"),
+                ("location", f"/done/{quote(key, safe='/')}"),
+                ("set-cookie", f"session={key}; Path=/"),
+                ("x-echo-key", key),
+            ],
+        )
+
+
+def _forms(key: str) -> dict[str, str]:
+    """Each form of ``key`` that the scrubber must remove, written independently of it."""
+    return {
+        "raw": key,
+        "percent": quote(key, safe=""),
+        "percent, / as is": quote(key, safe="/"),
+        "percent, + and / as is": quote(key, safe="/+"),
+        "percent, lower-case": quote(key, safe="").lower(),
+        "plus for space, decoded": key.replace("+", " "),
+        "json": json.dumps(key),
+        "json, / escaped": json.dumps(key).replace("/", "\\/"),
+        "json in json": json.dumps(json.dumps({"k": key})),
+        "basic": "Basic " + base64.b64encode(f"agent:{key}".encode()).decode(),
+        "base64url": base64.urlsafe_b64encode(f"{key}!".encode()).decode(),
+    }
+
+
+def _needles(key: str) -> list[bytes]:
+    """What no written file may hold: each form, each random part, each base64 core."""
+    needles = {text for form, text in _forms(key).items() if form not in ("basic", "base64url")}
+    needles.update(part for part in re.split(r"[-+/=]", key) if len(part) >= 8)
+    data = key.encode()
+    for offset in range(3):  # base64 writes the key's bytes differently at each offset
+        encoded = base64.b64encode(bytes(offset) + data).decode()
+        core = encoded[(8 * offset + 5) // 6 : 8 * (offset + len(data)) // 6]
+        needles.update({core, core.replace("+", "-").replace("/", "_")})
+    return [needle.encode() for needle in needles]
+
+
+def test_every_key_variable_in_every_form_reaches_no_file(inner, monkeypatch) -> None:
+    names = [*secret_env_names(), *EXTRA_VARIABLES]
+    # Each canary holds "+", "/" and "=", the characters encoders treat differently.
+    keys = {
+        name: f"ck-{secrets.token_hex(5)}+{secrets.token_hex(5)}/{secrets.token_hex(5)}=="
+        for name in names
+    }
+    for name, key in keys.items():
+        monkeypatch.setenv(name, key)
+    _EchoHandler.keys = keys
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("ECHO_URL", f"http://127.0.0.1:{server.server_address[1]}")
+        monkeypatch.setenv("ECHO_KEY_NAMES", ",".join(names))
+        inner.pytester.makeini(inner.INI + "sessionmem_secret_env = EXTRA_INI_TOKEN\n")
+        inner.pytester.makepyfile(test_echo=ECHO_TESTS)
+        inner.online()
+        recorded = inner.run(
+            "--sessionmem-record-mode=once",
+            "--sessionmem-secret-env=EXTRA_CLI_TOKEN",
+            "--sessionmem-update",
+            "--junitxml=report.xml",
+            "--sessionmem-html=review.html",
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    recorded.assert_outcomes(passed=1)
+    written = [*inner.files("cassettes/**/*"), *inner.files("transcripts/**/*")]
+    assert len(written) == 2
+    cassette = written[0].read_text()
+    assert cassette.count("<OPENAI_API_KEY>") > 10  # scrubbed, not dropped wholesale
+    assert "<EXTRA_MARKER_TOKEN>" in cassette and "<EXTRA_CLI_TOKEN>" in cassette
+    assert "<EXTRA_INI_TOKEN>" in written[1].read_text()
+    assert (inner.path / "review.html").exists()
+    needles = [needle for key in keys.values() for needle in _needles(key)]
+    assert _files_holding(inner, needles) == []
+    # The scrubbed cassette replays, offline, with the same keys set.
+    replayed = inner.replay_offline(
+        "--sessionmem-secret-env=EXTRA_CLI_TOKEN", "--junitxml=report.xml"
+    )
+    replayed.assert_outcomes(passed=1)
+    assert _files_holding(inner, needles) == []
+
+
+def test_the_needles_would_see_each_form_leak() -> None:
+    """Each form the echo server writes holds one of the needles looked for above."""
+    key = "ck-0a1b2c3d4e+5f6a7b8c9d/0e1f2a3b4c=="
+    needles = _needles(key)
+    for form, text in _forms(key).items():
+        assert any(needle in text.encode() for needle in needles), form

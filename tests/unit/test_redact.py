@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -57,6 +59,8 @@ ALL_CREDENTIAL_HEADERS = {
     "X-API-KEY": "cred-3",
     "Cookie": "sid=cred-4",
     "Proxy-Authorization": "Basic cred-5",
+    "Api-Key": "cred-6",  # Azure OpenAI
+    "X-Goog-Api-Key": "cred-7",  # Google's Gemini API
 }
 
 
@@ -236,3 +240,124 @@ def test_base_url_metadata_has_no_credentials(tmp_path: Path) -> None:
 def test_bad_scrub_config_is_config_error(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("'", "'")):
         ScrubConfig(**kwargs)  # type: ignore[arg-type]
+
+
+# -- every form a secret takes -----------------------------------------------------------------
+
+# A key with every character that encoders treat differently: "+", "/" and "=".
+KEY = "ck-4f1a+ab/cd9e=="
+SPACE_KEY = "pass phrase/42"
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("written", "form"),
+    [
+        (KEY, "raw"),
+        ("ck-4f1a%2Bab%2Fcd9e%3D%3D", "percent-encoded, / escaped"),
+        ("ck-4f1a%2Bab/cd9e%3D%3D", "percent-encoded, / left as is (a Location header)"),
+        ("ck-4f1a%2bab%2fcd9e%3d%3d", "percent-encoded, lower-case hex"),
+        ("ck-4f1a ab/cd9e==", "+ decoded as a space (a redirect's query)"),
+        ("ck-4f1a%20ab/cd9e==", "that space percent-encoded"),
+        ("ck-4f1a+ab\\/cd9e==", "JSON-escaped /"),
+        ("ck-4f1a\\u002bab\\u002Fcd9e\\u003d\\u003D", "JSON \\u escapes"),
+        ("Basic " + _b64("user:" + KEY), "Basic auth's base64, key as the password"),
+        ("Basic " + _b64(KEY + ":"), "Basic auth's base64, key as the user"),
+        (base64.urlsafe_b64encode(b"xy" + KEY.encode() + b"!").decode(), "URL-safe base64"),
+    ],
+)
+def test_every_form_of_a_secret_becomes_its_placeholder(written: str, form: str) -> None:
+    scrubber = Scrubber(ScrubConfig(secrets={"OPENAI_API_KEY": KEY}))
+
+    scrubbed = scrubber.text(f"before [{written}] after")
+
+    assert scrubbed.removeprefix("before [").removesuffix("] after") in (
+        "<OPENAI_API_KEY>",
+        "Basic <OPENAI_API_KEY>",
+    ), form
+
+
+@pytest.mark.parametrize(
+    "written",
+    [SPACE_KEY, "pass+phrase%2F42", "pass+phrase/42", "pass%20phrase%2F42", '"pass phrase\\/42"'],
+)
+def test_a_space_in_a_secret_is_found_as_plus_and_as_percent_20(written: str) -> None:
+    scrubber = Scrubber(ScrubConfig(secrets={"MY_TOKEN": SPACE_KEY}))
+    assert "phrase" not in scrubber.text(written)
+
+
+def test_base64_is_not_looked_for_in_a_short_secret() -> None:
+    # Its encoded core would be a few characters any base64 data may hold by chance.
+    data = _b64("user:abc")
+    assert Scrubber(ScrubConfig(secrets={"K": "abc"})).text(data) == data
+
+
+def test_every_form_is_scrubbed_from_urls_headers_and_bodies_both_ways(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    pct, pct_slash = quote(KEY, safe=""), quote(KEY, safe="/")
+
+    def server(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/start"):
+            # Percent-encoded with "/" left as is in the path; the query keeps a raw "+",
+            # which the client's decoder then reads as a space.
+            location = f"/api/v2/landing/{pct_slash}?k={quote(KEY, safe='/+')}"
+            return httpx.Response(302, headers={"location": location, "set-cookie": f"k={pct}"})
+        if request.url.path.endswith("/text"):
+            text = f"raw {KEY} pct {pct} json {json.dumps(KEY)} basic {_b64('u:' + KEY)}"
+            return httpx.Response(200, text=text, headers={"x-echo": KEY})
+        return httpx.Response(
+            200,
+            json={"k": KEY, "pct": pct, "space": KEY.replace("+", " "), KEY: "as a key"},
+            headers={"location": f"/x/{pct_slash}", "retry-after": "1"},
+        )
+
+    session = CassetteSession(
+        path,
+        mode=RecordMode.ONCE,
+        base_url="http://127.0.0.1:1234/api/v2",
+        scrub=ScrubConfig(secrets={"OPENAI_API_KEY": KEY}),
+        real_transport=httpx.MockTransport(server),
+    )
+    with httpx.Client(
+        base_url=session.base_url, transport=session.transport(), follow_redirects=True
+    ) as client:
+        assert client.get("/start").json()["k"] == KEY  # the test sees the real answer
+        client.post(
+            "/text",
+            params={"key": KEY},
+            content=f"form={quote(KEY)}&b={_b64(KEY)}",
+            headers={"content-type": "application/x-www-form-urlencoded", "api-key": KEY},
+            auth=("user", KEY),
+        )
+    assert session.finish(failed=False).written
+    written = path.read_text()
+    leftovers = [KEY, pct, pct_slash, KEY.replace("+", " "), "4f1a", "cd9e"]
+    assert [form for form in leftovers if form in written] == []
+    stored = json.loads(written)["interactions"]
+    assert stored[0]["response"]["headers"]["location"].startswith("/api/v2/landing/<OPENAI_API")
+    assert stored[1]["request"]["path"] == "/landing/<OPENAI_API_KEY>"
+    assert stored[1]["request"]["query"] == {"k": "<OPENAI_API_KEY>"}
+    assert stored[1]["response"]["json"]["<OPENAI_API_KEY>"] == "as a key"
+    assert stored[2]["request"]["query"] == {"key": "<OPENAI_API_KEY>"}
+
+
+def test_an_html_report_diff_that_splits_a_secret_is_computed_again_without_it() -> None:
+    from pytest_sessionmem.assertions.review import inline_segments
+    from pytest_sessionmem.plugin.report_html import without_secrets
+    from pytest_sessionmem.redaction import Redactor
+
+    # A character diff against the expected text cuts the key into pieces no one of
+    # which is the key, so replacing the key in each piece would leave them all.
+    segments = inline_segments("my key is ck-9", f"my key is {KEY}")
+    assert not any(KEY in text for _, text in segments)
+    data = [{"reviews": [{"fields": [{"inline": segments, "actual": f"my key is {KEY}"}]}]}]
+
+    cleaned = without_secrets(data, Redactor({"OPENAI_API_KEY": KEY}))
+
+    field = cleaned[0]["reviews"][0]["fields"][0]
+    assert field["actual"] == "my key is <OPENAI_API_KEY>"
+    assert field["inline"] == inline_segments("my key is ck-9", "my key is <OPENAI_API_KEY>")
+    assert "4f1a" not in json.dumps(cleaned) and "cd9e" not in json.dumps(cleaned)

@@ -157,3 +157,34 @@ def test_a_capture_value_outside_the_two_is_refused_with_both_named() -> None:
     with pytest.raises(ConfigError, match=r"'everything' is not a valid sessionmem capture\. "
                        r"Valid values: all, provider\."):  # fmt: skip
         resolve_settings(marker={"capture": "everything"})
+
+
+def test_secret_env_names_merge_from_every_source() -> None:
+    settings = resolve_settings(
+        cli={"secret_env": ["CLI_TOKEN"]},
+        marker={"secret_env": ["MARKER_TOKEN", "CLI_TOKEN"]},
+        config={"secret_env": ["FIXTURE_TOKEN"]},
+        ini={"secret_env": "INI_TOKEN\nOTHER_INI_TOKEN"},
+    )
+    # Merged like every list key: a marker can add a variable, never drop the ini's.
+    assert settings.secret_env == (
+        "INI_TOKEN",
+        "OTHER_INI_TOKEN",
+        "FIXTURE_TOKEN",
+        "MARKER_TOKEN",
+        "CLI_TOKEN",
+    )
+    assert resolve_settings().secret_env == ()
+
+
+@pytest.mark.parametrize("name", ["sk-live-1234567890", "MY TOKEN", "1TOKEN", "$MY_TOKEN"])
+def test_a_secret_env_entry_that_is_no_variable_name_is_refused(name: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_settings(cli={"secret_env": [name]})
+    # Cut short, as the entry may be the secret itself.
+    assert str(info.value) == (
+        f"sessionmem secret_env {name[:4]!r}... is not an environment variable name. Name the "
+        "variable, not its value, such as --sessionmem-secret-env=MY_SERVICE_TOKEN (ini: one "
+        "name per line in sessionmem_secret_env); its value is read from the environment and "
+        "scrubbed as <MY_SERVICE_TOKEN>."
+    )
