@@ -7,6 +7,7 @@ control call is a mistake in the test's setup, not a provider failure.
 
 from __future__ import annotations
 
+import enum
 from types import TracebackType
 from typing import Any
 
@@ -14,7 +15,16 @@ import httpx
 
 from ..errors import ConfigError
 
-__all__ = ["ClosesOnExit", "EmulatorControl"]
+__all__ = ["KEEP_SEED", "ClosesOnExit", "EmulatorControl", "KeepSeed"]
+
+
+class KeepSeed(enum.Enum):
+    """``reset()``'s default: keep the seed the server runs with."""
+
+    KEEP = "keep"
+
+
+KEEP_SEED = KeepSeed.KEEP
 
 
 class ClosesOnExit:
@@ -69,9 +79,13 @@ class EmulatorControl(ClosesOnExit):
         result: dict[str, Any] = self.request("GET", "/info")
         return result
 
-    def reset(self, seed: int | None = None) -> None:
-        """Forget all data and faults; restart clock and ids (deterministic with a ``seed``)."""
-        self.request("POST", "/reset", {"seed": seed})
+    def reset(self, seed: int | None | KeepSeed = KEEP_SEED) -> None:
+        """Forget all data and faults; restart clock and ids.
+
+        ``reset()`` keeps the seed the server runs with, ``reset(seed=3)`` starts over from
+        seed 3, and ``reset(seed=None)`` drops the seed (wall clock, random ids).
+        """
+        self.request("POST", "/reset", {} if isinstance(seed, KeepSeed) else {"seed": seed})
 
     def set_keys(self, **keys: str | None) -> None:
         """``set_keys(zep="k", meibel=None)``: require that key, or turn auth off."""
