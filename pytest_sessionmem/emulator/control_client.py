@@ -79,7 +79,7 @@ class EmulatorControl(ClosesOnExit):
         result: dict[str, Any] = self.request("GET", "/info")
         return result
 
-    def reset(self, seed: int | None | KeepSeed = KEEP_SEED) -> None:
+    def reset(self, seed: int | KeepSeed | None = KEEP_SEED) -> None:
         """Forget all data and faults; restart clock and ids.
 
         ``reset()`` keeps the seed the server runs with, ``reset(seed=3)`` starts over from
