@@ -18,7 +18,8 @@ import pytest
 
 from pytest_sessionmem.errors import CassetteError, ConfigError, UnusedInteractionsWarning
 from pytest_sessionmem.gc_freeze import old_objects_frozen
-from pytest_sessionmem.plugin.hints import unused_message
+from pytest_sessionmem.plugin.hints import no_provider, unused_message
+from pytest_sessionmem.plugin.misses import swallowed_message, watching_raises
 from pytest_sessionmem.plugin.prune import PruneResult, PruneTracker, partial_reason
 from pytest_sessionmem.plugin.run_state import RunState
 from pytest_sessionmem.plugin.settings import PROVIDERS, RECORD_MODES, UNUSED_POLICIES, Settings
@@ -394,6 +395,10 @@ def recorded_session(
     with old_objects_frozen():
         try:
             settings = state.settings_for(marker, sessionmem_config)
+            if settings.provider is None and settings.base_url is None:
+                # Without either, every request would go to a host that never resolves.
+                markers = [mark.name for mark in node.iter_markers()]
+                raise ConfigError(no_provider(node.nodeid, markers))
             recorded = state.open_session(
                 settings, test_path=node.path, test_name=_test_name(node), nodeid=node.nodeid
             )
@@ -405,6 +410,7 @@ def recorded_session(
         pytest.fail(f"{type(problem).__name__}: {problem}", pytrace=False)
     from pytest_sessionmem.assertions.polling import virtual_time
 
+    expected_misses: set[int] = set()
     with contextlib.ExitStack() as stack:
         if recorded.replaying:
             from pytest_sessionmem.cassette.network_guard import block_network
@@ -416,6 +422,7 @@ def recorded_session(
                 )
             )
             stack.enter_context(virtual_time())
+            expected_misses = stack.enter_context(watching_raises())
         if settings.intercept_httpx:
             stack.enter_context(recorded.intercept_httpx())
         yield recorded
@@ -431,6 +438,14 @@ def recorded_session(
         problem = exc
     if problem is not None:
         pytest.fail(f"{type(problem).__name__}: {problem}", pytrace=False)
+    passed = not node.stash.get(CALL_FAILED, True)
+    swallowed = (
+        swallowed_message(recorded.cassette.session.misses, expected_misses, nodeid=node.nodeid)
+        if passed
+        else None
+    )
+    if swallowed:
+        pytest.fail(swallowed, pytrace=False)
     if recorded.missing_transcripts:
         pytest.fail(
             "\n".join(
