@@ -103,7 +103,18 @@ class RateLimited(ProviderError):
 
 
 class ProviderUnavailable(ProviderError):
-    """No usable answer: connection refused or dropped, or a timeout."""
+    """No usable answer: connection refused or dropped, or a timeout.
+
+    ``original`` is the exception the HTTP library raised (an ``httpx.TransportError``). It is
+    kept here rather than chained as ``__cause__``, so a failing test prints one error, not
+    the library's tracebacks before it.
+    """
+
+    def __init__(
+        self, message: str, *, original: BaseException | None = None, **kwargs: Any
+    ) -> None:
+        self.original = original
+        super().__init__(message, **kwargs)
 
 
 class UnsupportedOperation(SessionmemError):

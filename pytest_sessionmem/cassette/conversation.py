@@ -40,6 +40,7 @@ from pytest_sessionmem.models import Fact, LLMCall, Memory, Message, Session, To
 from pytest_sessionmem.providers import make_provider
 from pytest_sessionmem.providers.base import MessagePage, NewSession, Provider
 from pytest_sessionmem.providers.registry import PROVIDERS
+from pytest_sessionmem.providers.zep_threads import ThreadAdapter
 from pytest_sessionmem.terminal_text import escape_controls
 
 __all__ = [
@@ -83,13 +84,30 @@ def _routes(
     return tuple((method, re.compile(f"^{path}$"), kind) for method, path, kind in routes)
 
 
+def _thread_memory_routes(edges: str) -> tuple[Route, ...]:
+    """What a Zep thread memory read asks besides messages: context, summary, graph edges.
+
+    ``edges`` is the path that lists a graph's edges; ``graph`` names the graph in it.
+    """
+    one = f"/threads/{_SEGMENT}"
+    routes = [
+        ("GET", f"{one}/context", "context"),
+        ("GET", f"{one}/summary", "summary"),
+        ("POST", edges, "edges"),
+    ]
+    return tuple((method, re.compile(f"^{path}$"), kind) for method, path, kind in routes)
+
+
 _ROUTES: dict[str, tuple[Route, ...]] = {
     "zep": _routes("/sessions", write="memory", memory=True),
     "meibel": _routes("/sessions", create="/agents/(?P<agent>[^/]+)/sessions", write="chat"),
-    "zep-v3": _routes("/threads", write="messages(-batch)?", session=None),
-    "zep-v4": _routes("/threads", session="(?!lookup$)"),
+    "zep-v3": _routes("/threads", write="messages(-batch)?", session=None)
+    + _thread_memory_routes("/graph/edge/user/(?P<graph>[^/]+)"),
+    "zep-v4": _routes("/threads", session="(?!lookup$)")
+    + _thread_memory_routes("/graphs/(?P<graph>[^/]+)/edges/list"),
     "eliza": _routes("/api/messaging/sessions"),
 }
+_THREAD_MEMORY_KINDS = ("context", "summary", "edges")
 PROVIDER_NAMES = tuple(_ROUTES)
 
 
@@ -277,6 +295,7 @@ def conversation_from_cassette(
             seen[session_id] = set()
         return sessions[session_id]
 
+    threads = _ThreadMemory(adapter, adapter) if isinstance(adapter, ThreadAdapter) else None
     for index, interaction in enumerate(cassette.interactions, start=1):
         call = llm_call(interaction)
         if call is not None:
@@ -291,8 +310,12 @@ def conversation_from_cassette(
             continue
         kind, ids = _classify(name, interaction) if name else ("", {})
         what = ""
-        if adapter is not None and kind:
+        if threads is not None and kind in _THREAD_MEMORY_KINDS:
+            what = threads.read(kind, ids, interaction, view)
+        elif adapter is not None and kind:
             what = _read_one(adapter, kind, ids, interaction, view, seen)
+            if threads is not None:
+                threads.note_thread(kind, ids, interaction, view)
         exchanges.append(_exchange(index, interaction, what))
     for session in sessions.values():
         if session.turns and all(m.created_at is not None for m in session.turns):
@@ -432,6 +455,92 @@ def _create(
             agent_id=str(body.get("agentId") or "agent"),
         )
     )
+
+
+class _ThreadMemory:
+    """Zep thread memory (zep-v3, zep-v4) read back one recorded exchange at a time.
+
+    A thread's memory read is several requests: its context, its summary and the edges of
+    its user's graph, which are the facts. Each is read by the adapter operation the client's
+    memory read runs (:meth:`ThreadAdapter.read_context`, ``read_summary``, ``graph_facts``),
+    so ``show`` gives what ``recorded_session.memory()`` gave. The thread reads before them say
+    which graph belongs to which thread, as the memory read learns it. The last read wins
+    (memory tests poll until the service has processed the conversation), except that an
+    empty context does not replace one read before it.
+    """
+
+    def __init__(self, provider: Provider, adapter: ThreadAdapter) -> None:
+        self.provider = provider  # the same adapter, as the shared readers take it
+        self.adapter = adapter
+        self.graphs: dict[str, list[str]] = {}  # graph -> the threads it holds the facts of
+
+    def note_thread(
+        self, kind: str, ids: dict[str, str], interaction: Interaction, view: Any
+    ) -> None:
+        """Remember whose graph a thread read names (and, for zep-v3, the thread's user)."""
+        if not 200 <= interaction.response.status < 300:
+            return
+        session_id = ids.get("sid")
+        found: Any = None
+        try:
+            if kind == "create":
+                found = _run(_create(self.provider, ids, interaction), interaction)
+            elif kind == "session" and session_id:
+                found = _run(self.adapter.get_session(session_id), interaction)
+            elif kind == "messages" and session_id and self.adapter.name == "zep-v3":
+                # zep-v3 has no thread read: a message listing names the thread's user, and
+                # the client's get_session reads it so.
+                found = _run(self.adapter.get_session(session_id), interaction)
+                if isinstance(found, Session):
+                    _note_session(view(found.id), found)
+        except SessionmemError:
+            return
+        if not isinstance(found, Session):
+            return
+        graph = self.adapter.graph_of(found)
+        if graph:
+            threads = self.graphs.setdefault(graph, [])
+            if found.id not in threads:
+                threads.append(found.id)
+
+    def read(self, kind: str, ids: dict[str, str], interaction: Interaction, view: Any) -> str:
+        status = interaction.response.status
+        session_id = ids.get("sid")
+        try:
+            if kind == "summary" and session_id:
+                summary = _run(self.adapter.read_summary(session_id), interaction)
+                if summary:
+                    view(session_id).summary = summary
+                    return "summary"
+                if status == 404:
+                    return "no summary yet"
+            if not 200 <= status < 300:  # noted on the thread as any failed read is
+                return _read_one(self.provider, kind, ids, interaction, view, {})
+            if kind == "context" and session_id:
+                context = _run(self.adapter.read_context(session_id), interaction)
+                session = view(session_id)
+                session.context = context or session.context
+                return "context" if context else "context: none yet"
+            graph = ids.get("graph")
+            if kind == "edges" and graph:
+                return self._read_edges(graph, interaction, view)
+        except SessionmemError as exc:
+            return f"unreadable: {str(exc).splitlines()[0][:80]}"
+        return ""
+
+    def _read_edges(self, graph: str, interaction: Interaction, view: Any) -> str:
+        cursor = dict(interaction.request.query).get("cursor") or None
+        page = _run(self.adapter.graph_facts(graph, cursor=cursor), interaction)
+        if page is None:
+            return ""
+        facts, _ = page
+        threads = self.graphs.get(graph, [])
+        for session_id in threads:
+            session = view(session_id)
+            # A listing starts on its first page; later pages (a cursor) add to it.
+            session.facts = (*session.facts, *facts) if cursor else tuple(facts)
+        owner = "" if threads else " (no thread read names this graph)"
+        return f"graph: {len(facts)} fact(s){owner}"
 
 
 def _note_session(target: SessionView, found: Session) -> None:

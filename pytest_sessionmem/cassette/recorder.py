@@ -41,6 +41,7 @@ from pytest_sessionmem.cassette.matching import (
     pii_blind_key,
 )
 from pytest_sessionmem.cassette.schema import (
+    REPLACE,
     Cassette,
     Interaction,
     RecordedRequest,
@@ -219,6 +220,9 @@ class CassetteSession:
         # Every exchange the test made, replayed or recorded, in the order it made them.
         self._exchanges: list[Interaction] = []
         self._transport: ReplayTransport | RecordingTransport | None = None
+        # Every CassetteNotFound / UnmatchedRequest raised, in order: a test that catches one
+        # (a broad ``except``) still has it reported when it ends.
+        self.misses: list[CassetteNotFound | UnmatchedRequest] = []
 
     # -- state --------------------------------------------------------------------------------
 
@@ -323,7 +327,9 @@ class CassetteSession:
         """The next unplayed recorded response for this request, or ``None``."""
         __tracebackhide__ = True
         if not self._file_existed and not self.is_recording:
-            raise CassetteNotFound(self._not_found_message(recorded), path=str(self.path))
+            missing = CassetteNotFound(self._not_found_message(recorded), path=str(self.path))
+            self.misses.append(missing)
+            raise missing
         index = self._take(recorded)
         if index is None:
             return None
@@ -372,7 +378,9 @@ class CassetteSession:
                 mode=self.mode.value,
                 how_to_record=self._unmatched_hint(),
             )
-            raise UnmatchedRequest(message, path=str(self.path))
+            unmatched = UnmatchedRequest(message, path=str(self.path))
+            self.misses.append(unmatched)
+            raise unmatched
         return response
 
     def record(self, recorded: RecordedRequest, response: httpx.Response, decoded: bytes) -> None:
@@ -439,7 +447,7 @@ class CassetteSession:
 
     def _rerecord(self, against: str | None) -> str:
         # `all` ignores the old file, so the command works without deleting it first.
-        return f"record it again (the old file is replaced); {self._record_hint('all', against)}"
+        return f"{REPLACE}; {self._record_hint('all', against)}"
 
     def _unmatched_hint(self) -> str:
         against = self._recorded_against or None

@@ -347,8 +347,11 @@ def _interaction_from_data(value: Any, where: str) -> Interaction:
     return Interaction(request, response)
 
 
+#: The one wording for recording a damaged cassette afresh: record mode ``all`` reads no
+#: old file, so nothing needs deleting first.
+REPLACE = "record it again (the old file is replaced)"
 #: How a corrupt cassette's message ends when the caller knows no better command.
-RERECORD = "delete it and record it again with --sessionmem-record-mode=once."
+RERECORD = f"{REPLACE} with --sessionmem-record-mode=all."
 
 
 def cassette_from_data(data: Any, *, path: str, rerecord: str = RERECORD) -> Cassette:

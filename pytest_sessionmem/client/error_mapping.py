@@ -18,6 +18,7 @@ from pytest_sessionmem.errors import (
     SessionNotFound,
 )
 from pytest_sessionmem.providers.operation import ErrorInfo
+from pytest_sessionmem.providers.registry import provider_spec
 from pytest_sessionmem.redaction import Redactor
 
 __all__ = ["ErrorMapper"]
@@ -44,15 +45,16 @@ class ErrorMapper:
         return error
 
     def unavailable(self, request: httpx.Request, exc: httpx.TransportError) -> ProviderUnavailable:
-        # httpx's own texts end with a full stop ("... without sending a response."), ours
-        # goes on after a semicolon.
+        # httpx's own texts end with a full stop ("... without sending a response."), which
+        # does not belong inside the parentheses.
         cause = self.redactor.text(str(exc) or type(exc).__name__).rstrip(".")
         return ProviderUnavailable(
-            f"could not reach {self.provider} at {self.redactor.url(self.base_url)}: {cause}; "
-            "is the server running / is the base URL right?",
+            f"could not reach {self.provider} at {self.redactor.url(self.base_url)} ({cause}): "
+            "start the server there, or point base_url at one that runs",
             provider=self.provider,
             method=request.method,
             url=self.redactor.url(request.url),
+            original=exc,
         )
 
     def error_for(self, request: httpx.Request, response: httpx.Response) -> ProviderError:
@@ -72,8 +74,7 @@ class ErrorMapper:
             "body": self.redactor.text(_body_text(response)),
         }
         if status in (401, 403):
-            hint = "check the API key (api_key= or the provider's environment variable)"
-            return AuthenticationError(f"{what}; {hint}", **kwargs)
+            return AuthenticationError(f"{what}; {self._key_hint(request)}", **kwargs)
         if status == 404 and info.code in (None, "SESSION_NOT_FOUND"):
             return SessionNotFound(f"{what}; check the session id (or it expired)", **kwargs)
         if status == 410:
@@ -90,6 +91,21 @@ class ErrorMapper:
                 hint = "retries exhausted; slow down or raise max_retries"
             return RateLimited(f"{what}; {hint}", retry_after=retry_after, **kwargs)
         return ProviderError(what, **kwargs)
+
+    def _key_hint(self, request: httpx.Request) -> str:
+        """Which key variable, sent or not, and the service that refused it."""
+        spec = provider_spec(self.provider)
+        service = self.redactor.url(self.base_url)
+        if request.headers.get(spec.auth_header):
+            return (
+                f"the key sent to {service} (from {spec.api_key_env}, or the client's "
+                f"api_key=) was refused: check that {spec.api_key_env} holds a valid key for "
+                "that service"
+            )
+        return (
+            f"no key was sent to {service}: set {spec.api_key_env} to your key (or pass "
+            "api_key= to the client)"
+        )
 
 
 def _body_text(response: httpx.Response, limit: int = 2000) -> str:

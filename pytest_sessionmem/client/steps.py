@@ -48,6 +48,7 @@ def with_retries(
     errors: ErrorMapper,
 ) -> Program[T]:
     """Run ``operation``, sending each request it yields with retries; returns its result."""
+    __tracebackhide__ = True  # a failed call's traceback ends at the client method
     response: httpx.Response | None = None
     while True:
         try:
@@ -61,13 +62,18 @@ def with_retries(
         response = yield from _send(request, policy, errors)
 
 
-def _send(request: httpx.Request, policy: RetryPolicy, errors: ErrorMapper) -> Program[httpx.Response]:
+def _send(
+    request: httpx.Request, policy: RetryPolicy, errors: ErrorMapper
+) -> Program[httpx.Response]:
+    __tracebackhide__ = True
     for attempt in itertools.count():
         reply = yield Send(request)
         if isinstance(reply, httpx.TransportError):
             delay = policy.delay_after_transport_error(request, reply, attempt)
             if delay is None:
-                raise errors.unavailable(request, reply) from reply
+                # The library's error stays reachable as ``.original``; chained, it would
+                # print its own tracebacks (httpcore's, then httpx's) above ours.
+                raise errors.unavailable(request, reply) from None
         else:
             assert reply is not None, "a driver answers every Send"
             delay = policy.delay_after_response(request, reply, attempt)

@@ -3,7 +3,8 @@
 Core endpoints (bodies are JSON; errors are ``400 {"error": "..."}``)::
 
     GET    /_emulator/info            {"seed", "now", "auth": {"zep": bool, ...}, "faults": [...]}
-    POST   /_emulator/reset           {"seed": 1 | null}       wipe all data and faults (keys stay)
+    POST   /_emulator/reset           {"seed": 1 | null} or {}  wipe all data and faults (keys stay);
+                                      {} keeps the seed, null drops it
     POST   /_emulator/keys            {"zep": "k" | null, ...}  set (string) or turn off (null) auth
     POST   /_emulator/clock/advance   {"seconds": 60}           -> {"now": "<RFC 3339>"}
     POST   /_emulator/faults          Fault fields (see core.Fault) -> 201 {"fault": {...}}
@@ -158,8 +159,12 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
 
     @control_endpoint(ResetBody, "reset")
     async def reset(request: Request, body: ResetBody) -> Response:
-        state.reset(body.seed)
-        return JSONResponse({"seed": body.seed})
+        # A body that names no seed keeps the one the server runs with (``--seed``): a reset
+        # between cases must not turn a deterministic server into a wall-clock one.
+        with state.lock:
+            seed = body.seed if "seed" in body.model_fields_set else state.seed
+            state.reset(seed)
+        return JSONResponse({"seed": seed})
 
     @control_endpoint(_KeysBody, "keys", ' (send e.g. {"zep": "secret", "meibel": null})')
     async def keys(request: Request, body: _KeysBody) -> Response:

@@ -12,6 +12,7 @@ seeded) or an empty answer.
 
 from __future__ import annotations
 
+import enum
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,17 @@ import httpx
 
 from ..errors import ConfigError
 
-__all__ = ["ClosesOnExit", "EmulatorControl", "inert"]
+__all__ = ["KEEP_SEED", "ClosesOnExit", "EmulatorControl", "KeepSeed", "inert"]
+
+
+class KeepSeed(enum.Enum):
+    """``reset()``'s default: keep the seed the server runs with."""
+
+    KEEP = "keep"
+
+
+KEEP_SEED = KeepSeed.KEEP
+
 
 _inert_lock = threading.Lock()
 _inert_depth = 0
@@ -104,9 +115,13 @@ class EmulatorControl(ClosesOnExit):
         result: dict[str, Any] = self.request("GET", "/info")
         return result
 
-    def reset(self, seed: int | None = None) -> None:
-        """Forget all data and faults; restart clock and ids (deterministic with a ``seed``)."""
-        self.request("POST", "/reset", {"seed": seed})
+    def reset(self, seed: int | KeepSeed | None = KEEP_SEED) -> None:
+        """Forget all data and faults; restart clock and ids.
+
+        ``reset()`` keeps the seed the server runs with, ``reset(seed=3)`` starts over from
+        seed 3, and ``reset(seed=None)`` drops the seed (wall clock, random ids).
+        """
+        self.request("POST", "/reset", {} if isinstance(seed, KeepSeed) else {"seed": seed})
 
     def set_keys(self, **keys: str | None) -> None:
         """``set_keys(zep="k", meibel=None)``: require that key, or turn auth off."""

@@ -143,17 +143,26 @@ class RecordedSession:
         )
 
     def httpx_client(self, **kwargs: Any) -> httpx.Client:
-        """An ``httpx.Client`` on the cassette, for SDKs: ``Zep(httpx_client=...)``."""
+        """An ``httpx.Client`` on the cassette, for SDKs: ``Zep(httpx_client=...)``.
+
+        Its base URL is :attr:`base_url`, so relative paths (``client.get("/users/u1")``)
+        reach the provider; ``base_url=`` overrides it. Other keywords go to ``httpx.Client``.
+        """
         import httpx
 
+        kwargs.setdefault("base_url", self.base_url)
         client = httpx.Client(transport=self._cassette.transport(), **kwargs)
         self._httpx_clients.append(client)
         return client
 
     def async_httpx_client(self, **kwargs: Any) -> httpx.AsyncClient:
-        """An ``httpx.AsyncClient`` on the cassette, for ``AsyncZep(httpx_client=...)``."""
+        """An ``httpx.AsyncClient`` on the cassette, for ``AsyncZep(httpx_client=...)``.
+
+        Its base URL is :attr:`base_url` too, unless ``base_url=`` names another.
+        """
         import httpx
 
+        kwargs.setdefault("base_url", self.base_url)
         client = httpx.AsyncClient(transport=self._cassette.async_transport(), **kwargs)
         self._async_httpx_clients.append(client)
         return client

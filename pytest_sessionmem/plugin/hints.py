@@ -8,6 +8,7 @@ recorded against the embedded emulator (or both variants when nobody knows).
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "key_note",
     "missing_key",
+    "no_provider",
     "pytest_command",
     "record_hint",
     "sdk_fix",
@@ -81,6 +83,36 @@ def missing_key(spec: ProviderSpec, *, base_url: str, nodeid: str, mode: str) ->
         f"export {spec.api_key_env} with your key and run:\n    {command}\n"
         f"or record against the embedded emulator, which needs no key:\n"
         f"    {command} --sessionmem-emulator"
+    )
+
+
+def no_provider(nodeid: str, marker_names: Iterable[str]) -> str:
+    """Why a test that needs ``recorded_session`` has nothing to talk to, and the three fixes.
+
+    ``marker_names`` are the names of the test's markers: one spelled close to ``sessionmem``
+    (``sesionmem``) is named first, as the likely cause.
+    """
+    import difflib
+
+    from pytest_sessionmem.providers.registry import PROVIDERS
+
+    names = sorted({name for name in marker_names if name != "sessionmem"})
+    close = difflib.get_close_matches("sessionmem", names, n=1, cutoff=0.75)
+    typo = (
+        f"It is marked @pytest.mark.{close[0]}: did you mean @pytest.mark.sessionmem? "
+        if close
+        else ""
+    )
+    return (
+        f"{nodeid} uses recorded_session (session_client and async_session_client use it "
+        "too), but no provider is set for this test, so there is no service to record from "
+        f"or replay. {typo}Set the provider in one of these ways:\n"
+        "  - on the test, its class or its module: "
+        "@pytest.mark.sessionmem(provider='zep', session_id='s1')\n"
+        f"  - for the whole run: {pytest_command(nodeid, '--sessionmem-provider=zep')}\n"
+        "  - in the ini file: sessionmem_provider = zep (under [pytest] in pytest.ini; "
+        'in pyproject.toml, sessionmem_provider = "zep" under [tool.pytest.ini_options])\n'
+        f"Providers: {', '.join(PROVIDERS)}."
     )
 
 

@@ -23,7 +23,8 @@ from pytest_sessionmem.errors import (
     UnusedInteractionsWarning,
 )
 from pytest_sessionmem.gc_freeze import old_objects_frozen
-from pytest_sessionmem.plugin.hints import sdk_fix, unused_message
+from pytest_sessionmem.plugin.hints import no_provider, sdk_fix, unused_message
+from pytest_sessionmem.plugin.misses import swallowed_message, watching_raises
 from pytest_sessionmem.plugin.prune import PruneResult, PruneTracker, partial_reason
 from pytest_sessionmem.plugin.run_state import RunState
 from pytest_sessionmem.plugin.settings import (
@@ -457,6 +458,10 @@ def recorded_session(
         try:
             settings = state.settings_for(marker, sessionmem_config)
             node.stash[SECRET_ENV] = settings.secret_env
+            if settings.provider is None and settings.base_url is None:
+                # Without either, every request would go to a host that never resolves.
+                markers = [mark.name for mark in node.iter_markers()]
+                raise ConfigError(no_provider(node.nodeid, markers))
             recorded = state.open_session(
                 settings, test_path=node.path, test_name=_test_name(node), nodeid=node.nodeid
             )
@@ -469,6 +474,7 @@ def recorded_session(
     from pytest_sessionmem.assertions.polling import virtual_time
 
     guard: NetworkGuard | None = None
+    expected_misses: set[int] = set()
     with contextlib.ExitStack() as stack:
         if recorded.replaying:
             from pytest_sessionmem.cassette.network_guard import block_network
@@ -485,6 +491,7 @@ def recorded_session(
             from pytest_sessionmem.emulator.control_client import inert
 
             stack.enter_context(inert())
+            expected_misses = stack.enter_context(watching_raises())
         if settings.capture == "all":
             stack.enter_context(recorded.capture_all(settings.allowed_hosts))
         elif settings.intercept_httpx:
@@ -502,6 +509,14 @@ def recorded_session(
         problem = exc
     if problem is not None:
         pytest.fail(f"{type(problem).__name__}: {problem}", pytrace=False)
+    passed = not node.stash.get(CALL_FAILED, True)
+    swallowed = (
+        swallowed_message(recorded.cassette.session.misses, expected_misses, nodeid=node.nodeid)
+        if passed
+        else None
+    )
+    if swallowed:
+        pytest.fail(swallowed, pytrace=False)
     # Warned now, failed (when filterwarnings made it an error) only after the other checks.
     unguarded: Warning | None = None
     if guard is not None and guard.subprocess is not None:

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from pytest_sessionmem.errors import ConfigError
-from pytest_sessionmem.models import Fact, Memory, Message, Role, Transcript
+from pytest_sessionmem.models import Fact, Memory, Message, Role, Session, Transcript
 from pytest_sessionmem.providers.base import WireModel, require_id
 from pytest_sessionmem.providers.operation import ACCEPT_STATUS_EXTENSION, Operation
 from pytest_sessionmem.providers.zep_common import (
@@ -110,6 +110,50 @@ class ThreadAdapter(ZepAdapter):
     ) -> Operation[tuple[Fact, ...]]:
         raise NotImplementedError
 
+    def _edge_page(
+        self, graph: str, cursor: str | None, raw_edges: list[Any]
+    ) -> Operation[tuple[list[tuple[WireEdge, dict[str, Any]]], httpx.Response, str | None]]:
+        """One request for a graph's edges: the edges (each also appended to ``raw_edges``),
+        the response, and the cursor of the next page (``None`` after the last)."""
+        raise NotImplementedError
+
+    def graph_of(self, session: Session) -> str | None:
+        """Whose graph holds the thread's facts: its user's (zep-v4 names the graph itself)."""
+        return session.user_id
+
+    # -- one request each, for reading a recorded exchange the way a memory read does ------
+
+    def read_context(
+        self, session_id: str, raw: dict[str, Any] | None = None
+    ) -> Operation[str | None]:
+        """The thread's context, ``None`` until Zep has made one (its body goes in ``raw``)."""
+        response = yield httpx.Request("GET", self._url(self.collection, session_id, "context"))
+        wire_context, body = self._read(ThreadContext, response)
+        if raw is not None:
+            raw["context"] = body
+        return wire_context.context or None
+
+    def read_summary(
+        self, session_id: str, raw: dict[str, Any] | None = None
+    ) -> Operation[str | None]:
+        """The thread's summary; its 404 means "none yet" and reads as ``None``."""
+        response = yield accept_missing(
+            httpx.Request("GET", self._url(self.collection, session_id, "summary"))
+        )
+        if response.status_code >= 400:
+            return None
+        wire_summary, body = self._read(ThreadSummary, response)
+        if raw is not None:
+            raw["summary"] = body
+        return wire_summary.summary
+
+    def graph_facts(
+        self, graph: str, *, cursor: str | None = None
+    ) -> Operation[tuple[tuple[Fact, ...], str | None]]:
+        """One request's worth of a graph's facts (its edges), and the next page's cursor."""
+        edges, response, next_cursor = yield from self._edge_page(graph, cursor, [])
+        return self._edge_facts(edges, response, min_rating=None), next_cursor
+
     def _messages_url(self, session_id: str) -> str:
         return self._url(self.collection, session_id, "messages")
 
@@ -120,17 +164,9 @@ class ThreadAdapter(ZepAdapter):
         self, session_id: str, raw: dict[str, Any]
     ) -> Operation[tuple[str | None, str | None]]:
         """The thread's context and summary (``None`` until Zep has made one); bodies go in ``raw``."""
-        response = yield httpx.Request("GET", self._url(self.collection, session_id, "context"))
-        wire_context, raw["context"] = self._read(ThreadContext, response)
-
-        response = yield accept_missing(
-            httpx.Request("GET", self._url(self.collection, session_id, "summary"))
-        )
-        summary = None
-        if response.status_code < 400:
-            wire_summary, raw["summary"] = self._read(ThreadSummary, response)
-            summary = wire_summary.summary
-        return wire_context.context or None, summary
+        context = yield from self.read_context(session_id, raw)
+        summary = yield from self.read_summary(session_id, raw)
+        return context, summary
 
     def delete_session(self, session_id: str) -> Operation[None]:
         require_id(session_id, self.id_name)

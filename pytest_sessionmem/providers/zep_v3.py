@@ -29,6 +29,7 @@ from pytest_sessionmem.providers.zep_threads import (
     ThreadAdapter,
     ThreadFields,
     ThreadMessage,
+    WireEdge,
     thread_messages,
 )
 
@@ -108,12 +109,20 @@ class ZepV3Provider(ThreadAdapter):
         # v3 names a user's graph by the user's id; a thread without a user has no facts.
         if not graph:
             return ()
+        raw["edges"] = []
+        edges, response, _ = yield from self._edge_page(graph, None, raw["edges"])
+        return self._edge_facts(edges, response, min_rating=min_rating)
+
+    def _edge_page(
+        self, graph: str, cursor: str | None, raw_edges: list[Any]
+    ) -> Operation[tuple[list[tuple[WireEdge, dict[str, Any]]], httpx.Response, str | None]]:
+        # One answer holds every edge: there is no next page.
         response = yield httpx.Request("POST", self._url("graph", "edge", "user", graph))
         data = self._json(response)
         if not isinstance(data, list):
             raise self._payload_error(response, "edges: expected a JSON array")
-        raw["edges"] = data
-        return self._edge_facts(self._edges(data, response), response, min_rating=min_rating)
+        raw_edges.extend(data)
+        return self._edges(data, response), response, None
 
     # -- writes ---------------------------------------------------------------------------
 

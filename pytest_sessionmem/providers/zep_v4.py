@@ -138,19 +138,30 @@ class ZepV4Provider(ThreadAdapter):
         edges: list[tuple[WireEdge, dict[str, Any]]] = []
         cursor: str | None = None
         while True:
-            params: dict[str, Any] = {"page_size": EDGE_PAGE_SIZE}
-            if cursor:
-                params["cursor"] = cursor
-            response = yield httpx.Request(
-                "POST", self._url("graphs", graph, "edges", "list"), params=params, json={}
-            )
-            page = self._page(response)
-            items = page.items or []
-            raw["edges"].extend(items)
-            edges.extend(self._edges(items, response))
-            if not page.next_cursor or not items:
+            page, response, cursor = yield from self._edge_page(graph, cursor, raw["edges"])
+            edges.extend(page)
+            if cursor is None:
                 return self._edge_facts(edges, response, min_rating=min_rating)
-            cursor = page.next_cursor
+
+    def _edge_page(
+        self, graph: str, cursor: str | None, raw_edges: list[Any]
+    ) -> Operation[tuple[list[tuple[WireEdge, dict[str, Any]]], httpx.Response, str | None]]:
+        params: dict[str, Any] = {"page_size": EDGE_PAGE_SIZE}
+        if cursor:
+            params["cursor"] = cursor
+        response = yield httpx.Request(
+            "POST", self._url("graphs", graph, "edges", "list"), params=params, json={}
+        )
+        page = self._page(response)
+        items = page.items or []
+        raw_edges.extend(items)
+        # The last page names no cursor; an empty page ends the list even if it names one.
+        more = bool(page.next_cursor) and bool(items)
+        return self._edges(items, response), response, page.next_cursor if more else None
+
+    def graph_of(self, session: Session) -> str | None:
+        graph = session.raw.get("graph_uuid")  # as a memory read does: the thread names it
+        return graph if isinstance(graph, str) and graph else session.user_id
 
     # -- writes ---------------------------------------------------------------------------
 

@@ -16,6 +16,10 @@ def test_snippet_runs(snippet_block, run_snippet) -> None:
 def test_block_records_then_replays_offline(project_block, inner) -> None:
     conftest, module, count = project_block.project_files()
     inner.pytester.makepyfile(test_doc_example=module)
+    if project_block.kind == "conftest":
+        # Its one test stands for a suite whose tests name their provider. The ini is the
+        # lowest source, so a provider the block's sessionmem_config returns still wins.
+        inner.pytester.makeini(inner.INI + "sessionmem_provider = zep\n")
 
     inner.online(conftest)
     recorded = inner.run(*RECORD)

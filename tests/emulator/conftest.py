@@ -32,7 +32,7 @@ def _module_server() -> Iterator[EmulatorServer]:
 @pytest.fixture
 def server(_module_server: EmulatorServer) -> EmulatorServer:
     """A running emulator with no data, no faults and auth off (seedless: live clock)."""
-    _module_server.control.reset()
+    _module_server.control.reset(seed=None)
     _module_server.control.set_keys(**NO_KEYS)
     return _module_server
 

@@ -186,3 +186,26 @@ def test_cli_version() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"sessionmem (pytest-sessionmem) {__version__}"
+
+
+def test_a_reset_that_names_no_seed_keeps_the_servers_seed() -> None:
+    # `sessionmem serve --seed 5`, then `POST /_emulator/reset {}` between two cases.
+    with EmulatorServer(seed=5) as server, httpx.Client(base_url=server.url) as http:
+        first = _script(server)
+        assert http.post("/_emulator/reset", json={}).json() == {"seed": 5}
+        assert server.control.info()["seed"] == 5
+        assert _script(server) == first  # the same bytes again: same clock, same ids
+        server.control.reset()  # the Python client's reset() keeps it too
+        assert _script(server) == first
+
+
+def test_a_reset_that_names_a_seed_or_null_replaces_it() -> None:
+    with EmulatorServer(seed=5) as server, httpx.Client(base_url=server.url) as http:
+        assert http.post("/_emulator/reset", json={"seed": 6}).json() == {"seed": 6}
+        assert server.control.info()["seed"] == 6
+        assert http.post("/_emulator/reset", json={"seed": None}).json() == {"seed": None}
+        assert server.control.info()["seed"] is None
+        server.control.reset(seed=7)
+        assert server.control.info()["seed"] == 7
+        server.control.reset(seed=None)
+        assert server.control.info()["seed"] is None

@@ -12,6 +12,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from pytest_sessionmem import (
@@ -147,5 +148,7 @@ def test_refused_connection_is_provider_unavailable() -> None:
     eliza = SessionClient(
         "eliza", base_url=f"http://127.0.0.1:{port}", max_retries=1, sleep=lambda s: None
     )
-    with eliza, pytest.raises(ProviderUnavailable, match="is the server running"):
+    with eliza, pytest.raises(ProviderUnavailable, match="start the server there") as info:
         eliza.get_messages("s1")
+    assert f"could not reach eliza at http://127.0.0.1:{port} (" in str(info.value)
+    assert isinstance(info.value.original, httpx.ConnectError)

@@ -253,3 +253,147 @@ def test_a_folder_walk_reports_a_hostile_cassette_and_goes_on(
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
     assert str(good) in result.stdout
+# -- Zep threads: context, summary and graph edges ---------------------------------------------
+
+ZEP_V4_MEMORY = (
+    ROOT
+    / "examples/zep_v4/cassettes/test_support_agent/test_context_and_facts_after_processing.json"
+)
+
+
+def test_a_zep_v4_thread_shows_the_memory_the_client_reads() -> None:
+    from pytest_sessionmem.cassette import CassetteSession, RecordMode
+    from pytest_sessionmem.cassette.store import load_cassette
+    from pytest_sessionmem.client import SessionClient
+
+    cassette = load_cassette(ZEP_V4_MEMORY)
+    conversation = conversation_from_cassette(cassette, path=str(ZEP_V4_MEMORY))
+    [session] = conversation.sessions
+
+    # The same cassette replayed through the client: its last memory read is what show gives.
+    replay = CassetteSession(ZEP_V4_MEMORY, mode=RecordMode.NONE, base_url=cassette.base_url)
+    with SessionClient(
+        "zep-v4", base_url=cassette.base_url, api_key="k", transport=replay.transport()
+    ) as client:
+        client.get_memory(session.id)  # read before Zep processed the conversation
+        memory = client.get_memory(session.id)
+    assert memory.facts and memory.context  # the example reads them after processing
+    assert session.facts == memory.facts
+    assert session.context == memory.context
+    assert [f.content for f in session.facts] == [
+        "Alice lives in Lisbon",
+        "Order #5521 was a blue kettle",
+        "Alice likes tea",
+    ]
+
+    result = run_cli("show", "--json", str(ZEP_V4_MEMORY))
+    assert result.returncode == 0, result.stderr
+    [data] = json.loads(result.stdout)
+    [shown] = data["sessions"]
+    assert [(f["content"], f["rating"]) for f in shown["facts"]] == [
+        ("Alice lives in Lisbon", 0.9),
+        ("Order #5521 was a blue kettle", 0.7),
+        ("Alice likes tea", 0.2),
+    ]
+    assert shown["context"] == memory.context
+    whats = [e["what"] for e in data["exchanges"]]
+    assert "context: none yet" in whats and "no summary yet" in whats
+    assert "graph: 3 fact(s)" in whats
+
+    text = run_cli("show", str(ZEP_V4_MEMORY)).stdout
+    assert "    facts:\n      [0.90] Alice lives in Lisbon\n" in text
+    assert "    context:\n      FACTS and ENTITIES" in text
+
+
+def edge(uuid: str, fact: str, score: float | None = None) -> dict[str, Any]:
+    return {"uuid": uuid, "fact": fact, "name": "RELATES_TO", "score": score}
+
+
+def thread_cassette(base_url: str, interactions: list[Any]) -> Any:
+    data = {"version": 1, "base_url": base_url, "interactions": interactions}
+    return cassette_from_data(data, path="c.json")
+
+
+def test_a_zep_v3_thread_shows_its_context_summary_and_user_graph() -> None:
+    listing = {
+        "messages": [{"uuid": "m1", "role": "user", "content": "I like tea"}],
+        "user_id": "u1",
+        "thread_created_at": "2025-01-01T00:00:00.002Z",
+    }
+    cassette = thread_cassette(
+        "http://127.0.0.1/zep/api/v2",
+        [
+            interaction("GET", "/threads/t1/messages", 200, listing, {"lastn": "6"}),
+            interaction("GET", "/threads/t1/context", 200, {"context": "Likes tea."}),
+            interaction("GET", "/threads/t1/summary", 200, {"summary": "Tea talk."}),
+            interaction("POST", "/graph/edge/user/u1", 200, [edge("e1", "u1 likes tea", 0.8)]),
+            # Another user's graph: no thread of this cassette is theirs.
+            interaction("POST", "/graph/edge/user/u2", 200, [edge("e2", "u2 likes coffee")]),
+        ],
+    )
+
+    conversation = conversation_from_cassette(cassette, path="c.json", provider="zep-v3")
+
+    [session] = conversation.sessions
+    assert (session.id, session.user_id) == ("t1", "u1")
+    assert [(f.content, f.rating) for f in session.facts] == [("u1 likes tea", 0.8)]
+    assert (session.context, session.summary) == ("Likes tea.", "Tea talk.")
+    assert [e.what for e in conversation.exchanges] == [
+        "1 message(s), 1 new",
+        "context",
+        "summary",
+        "graph: 1 fact(s)",
+        "graph: 1 fact(s) (no thread read names this graph)",
+    ]
+
+
+def test_zep_v4_graph_pages_add_up_and_a_new_listing_replaces_them() -> None:
+    thread = {"uuid": "t1", "user_uuid": "u1", "graph_uuid": "g1"}
+    listing = "/graphs/g1/edges/list"
+    page_one = {"items": [edge("e1", "first")], "next_cursor": "c2"}
+    page_two = {"items": [edge("e2", "second")], "next_cursor": None}
+    later = {"items": [edge("e3", "only this")]}
+    cassette = thread_cassette(
+        "http://127.0.0.1/zep/api/v4",
+        [
+            interaction("GET", "/threads/t1", 200, thread),
+            interaction("POST", listing, 200, page_one, {"page_size": "100"}),
+            interaction("POST", listing, 200, page_two, {"page_size": "100", "cursor": "c2"}),
+        ],
+    )
+
+    [session] = conversation_from_cassette(cassette, path="c.json").sessions
+    assert [f.content for f in session.facts] == ["first", "second"]
+
+    again = thread_cassette(
+        "http://127.0.0.1/zep/api/v4",
+        [
+            interaction("GET", "/threads/t1", 200, thread),
+            interaction("POST", listing, 200, page_one, {"page_size": "100"}),
+            interaction("POST", listing, 200, page_two, {"page_size": "100", "cursor": "c2"}),
+            interaction("POST", listing, 200, later, {"page_size": "100"}),
+        ],
+    )
+    [session] = conversation_from_cassette(again, path="c.json").sessions
+    assert [f.content for f in session.facts] == ["only this"]
+
+
+def test_a_corrupt_cassette_gets_the_plugins_fix_in_the_same_words(tmp_path: Path) -> None:
+    from pytest_sessionmem.cassette import CassetteSession, RecordMode
+    from pytest_sessionmem.errors import CassetteCorrupt
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"version": 1, "interactions": [')
+
+    shown = run_cli("show", str(broken)).stderr
+    try:
+        CassetteSession(broken, mode=RecordMode.NONE, base_url="http://127.0.0.1")
+    except CassetteCorrupt as exc:
+        plugin = str(exc)
+    else:
+        raise AssertionError("a corrupt cassette loaded")
+
+    fix = "record it again (the old file is replaced)"
+    assert shown.strip().endswith(f"or {fix} with --sessionmem-record-mode=all.")
+    assert f"or {fix}; " in plugin and "--sessionmem-record-mode=all" in plugin
+    assert "delete" not in shown + plugin

@@ -79,6 +79,42 @@ def test_each_status_maps_to_its_error(
     assert error.body == f'{{"message":"said {status}"}}'
 
 
+@pytest.mark.parametrize(
+    ("provider", "variable", "service"),
+    [
+        ("zep", "ZEP_API_KEY", "https://api.getzep.com/api/v2"),
+        ("zep-v4", "ZEP_API_KEY", "https://api.getzep.com/api/v4"),
+        ("meibel", "MEIBEL_API_KEY", "https://api.meibel.ai/v2"),
+        ("eliza", "ELIZA_SERVER_AUTH_TOKEN", "http://localhost:3000"),
+    ],
+)
+def test_a_refused_key_names_its_variable_and_the_service(
+    driver, provider: str, variable: str, service: str
+) -> None:
+    with pytest.raises(AuthenticationError) as info:
+        driver.call(provider, always(401, {"message": "unauthorized"}), "get_messages", "s1")
+
+    assert (
+        f"the key sent to {service} (from {variable}, or the client's api_key=) was refused: "
+        f"check that {variable} holds a valid key for that service"
+    ) in str(info.value)
+
+
+def test_a_missing_key_names_the_variable_to_set(driver, monkeypatch) -> None:
+    monkeypatch.delenv("ZEP_API_KEY", raising=False)
+    server = always(403, {"message": "forbidden"})
+
+    with pytest.raises(AuthenticationError) as info:
+        driver.call("zep", server, "get_session", "s1", client={"api_key": None})
+
+    assert "authorization" not in driver.last.headers  # nothing was sent
+    assert str(info.value) == (
+        "zep answered 403 Forbidden: forbidden; no key was sent to "
+        "https://api.getzep.com/api/v2: set ZEP_API_KEY to your key (or pass api_key= to the "
+        "client) (GET https://api.getzep.com/api/v2/sessions/s1)"
+    )
+
+
 # -- retries -------------------------------------------------------------------------------
 
 
@@ -214,9 +250,15 @@ def test_connect_errors_are_retried_then_reported(driver) -> None:
 
     assert len(driver.requests) == 4
     message = str(info.value)
-    assert "could not reach eliza at http://127.0.0.1:9: connection refused" in message
-    assert "is the server running / is the base URL right?" in message
-    assert isinstance(info.value.__cause__, httpx.ConnectError)
+    assert message == (
+        "could not reach eliza at http://127.0.0.1:9 (connection refused): start the server "
+        "there, or point base_url at one that runs "
+        "(GET http://127.0.0.1:9/api/messaging/sessions/s1/messages?limit=100)"
+    )
+    # The library's error is kept as an attribute, not chained: pytest prints one error.
+    assert isinstance(info.value.original, httpx.ConnectError)
+    assert info.value.__cause__ is None
+    assert info.value.__suppress_context__
 
 
 def test_a_transport_error_text_ending_in_a_full_stop_reads_as_one_sentence(driver) -> None:
@@ -226,7 +268,9 @@ def test_a_transport_error_text_ending_in_a_full_stop_reads_as_one_sentence(driv
     with pytest.raises(ProviderUnavailable) as info:
         driver.call("zep", handler, "get_session", "s1")
 
-    assert "without sending a response; is the server running" in str(info.value)
+    assert "(Server disconnected without sending a response): start the server" in str(
+        info.value
+    )
 
 
 def test_post_is_retried_when_the_connection_was_never_made(driver) -> None:
