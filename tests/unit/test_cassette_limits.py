@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from pytest_sessionmem.cassette.schema import MAX_BODY_DEPTH, Body
+from pytest_sessionmem.cassette.schema import MAX_BODY_DEPTH, RERECORD, Body
 from pytest_sessionmem.cassette.store import load_cassette
 from pytest_sessionmem.errors import CassetteCorrupt
 from pytest_sessionmem.jsonfast import (
@@ -21,8 +21,6 @@ from pytest_sessionmem.jsonfast import (
     fast_load_document,
     load_document,
 )
-
-RERECORD = "delete it and record it again with --sessionmem-record-mode=once."
 
 
 def nested(depth: int) -> str:
