@@ -77,10 +77,15 @@ class EmulatorControl(ClosesOnExit):
     """Control an emulator at ``url`` (``http://127.0.0.1:PORT``, without ``/_emulator``)."""
 
     def __init__(self, url: str, *, timeout: float = 10.0) -> None:
-        self._client = httpx.Client(base_url=url.rstrip("/") + "/_emulator", timeout=timeout)
+        self._base_url = url.rstrip("/") + "/_emulator"
+        self._timeout = timeout
+        # Built on the first call that sends: a replaying test's control calls never do, and
+        # an httpx client costs an SSL context.
+        self._client: httpx.Client | None = None
 
     def close(self) -> None:
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
 
     def __enter__(self) -> EmulatorControl:
         return self
@@ -91,6 +96,8 @@ class EmulatorControl(ClosesOnExit):
             return _inert_answer(json if isinstance(json, dict) else None)
         # The control API takes only JSON, an empty body included (see ``control.refusal``).
         headers = {"Content-Type": "application/json"}
+        if self._client is None:
+            self._client = httpx.Client(base_url=self._base_url, timeout=self._timeout)
         response = self._client.request(method, path, json=json, headers=headers)
         if response.is_error:
             try:
