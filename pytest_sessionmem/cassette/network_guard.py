@@ -229,9 +229,23 @@ def _on_sockaddr(guard: NetworkGuard, args: tuple[Any, ...]) -> None:
         guard.check(sockaddr[0], sockaddr[1] if len(sockaddr) > 1 else None)
 
 
+# Standard-library modules that run a local program to learn about this machine (``uname
+# -p`` for ``platform.processor()``, which SDKs call for their platform headers; ``ldconfig``
+# for ``ctypes.util.find_library``): never a network client, so not reported.
+_MACHINE_PROBES = frozenset({"platform", "ctypes.util", "uuid"})
+_LAUNCHERS = frozenset({"subprocess", "os", __name__})
+
+
 def _on_subprocess(guard: NetworkGuard, args: tuple[Any, ...]) -> None:
-    if guard.subprocess is None:
+    if guard.subprocess is None and not _started_by_a_machine_probe():
         guard.subprocess = _program(args)
+
+
+def _started_by_a_machine_probe() -> bool:
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") in _LAUNCHERS:
+        frame = frame.f_back  # type: ignore[assignment]
+    return frame is not None and frame.f_globals.get("__name__") in _MACHINE_PROBES
 
 
 def _program(args: tuple[Any, ...]) -> str:

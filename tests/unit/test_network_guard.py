@@ -268,6 +268,21 @@ def test_the_first_subprocess_a_block_sees_is_noted() -> None:
     assert guard.subprocess == "true"  # a block that ended sees nothing more
 
 
+def test_the_standard_librarys_machine_probes_are_not_noted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import platform
+
+    # openai's platform headers call platform.processor(), which runs `uname -p` once per
+    # process: a local probe, not a network client.
+    monkeypatch.setattr(platform, "_uname_cache", None)  # so the probe runs again
+    with block_network(describe=_describe) as guard:
+        platform.uname().processor  # noqa: B018
+        assert guard.subprocess is None
+        subprocess.run(["true"], check=True)
+        assert guard.subprocess == "true"  # any other program still is
+
+
 # -- naming the library that opened the socket ----------------------------------------------
 
 FAKE_SDK = """
