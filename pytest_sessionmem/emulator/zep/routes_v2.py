@@ -37,7 +37,7 @@ seeded fact, context and summary is stamped with it when written, reports ``proc
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -84,7 +84,7 @@ from .views import message_bytes, message_json, v2_node, v2_search_hit
 
 __all__ = ["error", "routes", "unauthorized"]
 
-Handler = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Zep, Request], Awaitable[Response]]
 Row = tuple[str, str, Handler]
 _ONE = "/sessions/{session_id}"
 
@@ -112,45 +112,43 @@ class _Conflict(Exception):
     """A write to an ended session (409)."""
 
 
-@dataclass(frozen=True)
-class _Found:
-    """What the path names, or :class:`_Missing`; and the answers seeded for model methods."""
-
-    zep: Zep
-
-    def session(self, request: Request) -> ZepSession:
-        session = self.zep.store.sessions.get(request.path_params["session_id"])
-        if session is None:
-            raise _Missing
-        return session
-
-    def user(self, request: Request) -> dict[str, Any]:
-        user = self.zep.store.users.get(request.path_params["user_id"])
-        if user is None:
-            raise _Missing
-        return user
-
-    def message(self, session: ZepSession, request: Request) -> Stamped:
-        wanted = request.path_params["message_uuid"]
-        for message in session.messages:
-            if message.payload["uuid"] == wanted:
-                return message
+def _session(zep: Zep, request: Request) -> ZepSession:
+    session = zep.store.sessions.get(request.path_params["session_id"])
+    if session is None:
         raise _Missing
+    return session
 
-    def fact(self, request: Request) -> tuple[ZepSession, Stamped]:
-        wanted = request.path_params["fact_uuid"]
-        for session in self.zep.store.sessions.values():
-            for fact in session.facts:
-                if fact.payload["uuid"] == wanted:
-                    return session, fact
+
+def _user(zep: Zep, request: Request) -> dict[str, Any]:
+    user = zep.store.users.get(request.path_params["user_id"])
+    if user is None:
         raise _Missing
+    return user
 
-    def canned(self, method: str, key: str | None) -> Response | None:
-        """A response seeded with ``POST /_emulator/zep/answers``, if any."""
-        answers = self.zep.store.answers
-        if (method, key) in answers:
-            return JSONResponse(answers[(method, key)])
-        return None
+
+def _message(session: ZepSession, request: Request) -> Stamped:
+    wanted = request.path_params["message_uuid"]
+    for message in session.messages:
+        if message.payload["uuid"] == wanted:
+            return message
+    raise _Missing
+
+
+def _fact(zep: Zep, request: Request) -> tuple[ZepSession, Stamped]:
+    wanted = request.path_params["fact_uuid"]
+    for session in zep.store.sessions.values():
+        for fact in session.facts:
+            if fact.payload["uuid"] == wanted:
+                return session, fact
+    raise _Missing
+
+
+def _canned(zep: Zep, method: str, key: str | None) -> Response | None:
+    """A response seeded with ``POST /_emulator/zep/answers``, if any."""
+    answers = zep.store.answers
+    if (method, key) in answers:
+        return JSONResponse(answers[(method, key)])
+    return None
 
 
 def routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
@@ -163,441 +161,440 @@ def routes(shared: SharedState, store: ZepStore) -> list[BaseRoute]:
             _Conflict: lambda exc: error(409, str(exc)),
         },
     )
-    found = _Found(Zep(shared, store))
-    return guarded_routes(
-        guarded,
-        [
-            *_user_routes(found),
-            *_session_routes(found),
-            *_message_routes(found),
-            *_fact_routes(found),
-            *_model_routes(found),
-        ],
-    )
+    zep = Zep(shared, store)
+    return guarded_routes(guarded, [(m, p, partial(h, zep)) for m, p, h in _ROUTES])
 
 
-def _user_routes(found: _Found) -> list[Row]:
-    zep = found.zep
-    shared, store = zep.shared, zep.store
-
-    async def add_user(request: Request) -> Response:
-        body = require_object(await read_json(request), "body")
-        user_id = required_str(body, "user_id")
-        fields = {k: optional_str(body, k) for k in ("email", "first_name", "last_name")}
-        metadata = optional_object(body, "metadata")
-        rating = optional_object(body, "fact_rating_instruction")
-        with shared.lock:
-            if user_id in store.users:
-                return error(400, f"user {user_id} already exists")
-            user = new_row(
-                zep, {"user_id": user_id, **fields, "metadata": metadata}, {"session_count": 0}
-            )
-            if rating is not None:
-                user["fact_rating_instruction"] = rating
-            store.users[user_id] = user
-            return JSONResponse(user)
-
-    async def get_user(request: Request) -> Response:
-        with shared.lock:
-            return JSONResponse(found.user(request))
-
-    async def update_user(request: Request) -> Response:
-        body = require_object(await read_json(request, empty={}), "body")
-        changes: dict[str, Any] = {
-            k: optional_str(body, k) for k in ("email", "first_name", "last_name") if k in body
-        }
-        metadata = optional_object(body, "metadata")
-        rating = optional_object(body, "fact_rating_instruction")
-        with shared.lock:
-            user = found.user(request)
-            user.update({k: v for k, v in changes.items() if v is not None})
-            return JSONResponse(updated(zep, user, metadata, rating))
-
-    async def delete_user(request: Request) -> Response:
-        with shared.lock:
-            user = found.user(request)
-            del store.users[user["user_id"]]
-            for session_id in [
-                sid for sid, s in store.sessions.items() if s.record["user_id"] == user["user_id"]
-            ]:
-                del store.sessions[session_id]
-            return JSONResponse({"message": "OK"})
-
-    async def list_users(request: Request) -> Response:
-        page_number, page_size = page_numbers(request.query_params, "pageNumber", "pageSize")
-        with shared.lock:
-            users = list(store.users.values())
-            page = page_by_number(users, page_number, page_size)
-            return JSONResponse({"users": page, "total_count": len(users), "row_count": len(page)})
-
-    async def user_sessions(request: Request) -> Response:
-        with shared.lock:
-            user = found.user(request)
-            return JSONResponse(
-                [
-                    s.record
-                    for s in store.sessions.values()
-                    if s.record["user_id"] == user["user_id"]
-                ]
-            )
-
-    async def user_facts(request: Request) -> Response:
-        with shared.lock:
-            user = found.user(request)
-            facts = visible_user_facts(store, user["user_id"], shared.clock.peek())
-            return JSONResponse({"facts": facts})
-
-    async def user_node(request: Request) -> Response:
-        with shared.lock:
-            user = found.user(request)
-            if answer := found.canned("get_node", user["user_id"]):
-                return answer
-            facts = visible_user_facts(store, user["user_id"], shared.clock.peek())
-            return JSONResponse(v2_node(user, " ".join(fact["content"] for fact in facts)))
-
-    return [
-        ("POST", "/users", add_user),
-        ("GET", "/users-ordered", list_users),
-        ("GET", "/users/{user_id}", get_user),
-        ("PATCH", "/users/{user_id}", update_user),
-        ("DELETE", "/users/{user_id}", delete_user),
-        ("GET", "/users/{user_id}/sessions", user_sessions),
-        ("GET", "/users/{user_id}/facts", user_facts),
-        ("GET", "/users/{user_id}/node", user_node),
-    ]
+# ---------------------------------------------------------------- users
 
 
-def _session_routes(found: _Found) -> list[Row]:
-    zep = found.zep
-    shared, store = zep.shared, zep.store
-
-    async def add_session(request: Request) -> Response:
-        body = require_object(await read_json(request), "body")
-        session_id = required_str(body, "session_id")
-        user_id = required_str(body, "user_id")
-        metadata = optional_object(body, "metadata")
-        with shared.lock:
-            if user_id not in store.users:
-                return error(400, "user not found")
-            if session_id in store.sessions:
-                return error(400, f"session {session_id} already exists")
-            record = new_session_row(zep, session_id, user_id, metadata)
-            if body.get("fact_rating_instruction") is not None:
-                record["fact_rating_instruction"] = body["fact_rating_instruction"]
-            store.sessions[session_id] = ZepSession(record=record)
-            store.users[user_id]["session_count"] += 1
-            return JSONResponse(record, status_code=201)
-
-    async def get_session(request: Request) -> Response:
-        with shared.lock:
-            return JSONResponse(found.session(request).record)
-
-    async def update_session(request: Request) -> Response:
-        body = require_object(await read_json(request), "body")
-        metadata = optional_object(body, "metadata")
-        rating = optional_object(body, "fact_rating_instruction")
-        with shared.lock:
-            return JSONResponse(updated(zep, found.session(request).record, metadata, rating))
-
-    async def list_sessions(request: Request) -> Response:
-        query = request.query_params
-        page_number, page_size = page_numbers(query, "page_number", "page_size")
-        order_by = query.get("order_by") or "created_at"
-        if order_by not in SESSION_ORDER_FIELDS:
-            raise BadRequest(
-                f"order_by must be one of {', '.join(SESSION_ORDER_FIELDS)}, got {order_by!r}"
-            )
-        ascending = strict_bool(query.get("asc"), "asc")
-        with shared.lock:
-            records = [s.record for s in store.sessions.values()]
-            # Ties (equal timestamps or user ids) keep creation order, so pages are stable.
-            records.sort(key=lambda r: (r[order_by] or "", r["id"]), reverse=not ascending)
-            page = page_by_number(records, page_number, page_size)
-            return JSONResponse(
-                {"sessions": page, "total_count": len(records), "response_count": len(page)}
-            )
-
-    async def end_session(request: Request) -> Response:
-        body = require_object(await read_json(request, empty={}), "body")
-        classification = optional_object(body, "classify")
-        with shared.lock:
-            session = found.session(request)
-            result: dict[str, Any] = {}
-            if classification is not None:
-                result["classification"] = classify(zep, session, classification)
-            end(zep, session)
-            result["session"] = session.record
-            return JSONResponse(result)
-
-    async def end_sessions(request: Request) -> Response:
-        body = require_object(await read_json(request), "body")
-        ids = body.get("session_ids")
-        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-            raise BadRequest("session_ids must be a non-empty list of session ids")
-        with shared.lock:
-            sessions = [store.sessions.get(i) for i in ids]
-            if any(s is None for s in sessions):
-                raise _Missing
-            for session in sessions:
-                assert session is not None
-                end(zep, session)
-            return JSONResponse({"sessions": [s.record for s in sessions if s is not None]})
-
-    return [
-        ("POST", "/sessions", add_session),
-        ("GET", "/sessions-ordered", list_sessions),
-        ("POST", "/sessions/end", end_sessions),
-        ("GET", _ONE, get_session),
-        ("PATCH", _ONE, update_session),
-        ("POST", _ONE + "/end", end_session),
-    ]
-
-
-def _message_routes(found: _Found) -> list[Row]:
-    zep = found.zep
-    shared, store = zep.shared, zep.store
-
-    async def get_messages(request: Request) -> Response:
-        limit = query_int(request.query_params.get("limit"), default=DEFAULT_PAGE_LIMIT)
-        cursor = query_int(request.query_params.get("cursor"), default=1)
-        with shared.lock:
-            session = found.session(request)
-            session.reads += 1
-            now = shared.clock.peek()
-            if limit > 0:
-                start = max(cursor - 1, 0) * limit
-                page = session.messages[start : start + limit]
-            else:  # no LIMIT clause at all: everything
-                page = session.messages
-            if not page:
-                return JSONResponse({"messages": [], "total_count": 0, "row_count": 0})
-            # The bytes JSONResponse would write for the same dict, joined from each
-            # message's cached JSON.
-            body = b'{"messages":[%b],"total_count":%d,"row_count":%d}' % (
-                b",".join([message_bytes(m, now, session.reads) for m in page]),
-                len(session.messages),
-                len(page),
-            )
-            return Response(body, media_type="application/json")
-
-    async def get_message(request: Request) -> Response:
-        with shared.lock:
-            session = found.session(request)
-            message = found.message(session, request)
-            return JSONResponse(message_json(message, shared.clock.peek(), session.reads))
-
-    async def update_message(request: Request) -> Response:
-        body = require_object(await read_json(request), "body")
-        metadata = optional_object(body, "metadata")
-        if metadata is None:
-            raise BadRequest("metadata is required")
-        with shared.lock:
-            session = found.session(request)
-            message = found.message(session, request)
-            message.payload["metadata"] = {**(message.payload.get("metadata") or {}), **metadata}
-            message.payload["updated_at"] = isoformat_z(shared.clock.now())
-            message.rendered.clear()
-            return JSONResponse(message_json(message, shared.clock.peek(), session.reads))
-
-    async def add_memory(request: Request) -> Response:
-        body = require_object(await read_json(request), "body")
-        messages = session_messages(body)
-        with shared.lock:
-            session = found.session(request)
-            if session.record["ended_at"] is not None:
-                raise _Conflict(f"session {session.record['session_id']} has ended")
-            store_session_messages(zep, session, messages)
-            context = None
-            if body.get("return_context") is True:
-                context = visible_context(session, shared.clock.peek())
-            return JSONResponse({"context": context})
-
-    async def get_memory(request: Request) -> Response:
-        lastn = strict_int(request.query_params.get("lastn"), "lastn") or DEFAULT_LASTN
-        if lastn < 0:
-            raise BadRequest("lastn must be a positive integer")
-        min_rating = strict_float(request.query_params.get("minRating"), "minRating")
-        with shared.lock:
-            session = found.session(request)
-            session.reads += 1
-            now = shared.clock.peek()
-            facts = visible_facts(session, now, min_rating)
-            summary = visible_summary(session, now)
-            return JSONResponse(
-                {
-                    "context": visible_context(session, now),
-                    "facts": [f["fact"] for f in facts],
-                    "relevant_facts": facts,
-                    "messages": [
-                        message_json(m, now, session.reads) for m in session.messages[-lastn:]
-                    ],
-                    "summary": summary,
-                    "metadata": {},
-                }
-            )
-
-    async def delete_memory(request: Request) -> Response:
-        with shared.lock:
-            session = found.session(request)
-            del store.sessions[session.record["session_id"]]
-            owner = store.users.get(session.record["user_id"])
-            if owner is not None:
-                owner["session_count"] -= 1
-            return JSONResponse({"message": "OK"})
-
-    return [
-        ("GET", _ONE + "/messages", get_messages),
-        ("GET", _ONE + "/messages/{message_uuid}", get_message),
-        ("PATCH", _ONE + "/messages/{message_uuid}", update_message),
-        ("POST", _ONE + "/memory", add_memory),
-        ("GET", _ONE + "/memory", get_memory),
-        ("DELETE", _ONE + "/memory", delete_memory),
-    ]
-
-
-def _fact_routes(found: _Found) -> list[Row]:
-    zep = found.zep
-    shared = zep.shared
-
-    async def session_facts(request: Request) -> Response:
-        min_rating = strict_float(request.query_params.get("minRating"), "minRating")
-        with shared.lock:
-            session = found.session(request)
-            return JSONResponse({"facts": visible_facts(session, shared.clock.peek(), min_rating)})
-
-    async def add_session_facts(request: Request) -> Response:
-        body = require_object(await read_json(request), "body")
-        facts = body.get("facts")
-        if not isinstance(facts, list) or not facts:
-            raise BadRequest('facts must be a non-empty list of {"fact": "..."}')
-        texts = []
-        for item in facts:
-            if not isinstance(item, dict) or not isinstance(item.get("fact"), str):
-                raise BadRequest('each fact must be an object with a string "fact"')
-            texts.append(item["fact"])
-        with shared.lock:
-            session = found.session(request)
-            if session.record["ended_at"] is not None:
-                raise _Conflict(f"session {session.record['session_id']} has ended")
-            for text in texts:
-                session.facts.append(Stamped(fact_payload(zep, text), Readiness()))
-            return JSONResponse({"message": "OK"})
-
-    async def get_fact(request: Request) -> Response:
-        with shared.lock:
-            _, fact = found.fact(request)
-            return JSONResponse({"fact": fact.payload})
-
-    async def delete_fact(request: Request) -> Response:
-        with shared.lock:
-            session, fact = found.fact(request)
-            session.facts.remove(fact)
-            return JSONResponse({"message": "OK"})
-
-    return [
-        ("GET", _ONE + "/facts", session_facts),
-        ("POST", _ONE + "/facts", add_session_facts),
-        ("GET", "/facts/{fact_uuid}", get_fact),
-        ("DELETE", "/facts/{fact_uuid}", delete_fact),
-    ]
-
-
-def _model_routes(found: _Found) -> list[Row]:
-    """The methods whose real answer comes from a model: a stand-in, or a seeded answer."""
-    zep = found.zep
-    shared, store = zep.shared, zep.store
-
-    async def search(request: Request) -> Response:
-        body = require_object(await read_json(request), "body")
-        query = SearchQuery.of(request.query_params, body)
-        with shared.lock:
-            session = found.session(request)
-            if answer := found.canned("search", session.record["session_id"]):
-                return answer
-            hits = search_one(session, query, shared.clock.peek())
-            return JSONResponse([v2_search_hit(*hit) for hit in query.ranked(hits)])
-
-    async def search_sessions(request: Request) -> Response:
-        body = require_object(await read_json(request), "body")
-        query = SearchQuery.of(request.query_params, body)
-        ids = body.get("session_ids")
-        user_id = optional_str(body, "user_id")
-        if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
-            raise BadRequest("session_ids must be a list of session ids")
-        with shared.lock:
-            if answer := found.canned("search_sessions", None):
-                return answer
-            now = shared.clock.peek()
-            hits: list[tuple[float, str, dict[str, Any], str]] = []
-            for session_id, session in store.sessions.items():
-                if ids is not None and session_id not in ids:
-                    continue
-                if user_id is not None and session.record["user_id"] != user_id:
-                    continue
-                hits.extend(
-                    (score, kind, payload, session_id)
-                    for score, kind, payload in search_one(session, query, now)
-                )
-            return JSONResponse(
-                {
-                    "results": [
-                        {"score": score, kind: payload, "session_id": session_id}
-                        for score, kind, payload, session_id in query.ranked(hits)
-                    ]
-                }
-            )
-
-    async def summaries(request: Request) -> Response:
-        with shared.lock:
-            session = found.session(request)
-            if answer := found.canned("get_summaries", session.record["session_id"]):
-                return answer
-            summary = visible_summary(session, shared.clock.peek())
-            listed = [summary] if summary is not None else []
-            return JSONResponse(
-                {"summaries": listed, "row_count": len(listed), "total_count": len(listed)}
-            )
-
-    async def synthesize_question(request: Request) -> Response:
-        last_n = (
-            strict_int(request.query_params.get("lastNMessages"), "lastNMessages")
-            or DEFAULT_QUESTION_WINDOW
+async def add_user(zep: Zep, request: Request) -> Response:
+    body = require_object(await read_json(request), "body")
+    user_id = required_str(body, "user_id")
+    fields = {k: optional_str(body, k) for k in ("email", "first_name", "last_name")}
+    metadata = optional_object(body, "metadata")
+    rating = optional_object(body, "fact_rating_instruction")
+    with zep.lock:
+        if user_id in zep.store.users:
+            return error(400, f"user {user_id} already exists")
+        user = new_row(
+            zep, {"user_id": user_id, **fields, "metadata": metadata}, {"session_count": 0}
         )
-        with shared.lock:
-            session = found.session(request)
-            if answer := found.canned("synthesize_question", session.record["session_id"]):
-                return answer
-            window = [m.payload for m in session.messages[-last_n:]]
-            users = [m for m in window if m["role_type"] == "user"]
-            chosen = (users or window)[-1:] if window else []
-            return JSONResponse({"question": chosen[0]["content"] if chosen else ""})
+        if rating is not None:
+            user["fact_rating_instruction"] = rating
+        zep.store.users[user_id] = user
+        return JSONResponse(user)
 
-    async def classify_session(request: Request) -> Response:
-        body = require_object(await read_json(request), "body")
-        with shared.lock:
-            session = found.session(request)
-            if answer := found.canned("classify_session", session.record["session_id"]):
-                return answer
-            return JSONResponse(classify(zep, session, body))
 
-    async def extract_data(request: Request) -> Response:
-        body = require_object(await read_json(request), "body")
-        last_n = body.get("last_n")
-        if not isinstance(last_n, int) or isinstance(last_n, bool) or last_n < 1:
-            raise BadRequest("last_n must be a positive integer")
-        fields = schema_fields(body.get("model_schema"))
-        with shared.lock:
-            session = found.session(request)
-            if answer := found.canned("extract_data", session.record["session_id"]):
-                return answer
-            texts = [m.payload["content"] for m in session.messages[-last_n:]]
-            return JSONResponse(extract(fields, texts))
+async def get_user(zep: Zep, request: Request) -> Response:
+    with zep.lock:
+        return JSONResponse(_user(zep, request))
 
-    return [
-        ("POST", "/sessions/search", search_sessions),
-        ("POST", _ONE + "/search", search),
-        ("GET", _ONE + "/summary", summaries),
-        ("GET", _ONE + "/synthesize_question", synthesize_question),
-        ("POST", _ONE + "/classify", classify_session),
-        ("POST", _ONE + "/extract", extract_data),
-    ]
+
+async def update_user(zep: Zep, request: Request) -> Response:
+    body = require_object(await read_json(request, empty={}), "body")
+    changes: dict[str, Any] = {
+        k: optional_str(body, k) for k in ("email", "first_name", "last_name") if k in body
+    }
+    metadata = optional_object(body, "metadata")
+    rating = optional_object(body, "fact_rating_instruction")
+    with zep.lock:
+        user = _user(zep, request)
+        user.update({k: v for k, v in changes.items() if v is not None})
+        return JSONResponse(updated(zep, user, metadata, rating))
+
+
+async def delete_user(zep: Zep, request: Request) -> Response:
+    with zep.lock:
+        user = _user(zep, request)
+        del zep.store.users[user["user_id"]]
+        for session_id in [
+            sid for sid, s in zep.store.sessions.items() if s.record["user_id"] == user["user_id"]
+        ]:
+            del zep.store.sessions[session_id]
+        return JSONResponse({"message": "OK"})
+
+
+async def list_users(zep: Zep, request: Request) -> Response:
+    page_number, page_size = page_numbers(request.query_params, "pageNumber", "pageSize")
+    with zep.lock:
+        users = list(zep.store.users.values())
+        page = page_by_number(users, page_number, page_size)
+        return JSONResponse({"users": page, "total_count": len(users), "row_count": len(page)})
+
+
+async def user_sessions(zep: Zep, request: Request) -> Response:
+    with zep.lock:
+        user = _user(zep, request)
+        return JSONResponse(
+            [
+                s.record
+                for s in zep.store.sessions.values()
+                if s.record["user_id"] == user["user_id"]
+            ]
+        )
+
+
+async def user_facts(zep: Zep, request: Request) -> Response:
+    with zep.lock:
+        user = _user(zep, request)
+        facts = visible_user_facts(zep.store, user["user_id"], zep.clock.peek())
+        return JSONResponse({"facts": facts})
+
+
+async def user_node(zep: Zep, request: Request) -> Response:
+    with zep.lock:
+        user = _user(zep, request)
+        if answer := _canned(zep, "get_node", user["user_id"]):
+            return answer
+        facts = visible_user_facts(zep.store, user["user_id"], zep.clock.peek())
+        return JSONResponse(v2_node(user, " ".join(fact["content"] for fact in facts)))
+
+
+# ---------------------------------------------------------------- sessions
+
+
+async def add_session(zep: Zep, request: Request) -> Response:
+    body = require_object(await read_json(request), "body")
+    session_id = required_str(body, "session_id")
+    user_id = required_str(body, "user_id")
+    metadata = optional_object(body, "metadata")
+    with zep.lock:
+        if user_id not in zep.store.users:
+            return error(400, "user not found")
+        if session_id in zep.store.sessions:
+            return error(400, f"session {session_id} already exists")
+        record = new_session_row(zep, session_id, user_id, metadata)
+        if body.get("fact_rating_instruction") is not None:
+            record["fact_rating_instruction"] = body["fact_rating_instruction"]
+        zep.store.sessions[session_id] = ZepSession(record=record)
+        zep.store.users[user_id]["session_count"] += 1
+        return JSONResponse(record, status_code=201)
+
+
+async def get_session(zep: Zep, request: Request) -> Response:
+    with zep.lock:
+        return JSONResponse(_session(zep, request).record)
+
+
+async def update_session(zep: Zep, request: Request) -> Response:
+    body = require_object(await read_json(request), "body")
+    metadata = optional_object(body, "metadata")
+    rating = optional_object(body, "fact_rating_instruction")
+    with zep.lock:
+        return JSONResponse(updated(zep, _session(zep, request).record, metadata, rating))
+
+
+async def list_sessions(zep: Zep, request: Request) -> Response:
+    query = request.query_params
+    page_number, page_size = page_numbers(query, "page_number", "page_size")
+    order_by = query.get("order_by") or "created_at"
+    if order_by not in SESSION_ORDER_FIELDS:
+        raise BadRequest(
+            f"order_by must be one of {', '.join(SESSION_ORDER_FIELDS)}, got {order_by!r}"
+        )
+    ascending = strict_bool(query.get("asc"), "asc")
+    with zep.lock:
+        records = [s.record for s in zep.store.sessions.values()]
+        # Ties (equal timestamps or user ids) keep creation order, so pages are stable.
+        records.sort(key=lambda r: (r[order_by] or "", r["id"]), reverse=not ascending)
+        page = page_by_number(records, page_number, page_size)
+        return JSONResponse(
+            {"sessions": page, "total_count": len(records), "response_count": len(page)}
+        )
+
+
+async def end_session(zep: Zep, request: Request) -> Response:
+    body = require_object(await read_json(request, empty={}), "body")
+    classification = optional_object(body, "classify")
+    with zep.lock:
+        session = _session(zep, request)
+        result: dict[str, Any] = {}
+        if classification is not None:
+            result["classification"] = classify(zep, session, classification)
+        end(zep, session)
+        result["session"] = session.record
+        return JSONResponse(result)
+
+
+async def end_sessions(zep: Zep, request: Request) -> Response:
+    body = require_object(await read_json(request), "body")
+    ids = body.get("session_ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise BadRequest("session_ids must be a non-empty list of session ids")
+    with zep.lock:
+        sessions = [zep.store.sessions.get(i) for i in ids]
+        if any(s is None for s in sessions):
+            raise _Missing
+        for session in sessions:
+            assert session is not None
+            end(zep, session)
+        return JSONResponse({"sessions": [s.record for s in sessions if s is not None]})
+
+
+# ---------------------------------------------------------------- messages and memory
+
+
+async def get_messages(zep: Zep, request: Request) -> Response:
+    limit = query_int(request.query_params.get("limit"), default=DEFAULT_PAGE_LIMIT)
+    cursor = query_int(request.query_params.get("cursor"), default=1)
+    with zep.lock:
+        session = _session(zep, request)
+        session.reads += 1
+        now = zep.clock.peek()
+        if limit > 0:
+            start = max(cursor - 1, 0) * limit
+            page = session.messages[start : start + limit]
+        else:  # no LIMIT clause at all: everything
+            page = session.messages
+        if not page:
+            return JSONResponse({"messages": [], "total_count": 0, "row_count": 0})
+        # The bytes JSONResponse would write for the same dict, joined from each
+        # message's cached JSON.
+        body = b'{"messages":[%b],"total_count":%d,"row_count":%d}' % (
+            b",".join([message_bytes(m, now, session.reads) for m in page]),
+            len(session.messages),
+            len(page),
+        )
+        return Response(body, media_type="application/json")
+
+
+async def get_message(zep: Zep, request: Request) -> Response:
+    with zep.lock:
+        session = _session(zep, request)
+        message = _message(session, request)
+        return JSONResponse(message_json(message, zep.clock.peek(), session.reads))
+
+
+async def update_message(zep: Zep, request: Request) -> Response:
+    body = require_object(await read_json(request), "body")
+    metadata = optional_object(body, "metadata")
+    if metadata is None:
+        raise BadRequest("metadata is required")
+    with zep.lock:
+        session = _session(zep, request)
+        message = _message(session, request)
+        message.payload["metadata"] = {**(message.payload.get("metadata") or {}), **metadata}
+        message.payload["updated_at"] = isoformat_z(zep.clock.now())
+        message.rendered.clear()
+        return JSONResponse(message_json(message, zep.clock.peek(), session.reads))
+
+
+async def add_memory(zep: Zep, request: Request) -> Response:
+    body = require_object(await read_json(request), "body")
+    messages = session_messages(body)
+    with zep.lock:
+        session = _session(zep, request)
+        if session.record["ended_at"] is not None:
+            raise _Conflict(f"session {session.record['session_id']} has ended")
+        store_session_messages(zep, session, messages)
+        context = None
+        if body.get("return_context") is True:
+            context = visible_context(session, zep.clock.peek())
+        return JSONResponse({"context": context})
+
+
+async def get_memory(zep: Zep, request: Request) -> Response:
+    lastn = strict_int(request.query_params.get("lastn"), "lastn") or DEFAULT_LASTN
+    if lastn < 0:
+        raise BadRequest("lastn must be a positive integer")
+    min_rating = strict_float(request.query_params.get("minRating"), "minRating")
+    with zep.lock:
+        session = _session(zep, request)
+        session.reads += 1
+        now = zep.clock.peek()
+        facts = visible_facts(session, now, min_rating)
+        summary = visible_summary(session, now)
+        return JSONResponse(
+            {
+                "context": visible_context(session, now),
+                "facts": [f["fact"] for f in facts],
+                "relevant_facts": facts,
+                "messages": [
+                    message_json(m, now, session.reads) for m in session.messages[-lastn:]
+                ],
+                "summary": summary,
+                "metadata": {},
+            }
+        )
+
+
+async def delete_memory(zep: Zep, request: Request) -> Response:
+    with zep.lock:
+        session = _session(zep, request)
+        del zep.store.sessions[session.record["session_id"]]
+        owner = zep.store.users.get(session.record["user_id"])
+        if owner is not None:
+            owner["session_count"] -= 1
+        return JSONResponse({"message": "OK"})
+
+
+# ---------------------------------------------------------------- facts
+
+
+async def session_facts(zep: Zep, request: Request) -> Response:
+    min_rating = strict_float(request.query_params.get("minRating"), "minRating")
+    with zep.lock:
+        session = _session(zep, request)
+        return JSONResponse({"facts": visible_facts(session, zep.clock.peek(), min_rating)})
+
+
+async def add_session_facts(zep: Zep, request: Request) -> Response:
+    body = require_object(await read_json(request), "body")
+    facts = body.get("facts")
+    if not isinstance(facts, list) or not facts:
+        raise BadRequest('facts must be a non-empty list of {"fact": "..."}')
+    texts = []
+    for item in facts:
+        if not isinstance(item, dict) or not isinstance(item.get("fact"), str):
+            raise BadRequest('each fact must be an object with a string "fact"')
+        texts.append(item["fact"])
+    with zep.lock:
+        session = _session(zep, request)
+        if session.record["ended_at"] is not None:
+            raise _Conflict(f"session {session.record['session_id']} has ended")
+        for text in texts:
+            session.facts.append(Stamped(fact_payload(zep, text), Readiness()))
+        return JSONResponse({"message": "OK"})
+
+
+async def get_fact(zep: Zep, request: Request) -> Response:
+    with zep.lock:
+        _, fact = _fact(zep, request)
+        return JSONResponse({"fact": fact.payload})
+
+
+async def delete_fact(zep: Zep, request: Request) -> Response:
+    with zep.lock:
+        session, fact = _fact(zep, request)
+        session.facts.remove(fact)
+        return JSONResponse({"message": "OK"})
+
+
+# ---------------------------------------------------------------- model-backed (or seeded)
+
+
+async def search(zep: Zep, request: Request) -> Response:
+    body = require_object(await read_json(request), "body")
+    query = SearchQuery.of(request.query_params, body)
+    with zep.lock:
+        session = _session(zep, request)
+        if answer := _canned(zep, "search", session.record["session_id"]):
+            return answer
+        hits = search_one(session, query, zep.clock.peek())
+        return JSONResponse([v2_search_hit(*hit) for hit in query.ranked(hits)])
+
+
+async def search_sessions(zep: Zep, request: Request) -> Response:
+    body = require_object(await read_json(request), "body")
+    query = SearchQuery.of(request.query_params, body)
+    ids = body.get("session_ids")
+    user_id = optional_str(body, "user_id")
+    if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+        raise BadRequest("session_ids must be a list of session ids")
+    with zep.lock:
+        if answer := _canned(zep, "search_sessions", None):
+            return answer
+        now = zep.clock.peek()
+        hits: list[tuple[float, str, dict[str, Any], str]] = []
+        for session_id, session in zep.store.sessions.items():
+            if ids is not None and session_id not in ids:
+                continue
+            if user_id is not None and session.record["user_id"] != user_id:
+                continue
+            hits.extend(
+                (score, kind, payload, session_id)
+                for score, kind, payload in search_one(session, query, now)
+            )
+        return JSONResponse(
+            {
+                "results": [
+                    {"score": score, kind: payload, "session_id": session_id}
+                    for score, kind, payload, session_id in query.ranked(hits)
+                ]
+            }
+        )
+
+
+async def summaries(zep: Zep, request: Request) -> Response:
+    with zep.lock:
+        session = _session(zep, request)
+        if answer := _canned(zep, "get_summaries", session.record["session_id"]):
+            return answer
+        summary = visible_summary(session, zep.clock.peek())
+        listed = [summary] if summary is not None else []
+        return JSONResponse(
+            {"summaries": listed, "row_count": len(listed), "total_count": len(listed)}
+        )
+
+
+async def synthesize_question(zep: Zep, request: Request) -> Response:
+    last_n = (
+        strict_int(request.query_params.get("lastNMessages"), "lastNMessages")
+        or DEFAULT_QUESTION_WINDOW
+    )
+    with zep.lock:
+        session = _session(zep, request)
+        if answer := _canned(zep, "synthesize_question", session.record["session_id"]):
+            return answer
+        window = [m.payload for m in session.messages[-last_n:]]
+        users = [m for m in window if m["role_type"] == "user"]
+        chosen = (users or window)[-1:] if window else []
+        return JSONResponse({"question": chosen[0]["content"] if chosen else ""})
+
+
+async def classify_session(zep: Zep, request: Request) -> Response:
+    body = require_object(await read_json(request), "body")
+    with zep.lock:
+        session = _session(zep, request)
+        if answer := _canned(zep, "classify_session", session.record["session_id"]):
+            return answer
+        return JSONResponse(classify(zep, session, body))
+
+
+async def extract_data(zep: Zep, request: Request) -> Response:
+    body = require_object(await read_json(request), "body")
+    last_n = body.get("last_n")
+    if not isinstance(last_n, int) or isinstance(last_n, bool) or last_n < 1:
+        raise BadRequest("last_n must be a positive integer")
+    fields = schema_fields(body.get("model_schema"))
+    with zep.lock:
+        session = _session(zep, request)
+        if answer := _canned(zep, "extract_data", session.record["session_id"]):
+            return answer
+        texts = [m.payload["content"] for m in session.messages[-last_n:]]
+        return JSONResponse(extract(fields, texts))
+
+
+_ROUTES: list[Row] = [
+    ("POST", "/users", add_user),
+    ("GET", "/users-ordered", list_users),
+    ("GET", "/users/{user_id}", get_user),
+    ("PATCH", "/users/{user_id}", update_user),
+    ("DELETE", "/users/{user_id}", delete_user),
+    ("GET", "/users/{user_id}/sessions", user_sessions),
+    ("GET", "/users/{user_id}/facts", user_facts),
+    ("GET", "/users/{user_id}/node", user_node),
+    ("POST", "/sessions", add_session),
+    ("GET", "/sessions-ordered", list_sessions),
+    ("POST", "/sessions/search", search_sessions),
+    ("POST", "/sessions/end", end_sessions),
+    ("GET", _ONE, get_session),
+    ("PATCH", _ONE, update_session),
+    ("GET", _ONE + "/messages", get_messages),
+    ("GET", _ONE + "/messages/{message_uuid}", get_message),
+    ("PATCH", _ONE + "/messages/{message_uuid}", update_message),
+    ("POST", _ONE + "/memory", add_memory),
+    ("GET", _ONE + "/memory", get_memory),
+    ("DELETE", _ONE + "/memory", delete_memory),
+    ("GET", _ONE + "/facts", session_facts),
+    ("POST", _ONE + "/facts", add_session_facts),
+    ("GET", "/facts/{fact_uuid}", get_fact),
+    ("DELETE", "/facts/{fact_uuid}", delete_fact),
+    ("POST", _ONE + "/search", search),
+    ("GET", _ONE + "/summary", summaries),
+    ("GET", _ONE + "/synthesize_question", synthesize_question),
+    ("POST", _ONE + "/classify", classify_session),
+    ("POST", _ONE + "/extract", extract_data),
+    ("POST", _ONE + "/end", end_session),
+]

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from .._http import BadRequest, optional_str
 from ..core import isoformat_z
@@ -36,6 +36,7 @@ __all__ = [
     "cursor_page",
     "end",
     "int_param",
+    "is_instruction_list",
     "merge_metadata",
     "object_body",
     "optional_object",
@@ -134,6 +135,14 @@ def check_metadata(value: Any, where: str) -> dict[str, Any] | None:
     return value
 
 
+def is_instruction_list(value: Any) -> TypeGuard[list[dict[str, Any]]]:
+    """Whether ``value`` is a list (empty or not) of ``{name, text}`` summary instructions."""
+    return isinstance(value, list) and all(
+        isinstance(i, dict) and isinstance(i.get("name"), str) and isinstance(i.get("text"), str)
+        for i in value
+    )
+
+
 # ---------------------------------------------------------------- query parameters
 
 
@@ -146,20 +155,23 @@ def query_int(raw: str | None, *, default: int) -> int:
     return int(raw)
 
 
-def strict_int(raw: str | None, name: str) -> int | None:
+def _strict(raw: str | None, name: str, shape: re.Pattern[str], what: str) -> str | None:
+    """``raw`` when it has ``shape``; None when absent or empty; else a 400 naming ``what``."""
     if raw is None or raw == "":
         return None
-    if not _ASCII_INT.fullmatch(raw):
-        raise BadRequest(f"{name} must be an integer, got {raw!r}")
-    return int(raw)
+    if not shape.fullmatch(raw):
+        raise BadRequest(f"{name} must be {what}, got {raw!r}")
+    return raw
+
+
+def strict_int(raw: str | None, name: str) -> int | None:
+    text = _strict(raw, name, _ASCII_INT, "an integer")
+    return None if text is None else int(text)
 
 
 def strict_float(raw: str | None, name: str) -> float | None:
-    if raw is None or raw == "":
-        return None
-    if not _ASCII_FLOAT.fullmatch(raw):
-        raise BadRequest(f"{name} must be a number, got {raw!r}")
-    return float(raw)
+    text = _strict(raw, name, _ASCII_FLOAT, "a number")
+    return None if text is None else float(text)
 
 
 def strict_bool(raw: str | None, name: str) -> bool:

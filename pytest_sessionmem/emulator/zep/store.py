@@ -17,6 +17,7 @@ Everything written is :class:`Stamped` with when it counts as processed (the pol
 
 from __future__ import annotations
 
+import threading
 import uuid as uuid_module
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -174,6 +175,10 @@ class Zep:
     @property
     def ids(self) -> IdFactory:
         return self.shared.ids
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self.shared.lock
 
 
 # ---------------------------------------------------------------- lookups
