@@ -26,7 +26,7 @@ seeded rating is the edge's ``score``).
 from __future__ import annotations
 
 import uuid as uuid_module
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
@@ -37,7 +37,7 @@ from starlette.routing import BaseRoute
 from .._http import BadRequest, guard, guarded_routes, optional_str, read_json
 from .._routing import ProviderRouter
 from ..core import SharedState, isoformat_z
-from .routes_v2 import Row, unauthorized
+from .routes_v2 import Handler, Row, unauthorized
 from .rules import (
     V4_MESSAGES,
     V4Error,
@@ -85,7 +85,6 @@ from .views import (
 __all__ = ["router", "routes"]
 
 T = TypeVar("T")
-Handler = Callable[[Zep, Request], Awaitable[Response]]
 
 
 def _answer(exc: V4Error) -> JSONResponse:
