@@ -3,24 +3,24 @@
 A v3 thread is a v2 session (see :mod:`.store`); messages are shown in the v3 shape (``role`` =
 the enum, ``name`` = the speaker). Errors are v2's ``{"message": "..."}``. Routes::
 
-    GET    /threads                       list_all     ?page_number (1-based)&page_size&order_by&asc
-    POST   /threads                       create       201 Thread; 400 for an unknown user or a taken id
-    DELETE /threads/{id}                  delete       200 {"message": "Thread successfully deleted."}
-    GET    /threads/{id}/messages         get          ?limit&cursor (1-based page)&lastn, oldest first
-    POST   /threads/{id}/messages         add_messages (and /messages-batch) 200 {message_uuids, task_id}
-    GET    /threads/{id}/context          get_user_context   {"context": str}
-    GET    /threads/{id}/summary          get_summary  404 until a summary exists
-    GET    /threads/{id}/episodes         get_episodes one episode per message
-    PATCH  /messages/{uuid}               message.update     metadata merged, full message back
-    GET    /users/{id}/threads            user.get_threads   a bare JSON array
-    GET    /users/{id}/warm               user.warm
-    POST   /graph                         graph.add    an episode
-    POST   /graph/add-fact-triple         graph.add_fact_triple   an edge
-    POST   /graph/search                  graph.search edges (or episodes) ranked by token overlap
-    POST   /graph/edge/user/{id}          graph.edge.get_by_user_id   a bare JSON array
-    GET    /graph/episodes/user/{id}      graph.episode.get_by_user_id  ?lastn
-    GET    /tasks/{id}                    task.get
-    GET|POST|DELETE /user-summary-instructions   user.*_user_summary_instructions (?user_id)
+    GET    /threads                  list_all     ?page_number (1-based)&page_size&order_by&asc
+    POST   /threads                  create       201 Thread; 400 for an unknown user or a taken id
+    DELETE /threads/{id}             delete       200 {"message": "Thread successfully deleted."}
+    GET    /threads/{id}/messages    get          ?limit&cursor (1-based page)&lastn, oldest first
+    POST   /threads/{id}/messages    add_messages (and /messages-batch) 200 {message_uuids, task_id}
+    GET    /threads/{id}/context     get_user_context   {"context": str}
+    GET    /threads/{id}/summary     get_summary  404 until a summary exists
+    GET    /threads/{id}/episodes    get_episodes one episode per message
+    PATCH  /messages/{uuid}          message.update     metadata merged, full message back
+    GET    /users/{id}/threads       user.get_threads   a bare JSON array
+    GET    /users/{id}/warm          user.warm
+    POST   /graph                    graph.add    an episode
+    POST   /graph/add-fact-triple    graph.add_fact_triple   an edge
+    POST   /graph/search             graph.search edges (or episodes) ranked by token overlap
+    POST   /graph/edge/user/{id}     graph.edge.get_by_user_id   a bare JSON array
+    GET    /graph/episodes/user/{id} graph.episode.get_by_user_id  ?lastn
+    GET    /tasks/{id}               task.get
+    GET|POST|DELETE /user-summary-instructions user.*_user_summary_instructions (?user_id)
 
 Asynchronous processing follows the v2 policy (``POST /_emulator/zep/processing``): messages
 report ``processed: false``, and seeded context, summary and edges stay hidden, until the thread

@@ -9,7 +9,8 @@ v3 id. Routes::
     POST   /threads  GET /threads  POST /threads/lookup  GET|DELETE /threads/{uuid}
     GET|POST /threads/{uuid}/messages  GET|PATCH /threads/{uuid}/messages/{m}
     GET    /threads/{uuid}/context  /summary  /episodes
-    POST   /graphs/{g}/episodes  /graphs/{g}/edges/list  /graphs/{g}/search/edges  /graphs/{g}/context
+    POST   /graphs/{g}/episodes  /graphs/{g}/edges/list  /graphs/{g}/search/edges
+    POST   /graphs/{g}/context
     GET    /tasks/{uuid}   POST /lookup
 
 v4 pages are ``{"items", "next_cursor", "total_size"}`` with an opaque cursor; ``next_cursor`` is
@@ -163,7 +164,7 @@ def _lookup(
     resolve: Callable[[Zep, str, str], T | None],
     view: Callable[[Zep, T], dict[str, Any]],
 ) -> Handler:
-    """``POST /<kind>s/lookup``: what ``resolve(zep, key, legacy id)`` finds for the one id given."""
+    """``POST /<kind>s/lookup``: what ``resolve(zep, key, legacy id)`` finds for the id given."""
 
     async def handler(zep: Zep, request: Request) -> Response:
         body = object_body(await read_json(request))
