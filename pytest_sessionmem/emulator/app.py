@@ -28,7 +28,7 @@ from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from ..providers.registry import PROVIDERS
-from . import control, eliza, meibel, zep_threads
+from . import control, eliza, meibel, zep
 from ._http import control_error
 from ._routing import sub_path
 from .core import Fault
@@ -58,8 +58,8 @@ def provider_handlers(state: EmulatorState) -> dict[str, Handler]:
     """
     return {
         # v3 threads live on the v2 service, beside its sessions (one store).
-        "zep": zep_threads.v2_service_router(state, state.zep).respond,
-        "zep-v4": zep_threads.v4_router(state, state.zep).respond,
+        "zep": zep.v2_service_router(state, state.zep).respond,
+        "zep-v4": zep.v4_router(state, state.zep).respond,
         "meibel": meibel.router(state, state.meibel).respond,
         "eliza": eliza.handler(state, state.eliza),
     }
@@ -149,7 +149,7 @@ def fault_response(provider: str, fault: Fault) -> Response:
 def _error_body(provider: str, status: int) -> Any:
     text = f"injected fault: HTTP {status}"
     if provider == "zep-v4":
-        return zep_threads.v4_error_body(status, text)
+        return zep.v4_error_body(status, text)
     if provider in ("zep", "zep-v3"):
         return {"message": text}
     if provider == "meibel":

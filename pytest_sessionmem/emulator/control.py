@@ -40,7 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from . import eliza, meibel, zep, zep_threads
+from . import eliza, meibel, zep
 from ._http import ControlError, StrictBody, control_endpoint, control_error
 from .core import KEY_PROVIDERS, Fault, isoformat_z
 from .state import EmulatorState
@@ -206,11 +206,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         Route("/faults", add_fault, methods=["POST"]),
         Route("/faults", list_faults, methods=["GET"]),
         Route("/faults", clear_faults, methods=["DELETE"]),
-        Mount(
-            "/zep",
-            routes=zep.control_routes(state, state.zep)
-            + zep_threads.control_routes(state, state.zep),
-        ),
+        Mount("/zep", routes=zep.control_routes(state, state.zep)),
         Mount("/meibel", routes=meibel.control_routes(state, state.meibel)),
         Mount("/eliza", routes=eliza.control_routes(state, state.eliza)),
     ]

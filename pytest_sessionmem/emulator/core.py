@@ -9,7 +9,7 @@ Every provider handler gets a :class:`SharedState` and its own provider's store:
     shared.faults      FaultTable -- applied by the app's middleware; providers never look at it
     shared.lock        threading.RLock -- hold it while reading or changing a provider's store
 
-How a provider module plugs in (``zep.py``, ``meibel.py`` and ``eliza.py`` all follow it):
+How a provider module plugs in (``zep``, ``meibel`` and ``eliza`` all follow it):
 
 * it defines its store, a :class:`Store` (a dataclass whose no-argument constructor gives an
   empty provider),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from .core import SharedState
 from .eliza_rules import ElizaState
 from .meibel import MeibelState
-from .zep_threads import ZepStore
+from .zep import ZepStore
 
 __all__ = ["EmulatorState"]
 

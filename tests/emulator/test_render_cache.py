@@ -2,7 +2,7 @@
 
 The emulator renders every stored message once and joins the cached JSON per page; these
 tests hold that to what serialising the page dict gives (``page_messages`` for ElizaOS,
-``_message_json`` for Zep), also after a Zep message changes or becomes processed.
+``message_json`` for Zep), also after a Zep message changes or becomes processed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 from starlette.responses import JSONResponse
 
-from pytest_sessionmem.emulator import zep as zep_emulator
 from pytest_sessionmem.emulator.eliza_http import ElizaJSONResponse
 from pytest_sessionmem.emulator.eliza_rules import (
     ElizaState,
@@ -21,7 +20,8 @@ from pytest_sessionmem.emulator.eliza_rules import (
     page_messages_json,
 )
 from pytest_sessionmem.emulator.runner import EmulatorServer
-from pytest_sessionmem.emulator.zep import Readiness, Stamped
+from pytest_sessionmem.emulator.zep import views as zep_views
+from pytest_sessionmem.emulator.zep.store import Readiness, Stamped
 
 T0 = 1_735_689_600_000
 
@@ -97,12 +97,12 @@ def test_zep_message_json_follows_processing_and_updates() -> None:
     item = Stamped({"uuid": "u1", "content": "hé", "metadata": {"a": 1.5}}, Readiness())
     reached = item.readiness.reached
     for _ in range(2):
-        got = zep_emulator._message_bytes(item, None, 0)  # type: ignore[arg-type]
+        got = zep_views.message_bytes(item, None, 0)  # type: ignore[arg-type]
         want = JSONResponse({**item.payload, "processed": reached(None, 0)}).body  # type: ignore[arg-type]
         assert got == want
     item.payload["metadata"] = {"a": 2}
     item.rendered.clear()
-    assert json.loads(zep_emulator._message_bytes(item, None, 0))["metadata"] == {"a": 2}  # type: ignore[arg-type]
+    assert json.loads(zep_views.message_bytes(item, None, 0))["metadata"] == {"a": 2}  # type: ignore[arg-type]
 
 
 def test_zep_get_messages_answers_as_before() -> None:
@@ -126,7 +126,7 @@ def test_zep_get_messages_answers_as_before() -> None:
             expected = JSONResponse(
                 {
                     "messages": [
-                        zep_emulator._message_json(m, now, session.reads)
+                        zep_views.message_json(m, now, session.reads)
                         for m in session.messages[10:20]
                     ],
                     "total_count": 30,

@@ -20,9 +20,9 @@ def test_zep(recorded_session, session_client):
 PLANTED_DRIFT = """
 import pytest
 
-import pytest_sessionmem.emulator.zep as zep_emulator
+import pytest_sessionmem.emulator.zep.views as zep_views
 
-_original = zep_emulator._message_json
+_original = zep_views.message_json
 
 
 def _drifted(item, now, reads):
@@ -32,7 +32,7 @@ def _drifted(item, now, reads):
 
 @pytest.fixture(autouse=True)
 def _new_release(monkeypatch):
-    monkeypatch.setattr(zep_emulator, "_message_json", _drifted)
+    monkeypatch.setattr(zep_views, "message_json", _drifted)
 """
 
 
