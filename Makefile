@@ -8,7 +8,7 @@
 #
 #   make examples    the examples suite, from its committed cassettes
 #   make test        the whole test suite (PYTEST_ARGS="-k cassette" to narrow it)
-#   make lint        ruff, and the layer contracts (lint-imports)
+#   make lint        ruff (checks and formatting), and the layer contracts (lint-imports)
 #   make typecheck   mypy (strict)
 #   make setup       only the set-up
 
@@ -36,6 +36,7 @@ test: $(INSTALLED) $(ELIZA_INSTALLED) $(ZEP_SDKS_INSTALLED) chromium
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
 typecheck: $(INSTALLED)

@@ -62,7 +62,9 @@ def bench_env() -> dict[str, str]:
     """
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / "sessionmem-bench-pyc")
+    env["PYTHONPYCACHEPREFIX"] = str(
+        Path(os.environ.get("TMPDIR", "/tmp")) / "sessionmem-bench-pyc"
+    )
     return env
 
 

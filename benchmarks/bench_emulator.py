@@ -69,7 +69,9 @@ def server_pid(port: int) -> int:
 
 def seed_zep(http: httpx.Client, base: str, count: int) -> Callable[[int], str]:
     http.post(f"{base}/users", json={"user_id": "bench"}).raise_for_status()
-    http.post(f"{base}/sessions", json={"session_id": "bench", "user_id": "bench"}).raise_for_status()
+    http.post(
+        f"{base}/sessions", json={"session_id": "bench", "user_id": "bench"}
+    ).raise_for_status()
     for start in range(0, count, 30):
         batch = [
             {"role_type": "user", "content": f"message {i}"}
@@ -128,7 +130,9 @@ def emulator_rows(messages: int, rounds: int, requests: int) -> tuple[list[str],
 def real_server_rows(rounds: int, requests: int) -> tuple[list[str], float] | None:
     node = shutil.which("node")
     if node is None or not (PEER_DIR / "node_modules" / "@elizaos" / "server").is_dir():
-        print("(real @elizaos/server not installed: npm ci --prefix tests/integration/eliza_server)")
+        print(
+            "(real @elizaos/server not installed: npm ci --prefix tests/integration/eliza_server)"
+        )
         return None
     with tempfile.TemporaryDirectory(prefix="sessionmem-bench-eliza-") as tmp:
         env = {k: v for k, v in bench_env().items() if not k.startswith(("ELIZA", "SERVER_"))}
@@ -152,15 +156,19 @@ def real_server_rows(rounds: int, requests: int) -> tuple[list[str], float] | No
                 ready = json.loads(log.read_text().split("READY ", 1)[1].splitlines()[0])
                 base = f"{ready['baseUrl']}/api/messaging/sessions"
                 with httpx.Client(timeout=60) as http:
-                    created = http.post(base, json={"agentId": ready["agents"][0], "userId": USER_ID})
+                    created = http.post(
+                        base, json={"agentId": ready["agents"][0], "userId": USER_ID}
+                    )
                     created.raise_for_status()
                     session_id = created.json()["sessionId"]
                     for i in range(REAL_MESSAGES):
                         http.post(
                             f"{base}/{session_id}/messages", json={"content": f"message {i}"}
                         ).raise_for_status()
+
                     def read(i: int) -> str:
                         return f"{base}/{session_id}/messages?limit={PAGE}"
+
                     for i in range(10):
                         http.get(read(i)).raise_for_status()
                     values = [per_core(http, process.pid, read, requests) for _ in range(rounds)]

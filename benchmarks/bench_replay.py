@@ -52,8 +52,14 @@ def prepare(workdir: Path, count: int, *, keep_emulator: bool) -> tuple[str, str
     with emulator_process() as url:
         session_id, base = seed_session(url, count)
         write_tests(workdir, session_id, base, count)
-        run_process(pytest_command("test_sessionmem.py", "--sessionmem-record-mode=once",
-                                   f"--sessionmem-base-url=eliza={base}"), workdir)
+        run_process(
+            pytest_command(
+                "test_sessionmem.py",
+                "--sessionmem-record-mode=once",
+                f"--sessionmem-base-url=eliza={base}",
+            ),
+            workdir,
+        )
         run_process(pytest_command("test_vcr.py", "--record-mode=once"), workdir)
         scenario = str(Path(__file__).with_name("_scenario.py"))
         run_process([sys.executable, scenario, "floor-pages", str(workdir)], workdir)
@@ -86,8 +92,7 @@ def replay_table(workdir: Path, count: int, runs: int) -> tuple[list[str], float
         lines.append(f"| {name} | {ms(values.cpu)} | {extra} | {values.median_rss:.0f} MB |")
     lines += [
         "",
-        f"- ours / vcrpy, above the empty run: **{cost_ratio(ours, theirs)}** "
-        "(target <= 0.33)",
+        f"- ours / vcrpy, above the empty run: **{cost_ratio(ours, theirs)}** (target <= 0.33)",
         f"- ours / floor, above the empty run: {cost_ratio(ours, floor)}",
         f"- bound / vcrpy, above the empty run: {cost_ratio(bound, theirs)} (no replay that "
         "returns pydantic models can go below this)",
@@ -101,7 +106,9 @@ def record_table(workdir: Path, base: str, count: int, runs: int) -> list[str]:
     cases = {
         "live, no recorder": pytest_command("test_live.py"),
         "pytest-sessionmem recording": pytest_command(
-            "test_sessionmem.py", "--sessionmem-record-mode=all", f"--sessionmem-base-url=eliza={base}"
+            "test_sessionmem.py",
+            "--sessionmem-record-mode=all",
+            f"--sessionmem-base-url=eliza={base}",
         ),
         "vcrpy + pytest-recording recording": pytest_command("test_vcr.py", "--record-mode=all"),
     }
@@ -121,8 +128,7 @@ def record_table(workdir: Path, base: str, count: int, runs: int) -> list[str]:
         lines.append(f"| {name} | {ms(values.cpu)} | {extra} |")
     lines += [
         "",
-        f"- ours / vcrpy, above the live run: **{cost_ratio(ours, theirs)}** "
-        "(target <= 0.33)",
+        f"- ours / vcrpy, above the live run: **{cost_ratio(ours, theirs)}** (target <= 0.33)",
     ]
     return lines
 

@@ -43,9 +43,7 @@ def dump_cassette(cassette: Cassette) -> bytes:
     return dumps_indented(cassette_to_data(cassette)) + b"\n"
 
 
-def load_cassette(
-    path: Path, *, rerecord: Callable[[str | None], str] | None = None
-) -> Cassette:
+def load_cassette(path: Path, *, rerecord: Callable[[str | None], str] | None = None) -> Cassette:
     """Read and validate a cassette; :class:`CassetteCorrupt` says what is wrong and where.
 
     ``rerecord(recorded_against)`` ends each message (after "or "): how to record the file

@@ -45,7 +45,10 @@ class TransportBackend(Protocol):
 
     def replay(self, request: httpx.Request) -> httpx.Response: ...
 
-    def record(self, recorded: RecordedRequest, response: httpx.Response, decoded: bytes) -> None: ...
+    def record(
+        self, recorded: RecordedRequest, response: httpx.Response, decoded: bytes
+    ) -> None: ...
+
 
 # Extensions that describe the exchange rather than a live connection object.
 _KEPT_EXTENSIONS = ("http_version", "reason_phrase")

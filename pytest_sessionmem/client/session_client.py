@@ -122,7 +122,9 @@ class _ClientBase(Generic[TransportT, SleepT]):
         self._headers = {"User-Agent": _user_agent(), **dict(headers or {})}
         self._headers.update(spec.auth_headers(key or None))
         self._timeout = timeout
-        self._policy = RetryPolicy(max_retries=max_retries, backoff=backoff, max_backoff=max_backoff)
+        self._policy = RetryPolicy(
+            max_retries=max_retries, backoff=backoff, max_backoff=max_backoff
+        )
         self._redactor = Redactor({spec.api_key_env: key})
         self._errors = ErrorMapper(
             provider=self._adapter.name,
@@ -133,7 +135,9 @@ class _ClientBase(Generic[TransportT, SleepT]):
         )
         self._open(transport, timeout, sleep)
 
-    def _open(self, transport: TransportT | None, timeout: float | None, sleep: SleepT | None) -> None:
+    def _open(
+        self, transport: TransportT | None, timeout: float | None, sleep: SleepT | None
+    ) -> None:
         """Build the httpx client and pick the sleep function (sync or async)."""
         raise NotImplementedError
 
@@ -155,7 +159,9 @@ class _ClientBase(Generic[TransportT, SleepT]):
     # -- every call, as a program for a driver ----------------------------------------------
 
     def _program(self, operation: Operation[T]) -> Program[T]:
-        return with_retries(operation, headers=self._headers, policy=self._policy, errors=self._errors)
+        return with_retries(
+            operation, headers=self._headers, policy=self._policy, errors=self._errors
+        )
 
     def _pager(self, session_id: str, page_size: int) -> _Pager:
         return _Pager(self._adapter, session_id, page_size)
@@ -310,9 +316,7 @@ class SessionClient(_ClientBase[httpx.BaseTransport, Callable[[float], None]]):
         self._run(self._delete_session(session_id))
 
 
-class AsyncSessionClient(
-    _ClientBase[httpx.AsyncBaseTransport, Callable[[float], Awaitable[None]]]
-):
+class AsyncSessionClient(_ClientBase[httpx.AsyncBaseTransport, Callable[[float], Awaitable[None]]]):
     """The async twin of :class:`SessionClient`: the same arguments and methods, awaited.
 
     ``transport`` is an ``httpx.AsyncBaseTransport``; ``sleep`` an async callable

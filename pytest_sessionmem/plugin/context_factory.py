@@ -30,8 +30,8 @@ __all__ = ["close_context", "open_context"]
 
 
 def open_context(
-settings: Settings,
-upstream: Upstream,
+    settings: Settings,
+    upstream: Upstream,
     *,
     test_path: Path,
     test_name: str,
@@ -123,7 +123,7 @@ upstream: Upstream,
 
 
 def close_context(
-recorded: RecordedSession, *, nodeid: str, failed: bool, keep_failed: bool
+    recorded: RecordedSession, *, nodeid: str, failed: bool, keep_failed: bool
 ) -> CassetteOutcome:
     """Close the clients and write the cassette if it should be; returns what happened."""
     recorded.close()

@@ -80,6 +80,7 @@ def unused_transcript_files(state: RunFacts) -> list[Path]:
                 unused.append(file)
     return unused
 
+
 def _count(number: int, noun: str) -> str:
     """``1 cassette``, ``2 cassettes``."""
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

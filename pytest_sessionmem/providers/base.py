@@ -362,9 +362,7 @@ class AdapterBase:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
 
-    def _post(
-        self, url: str, body: Any, *, what: str = "body", **kwargs: Any
-    ) -> httpx.Request:
+    def _post(self, url: str, body: Any, *, what: str = "body", **kwargs: Any) -> httpx.Request:
         """``POST url`` with a JSON ``body``; a ``ConfigError`` if it has no form in JSON."""
         check_sendable(body, what)
         return httpx.Request("POST", url, json=body, **kwargs)

@@ -30,6 +30,7 @@ DECODED_JSON_EXTENSION = "sessionmem.decoded_json"
 # 404). Nothing is retried because of it.
 ACCEPT_STATUS_EXTENSION = "sessionmem.accept_status"
 
+
 @dataclass(frozen=True)
 class ErrorInfo:
     """What a provider's error body says, in neutral form (from ``Provider.describe_error``)."""

@@ -102,7 +102,6 @@ def test_page_past_the_end_reports_total_count_zero(zep_client: Zep, http: httpx
     assert response.json() == {"messages": [], "total_count": 0, "row_count": 0}
 
 
-
 def test_limit_one_pages_one_message_at_a_time(zep_client: Zep) -> None:
     _session(zep_client)
     _add(zep_client, "s1", 3)
@@ -122,6 +121,7 @@ def test_our_client_with_page_size_one_reads_every_message_once(
         # At most one more than there is: a server that ignored limit=1 would page forever.
         read = list(islice(client.iter_messages("s1", page_size=1), 5))
     assert [m.content for m in read] == ["m0", "m1", "m2", "m3"]
+
 
 @pytest.mark.parametrize(
     ("params", "expected"),

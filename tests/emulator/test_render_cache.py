@@ -39,11 +39,17 @@ def eliza_channel() -> ElizaState:
             message_id=f"00000000-0000-4000-8000-{i:012d}",
             channel_id="c1",
             author_id="a" if i % 2 else "u",
-            content=f"message {i}: café 日本 😀 \u2028 \"quoted\" \\ tab\t",
+            content=f'message {i}: café 日本 😀 \u2028 "quoted" \\ tab\t',
             now_ms=T0 + 10 * (i // 3),  # ties: three messages share a millisecond
             source_type="agent_response" if i % 2 else "user",
             raw_message=raw,
-            metadata={"seq": i, "score": i / 8, "big": 2**52, "thought": "kept?", "nested": {"0": 1}},
+            metadata={
+                "seq": i,
+                "score": i / 8,
+                "big": 2**52,
+                "thought": "kept?",
+                "nested": {"0": 1},
+            },
         )
     return state
 

@@ -243,7 +243,7 @@ def test_update_rewrites_a_file_that_no_longer_matches(inner) -> None:
 
 def test_keys_one_test_sets_on_the_emulator_do_not_reach_the_next(inner) -> None:
     inner.pytester.makepyfile(
-        test_keys='''
+        test_keys="""
 import pytest
 
 from pytest_sessionmem import AuthenticationError
@@ -260,7 +260,7 @@ def test_a_turns_auth_on(recorded_session, session_client):
 def test_b_expects_a_fresh_emulator(recorded_session, session_client):
     assert recorded_session.emulator.control.info()["auth"]["zep"] is False
     session_client.add_user("u1")
-'''
+"""
     )
     result = inner.record()  # inner runs keep file order: test_a runs first
     result.assert_outcomes(passed=2)

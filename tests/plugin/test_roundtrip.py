@@ -193,7 +193,9 @@ def _round_trip(inner, module: str, source: str, count: int) -> None:
     replayed = inner.replay_offline()
     replayed.assert_outcomes(passed=count)
     replayed.stdout.fnmatch_lines(
-        [f"{count} cassette{'s' if count != 1 else ''} replayed, 0 recorded (0 interactions added)*"]
+        [
+            f"{count} cassette{'s' if count != 1 else ''} replayed, 0 recorded (0 interactions added)*"
+        ]
     )
 
 

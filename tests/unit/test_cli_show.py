@@ -253,6 +253,8 @@ def test_a_folder_walk_reports_a_hostile_cassette_and_goes_on(
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
     assert str(good) in result.stdout
+
+
 # -- Zep threads: context, summary and graph edges ---------------------------------------------
 
 ZEP_V4_MEMORY = (

@@ -268,9 +268,7 @@ def test_a_transport_error_text_ending_in_a_full_stop_reads_as_one_sentence(driv
     with pytest.raises(ProviderUnavailable) as info:
         driver.call("zep", handler, "get_session", "s1")
 
-    assert "(Server disconnected without sending a response): start the server" in str(
-        info.value
-    )
+    assert "(Server disconnected without sending a response): start the server" in str(info.value)
 
 
 def test_post_is_retried_when_the_connection_was_never_made(driver) -> None:
@@ -442,10 +440,19 @@ def test_a_dot_segment_id_is_refused_before_it_reaches_another_endpoint(
 
 
 UNSENDABLE = [
-    ({"metadata": {"k": float("nan")}}, r"messages\[1\]\.metadata\.k is nan, which JSON cannot hold"),
+    (
+        {"metadata": {"k": float("nan")}},
+        r"messages\[1\]\.metadata\.k is nan, which JSON cannot hold",
+    ),
     ({"metadata": {"k": [1, float("inf")]}}, r"messages\[1\]\.metadata\.k\[1\] is inf"),
-    ({"metadata": {"k": object()}}, r"messages\[1\]\.metadata\.k is a value of type object, which JSON"),
-    ({"content": "a \ud800 b"}, r"messages\[1\]\.content holds a lone surrogate '\\ud800' at index 2"),
+    (
+        {"metadata": {"k": object()}},
+        r"messages\[1\]\.metadata\.k is a value of type object, which JSON",
+    ),
+    (
+        {"content": "a \ud800 b"},
+        r"messages\[1\]\.content holds a lone surrogate '\\ud800' at index 2",
+    ),
 ]
 
 
@@ -468,7 +475,11 @@ def test_a_session_body_json_cannot_hold_is_refused(driver) -> None:
 
     with pytest.raises(ConfigError, match=r"body\.metadata\.score is nan, which JSON cannot hold"):
         driver.call(
-            "zep", server, "create_session", session_id="s1", user_id="u1",
+            "zep",
+            server,
+            "create_session",
+            session_id="s1",
+            user_id="u1",
             metadata={"score": float("nan")},
         )
     assert driver.requests == []

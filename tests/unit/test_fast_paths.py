@@ -71,7 +71,7 @@ JSON_TEXTS = [
     "[123456789012345678901234567890, -9223372036854775809, 18446744073709551615]",
     '["12345678901234567890123", 1234567890123456789]',
     '{"query": "name+e+x", "n": 1, "big": 1e16}',
-    '[1e16, -12345678901234567890123]',
+    "[1e16, -12345678901234567890123]",
     "[9223372036854775807, -9223372036854775808, 0, -0, 1.0, -0.0, 1e-05, 1E5, 5e-324]",
     ' \n\t{"spaced" : [ 1 , 2 ] } \r\n',
     '{"text": "line\\nbreak \\"quoted\\" back\\\\slash \\t tab"}',
@@ -114,7 +114,7 @@ def corpus() -> list[Any]:
         {},
         [],
         {"a": {}, "b": [], "c": [[], [{}]]},
-        {"unicode": "café 日本 😀 \u2028 \u200b", "ctrl": "\x00\x01\x1f\x7f\t\n\r\b\f\"\\/"},
+        {"unicode": "café 日本 😀 \u2028 \u200b", "ctrl": '\x00\x01\x1f\x7f\t\n\r\b\f"\\/'},
         {"floats": random_floats(200)},
         {"ints": [0, -1, 2**63 - 1, -(2**63), 2**64 - 1, 2**64, -(2**63) - 1, 10**30]},
         {"nan": [math.nan, math.inf, -math.inf]},
@@ -355,7 +355,10 @@ def test_trusted_message_defaults_are_fresh_and_unknown_fields_fail() -> None:
     first, second = build(content="a"), build(content="b")
     assert first.metadata == {} and first.metadata is not second.metadata
     assert first.raw is not second.raw
-    assert first.model_fields_set == {"content"} and first.model_fields_set is not second.model_fields_set
+    assert (
+        first.model_fields_set == {"content"}
+        and first.model_fields_set is not second.model_fields_set
+    )
     with pytest.raises(TypeError, match="unknown fields"):
         trusted_message_builder("content", "colour")
     with pytest.raises(TypeError, match="takes exactly"):
@@ -526,7 +529,9 @@ IGNORES = [
 
 
 @pytest.mark.parametrize("ignore", IGNORES, ids=lambda i: ",".join(sorted(i)) or "none")
-def test_expected_turns_and_mismatches_equal_the_field_by_field_walk(ignore: frozenset[str]) -> None:
+def test_expected_turns_and_mismatches_equal_the_field_by_field_walk(
+    ignore: frozenset[str],
+) -> None:
     rng = random.Random(7)
     fast = compare._TurnComparer(ignore, None)
     walk = compare._TurnComparer(ignore, None)

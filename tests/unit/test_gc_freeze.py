@@ -91,7 +91,11 @@ def test_a_cycle_among_old_objects_is_collected_after() -> None:
 
 
 def test_overlapping_freezes_in_threads_end_when_the_last_one_ends() -> None:
-    first_inside, second_inside, first_done = threading.Event(), threading.Event(), threading.Event()
+    first_inside, second_inside, first_done = (
+        threading.Event(),
+        threading.Event(),
+        threading.Event(),
+    )
     seen: dict[str, bool] = {}
 
     def first() -> None:

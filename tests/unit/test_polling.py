@@ -102,7 +102,7 @@ def test_last_value_repr_is_capped() -> None:
 
 
 def test_other_exceptions_propagate_at_once() -> None:
-    """"At once": on the first call, with no wait and no retry."""
+    """ "At once": on the first call, with no wait and no retry."""
     calls: list[int] = []
     fake = FakeTime()
 

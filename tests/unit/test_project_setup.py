@@ -175,6 +175,8 @@ def test_every_runtime_import_is_declared() -> None:
         if dist not in declared
     }
     assert undeclared == {}
+
+
 def test_every_runtime_dependency_is_imported() -> None:
     runtime = _names(_pyproject()["project"]["dependencies"])
     assert runtime - set(_imported_distributions()) == set()
