@@ -382,6 +382,7 @@ def test_zep_answers_json_and_keeps_what_it_accepted(
     client: httpx.Client, emulator: EmulatorServer, counter: Counter, script: list[Request]
 ) -> None:
     emulator.control.reset(seed=7)
+    emulator.control.set_keys(zep=None, meibel=None, eliza=None)  # reset keeps keys
     counter.scripts["zep"] = counter.scripts.get("zep", 0) + 1
     base = emulator.base_url("zep").removeprefix(emulator.url)
     v4 = emulator.base_url("zep-v4").removeprefix(emulator.url)
@@ -486,6 +487,7 @@ def test_meibel_answers_json_and_keeps_what_it_accepted(
     script: list[tuple[str, Request]],
 ) -> None:
     emulator.control.reset(seed=7)
+    emulator.control.set_keys(zep=None, meibel=None, eliza=None)  # reset keeps keys
     counter.scripts["meibel"] = counter.scripts.get("meibel", 0) + 1
     base = emulator.base_url("meibel").removeprefix(emulator.url)
     sessions: list[str] = []
@@ -733,6 +735,7 @@ def test_eliza_answers_json_and_keeps_what_it_accepted(
     script: list[tuple[str, Request]],
 ) -> None:
     emulator.control.reset(seed=7)
+    emulator.control.set_keys(zep=None, meibel=None, eliza=None)  # reset keeps keys
     counter.scripts["eliza"] = counter.scripts.get("eliza", 0) + 1
     base = emulator.base_url("eliza").removeprefix(emulator.url)
     sessions: list[str] = []
