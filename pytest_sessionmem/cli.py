@@ -184,7 +184,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from .cassette.store import load_cassette
     from .errors import CassetteCorrupt
     from .lint import find_files
-    from .terminal_text import escape_controls, escape_json_output
+    from .support.terminal_text import escape_controls, escape_json_output
 
     files = find_files(args.paths, suffixes=(".json",))
     if not files:

@@ -6,7 +6,7 @@ so the lint output never republishes the secret it found.
 
 What is looked for, line by line:
 
-* values shaped like a credential (:data:`~pytest_sessionmem.patterns.SECRET_SHAPES`):
+* values shaped like a credential (:data:`~pytest_sessionmem.support.patterns.SECRET_SHAPES`):
   Zep keys (``z_...``, ``Api-Key ...``), Meibel keys next to their name, the LLM APIs' keys
   (OpenAI, Anthropic, Google, Groq, xAI, ...), bearer tokens, JWTs, other ``sk-``/``pk-``
   keys, and JSON fields named like a credential;
@@ -35,15 +35,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_sessionmem.errors import ConfigError
-from pytest_sessionmem.patterns import (
+from pytest_sessionmem.providers.registry import secret_env_names
+from pytest_sessionmem.support.patterns import (
     CREDENTIAL_HEADERS,
     EMAIL,
     PHONE,
     SECRET_SHAPES,
     is_placeholder,
 )
-from pytest_sessionmem.providers.registry import secret_env_names
-from pytest_sessionmem.redaction import Redactor
+from pytest_sessionmem.support.redaction import Redactor
 
 __all__ = ["Finding", "find_files", "lint_paths", "lint_text"]
 

@@ -23,8 +23,8 @@ from pytest_sessionmem.assertions.transcript_compare import (
     to_expected_turns,
 )
 from pytest_sessionmem.assertions.transcript_file import read_expected
-from pytest_sessionmem.gc_freeze import old_objects_frozen
 from pytest_sessionmem.models import Memory, Message, Transcript
+from pytest_sessionmem.support.gc_freeze import old_objects_frozen
 
 __all__ = ["assert_memory", "assert_transcript", "explain_transcript_equality"]
 

@@ -51,10 +51,10 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from pytest_sessionmem.assertions.transcript_compare import DEFAULT_IGNORE, ExpectedTurn
-from pytest_sessionmem.atomic_file import folder_problem, write_atomic
 from pytest_sessionmem.errors import ConfigError
 from pytest_sessionmem.matchers import ANY, Contains, Regex
 from pytest_sessionmem.models import Message, Role, Transcript
+from pytest_sessionmem.support.atomic_file import folder_problem, write_atomic
 
 __all__ = [
     "SUFFIX",
@@ -407,7 +407,7 @@ def _json_string(content: str) -> str:
 
 
 def write_transcript_file(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (see :mod:`pytest_sessionmem.atomic_file`).
+    """Write ``text`` to ``path`` whole or not at all (see :mod:`pytest_sessionmem.support.atomic_file`).
 
     A folder that cannot be written raises :class:`TranscriptFileError` naming the file and
     the folder; the old file, if any, is left as it was.

@@ -13,7 +13,7 @@ would be, so a turn shown here is the turn a test reads:
   them.
 
 The text shows every control character a cassette holds as a visible escape
-(:mod:`pytest_sessionmem.terminal_text`), so a cassette cannot move the cursor, retitle the
+(:mod:`pytest_sessionmem.support.terminal_text`), so a cassette cannot move the cursor, retitle the
 window or overwrite a line on the terminal of the person reading it.
 
 Below the conversation every HTTP exchange is listed, one line each. Nothing here
@@ -41,7 +41,7 @@ from pytest_sessionmem.providers import make_provider
 from pytest_sessionmem.providers.base import MessagePage, NewSession, Provider
 from pytest_sessionmem.providers.registry import PROVIDERS
 from pytest_sessionmem.providers.zep_threads import ThreadAdapter
-from pytest_sessionmem.terminal_text import escape_controls
+from pytest_sessionmem.support.terminal_text import escape_controls
 
 __all__ = [
     "Conversation",

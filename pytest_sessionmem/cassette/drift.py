@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from pytest_sessionmem.cassette.schema import RecordedResponse
-from pytest_sessionmem.json_types import json_type
+from pytest_sessionmem.support.json_types import json_type
 
 __all__ = ["VOLATILE_KEY", "response_drift", "shape_drift"]
 

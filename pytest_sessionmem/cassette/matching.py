@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from pytest_sessionmem.cassette.schema import Body, Interaction, RecordedRequest
-from pytest_sessionmem.terminal_text import escape_controls
+from pytest_sessionmem.support.terminal_text import escape_controls
 
 __all__ = [
     "MatchKey",

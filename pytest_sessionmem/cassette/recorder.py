@@ -61,7 +61,7 @@ from pytest_sessionmem.errors import (
     ConfigError,
     UnmatchedRequest,
 )
-from pytest_sessionmem.gc_freeze import old_objects_frozen
+from pytest_sessionmem.support.gc_freeze import old_objects_frozen
 
 __all__ = ["CassetteSession", "FinishReport", "RecordHint", "RecordMode", "goes_live"]
 

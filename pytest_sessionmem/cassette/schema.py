@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pytest_sessionmem.errors import CassetteCorrupt
-from pytest_sessionmem.jsonfast import MAX_DEPTH, dumps_compact, loads, nests_within
+from pytest_sessionmem.support.jsonfast import MAX_DEPTH, dumps_compact, loads, nests_within
 
 __all__ = [
     "SCHEMA_VERSION",

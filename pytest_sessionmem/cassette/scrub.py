@@ -16,7 +16,7 @@ What happens, in order:
    ``<REDACTED>``.
 4. Everywhere (URL path, query, header values, JSON keys and strings, text and binary
    bodies): every occurrence of a configured secret becomes ``<NAME>``, in every form
-   :class:`~pytest_sessionmem.redaction.Redactor` knows (raw, percent-encoded, ``+`` for a
+   :class:`~pytest_sessionmem.support.redaction.Redactor` knows (raw, percent-encoded, ``+`` for a
    space, JSON-escaped, base64 as in Basic auth), and every match of a configured regex
    becomes ``<REDACTED>``. Binary bodies get the secret replacement only.
 5. With ``pii=True``: every e-mail address becomes ``<EMAIL_n>`` and every phone number
@@ -35,8 +35,8 @@ import orjson
 
 from pytest_sessionmem.cassette.schema import Body, Pairs, RecordedRequest, RecordedResponse
 from pytest_sessionmem.errors import ConfigError
-from pytest_sessionmem.patterns import CREDENTIAL_HEADERS, EMAIL, PHONE
-from pytest_sessionmem.redaction import REDACTED, Redactor
+from pytest_sessionmem.support.patterns import CREDENTIAL_HEADERS, EMAIL, PHONE
+from pytest_sessionmem.support.redaction import REDACTED, Redactor
 
 __all__ = [
     "ALWAYS_DROPPED_HEADERS",

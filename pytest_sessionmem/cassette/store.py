@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from pytest_sessionmem import atomic_file
 from pytest_sessionmem.cassette.schema import (
     RERECORD,
     Cassette,
@@ -23,7 +22,8 @@ from pytest_sessionmem.cassette.schema import (
     cassette_to_data,
 )
 from pytest_sessionmem.errors import CassetteCorrupt, CassetteError
-from pytest_sessionmem.jsonfast import (
+from pytest_sessionmem.support import atomic_file
+from pytest_sessionmem.support.jsonfast import (
     FAILED,
     DocumentProblem,
     dumps_indented,
@@ -38,7 +38,7 @@ def dump_cassette(cassette: Cassette) -> bytes:
     """The file's bytes: ``indent=2``, unescaped Unicode, trailing newline; deterministic.
 
     Exactly ``json.dumps(data, indent=2, ensure_ascii=False)`` plus a newline, written by
-    the fast writer (see :func:`pytest_sessionmem.jsonfast.dumps_indented`).
+    the fast writer (see :func:`pytest_sessionmem.support.jsonfast.dumps_indented`).
     """
     return dumps_indented(cassette_to_data(cassette)) + b"\n"
 
@@ -100,7 +100,7 @@ def sniff_recorded_against(raw: bytes) -> str | None:
 
 
 def write_atomic(path: Path, data: bytes, *, sweep: bool = True) -> None:
-    """Write a cassette whole or not at all (:mod:`pytest_sessionmem.atomic_file`).
+    """Write a cassette whole or not at all (:mod:`pytest_sessionmem.support.atomic_file`).
 
     A folder that cannot be written raises :class:`CassetteError` naming the file and the
     folder; the old file, if any, is left as it was. ``sweep`` removes the temporary files

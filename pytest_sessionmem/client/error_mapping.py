@@ -19,7 +19,7 @@ from pytest_sessionmem.errors import (
 )
 from pytest_sessionmem.providers.operation import ErrorInfo
 from pytest_sessionmem.providers.registry import provider_spec
-from pytest_sessionmem.redaction import Redactor
+from pytest_sessionmem.support.redaction import Redactor
 
 __all__ = ["ErrorMapper"]
 

@@ -32,7 +32,6 @@ from pytest_sessionmem.client.drivers import drive_async, drive_sync
 from pytest_sessionmem.client.error_mapping import ErrorMapper
 from pytest_sessionmem.client.retry import RetryPolicy
 from pytest_sessionmem.client.steps import Program, with_retries
-from pytest_sessionmem.gc_freeze import old_objects_frozen
 from pytest_sessionmem.models import Memory, Message, Session, Transcript
 from pytest_sessionmem.providers import make_provider, provider_spec
 from pytest_sessionmem.providers.base import (
@@ -43,7 +42,8 @@ from pytest_sessionmem.providers.base import (
     coerce_messages,
 )
 from pytest_sessionmem.providers.operation import Operation
-from pytest_sessionmem.redaction import Redactor
+from pytest_sessionmem.support.gc_freeze import old_objects_frozen
+from pytest_sessionmem.support.redaction import Redactor
 
 __all__ = ["DEFAULT_PAGE_SIZE", "AsyncSessionClient", "SessionClient"]
 

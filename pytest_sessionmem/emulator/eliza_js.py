@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from ..json_types import json_type
+from ..support.json_types import json_type
 
 __all__ = [
     "UUID_PATTERN",

@@ -10,8 +10,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_sessionmem.jsonfast import loads
 from pytest_sessionmem.models import Message, Role, ToolCall
+from pytest_sessionmem.support.jsonfast import loads
 
 __all__ = [
     "Reply",

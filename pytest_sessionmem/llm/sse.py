@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_sessionmem.jsonfast import loads
+from pytest_sessionmem.support.jsonfast import loads
 
 __all__ = ["NOT_JSON", "SSEEvent", "parse_sse"]
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pytest_sessionmem.terminal_text import escape_controls
+from pytest_sessionmem.support.terminal_text import escape_controls
 
 if TYPE_CHECKING:
     from pytest_sessionmem.cassette.recorder import CassetteSession, RecordHint

@@ -22,7 +22,6 @@ from pytest_sessionmem.errors import (
     UnguardedSubprocessWarning,
     UnusedInteractionsWarning,
 )
-from pytest_sessionmem.gc_freeze import old_objects_frozen
 from pytest_sessionmem.plugin.hints import no_provider, sdk_fix, unused_message
 from pytest_sessionmem.plugin.misses import swallowed_message, watching_raises
 from pytest_sessionmem.plugin.prune import PruneResult, PruneTracker, partial_reason
@@ -34,6 +33,7 @@ from pytest_sessionmem.plugin.settings import (
     UNUSED_POLICIES,
     Settings,
 )
+from pytest_sessionmem.support.gc_freeze import old_objects_frozen
 
 if TYPE_CHECKING:
     from pytest_sessionmem.cassette.network_guard import NetworkGuard
@@ -321,7 +321,7 @@ def _without_test_secrets(item: pytest.Item, record: TestRecord) -> TestRecord:
     import os
 
     from pytest_sessionmem.plugin.report_html import without_secrets
-    from pytest_sessionmem.redaction import Redactor
+    from pytest_sessionmem.support.redaction import Redactor
 
     redactor = Redactor({name: os.environ.get(name) for name in names})
     record.reviews = without_secrets(record.reviews, redactor)
@@ -407,7 +407,7 @@ def _write_html(config: pytest.Config, collector: HtmlCollector) -> None:
     from pytest_sessionmem.plugin.report import summary_lines
     from pytest_sessionmem.plugin.report_html import without_secrets, write_html
     from pytest_sessionmem.providers.registry import secret_env_names
-    from pytest_sessionmem.redaction import Redactor
+    from pytest_sessionmem.support.redaction import Redactor
 
     state = config.stash[RUN_STATE]
     lines = summary_lines(state)

@@ -8,7 +8,7 @@ refuses, and says why, when the run
 * had a failing test (it may have stopped before it read its files) or was interrupted.
 
 Prune also removes the temporary files a killed writer left in those folders (see
-:mod:`pytest_sessionmem.atomic_file`) and lists them. It deletes nothing whose real place
+:mod:`pytest_sessionmem.support.atomic_file`) and lists them. It deletes nothing whose real place
 is outside the real cassette or transcript folder: a file reached through a symlinked
 folder that leads elsewhere is reported, not deleted.
 
@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_sessionmem.atomic_file import remove_stale_temporaries
 from pytest_sessionmem.plugin.paths import CASSETTE_SUFFIX, link_leaving
 from pytest_sessionmem.plugin.report import unused_transcript_files
+from pytest_sessionmem.support.atomic_file import remove_stale_temporaries
 
 if TYPE_CHECKING:
     from pytest_sessionmem.plugin.run_state import RunState

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pytest_sessionmem.redaction import Redactor
+    from pytest_sessionmem.support.redaction import Redactor
 
 __all__ = ["HtmlCollector", "TestRecord", "render_html", "without_secrets", "write_html"]
 

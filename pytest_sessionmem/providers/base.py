@@ -25,10 +25,10 @@ import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from pytest_sessionmem.errors import ConfigError, ProviderError, UnsupportedOperation
-from pytest_sessionmem.jsonfast import loads
 from pytest_sessionmem.models import Memory, Message, Role, Session
 from pytest_sessionmem.providers.operation import DECODED_JSON_EXTENSION, ErrorInfo, Operation
-from pytest_sessionmem.redaction import Redactor
+from pytest_sessionmem.support.jsonfast import loads
+from pytest_sessionmem.support.redaction import Redactor
 
 __all__ = [
     "AdapterBase",

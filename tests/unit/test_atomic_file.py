@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pytest_sessionmem.assertions.transcript_file import TranscriptFileError, write_transcript_file
-from pytest_sessionmem.atomic_file import remove_stale_temporaries, write_atomic
+from pytest_sessionmem.support.atomic_file import remove_stale_temporaries, write_atomic
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from pytest_sessionmem.cassette.schema import MAX_BODY_DEPTH, RERECORD, Body
 from pytest_sessionmem.cassette.store import load_cassette
 from pytest_sessionmem.errors import CassetteCorrupt
-from pytest_sessionmem.jsonfast import (
+from pytest_sessionmem.support.jsonfast import (
     FAILED,
     MAX_DEPTH,
     DocumentProblem,

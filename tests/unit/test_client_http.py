@@ -8,7 +8,7 @@ import pytest
 
 from pytest_sessionmem.client.retry import RetryPolicy, parse_retry_after
 from pytest_sessionmem.providers.base import field_path
-from pytest_sessionmem.redaction import Redactor
+from pytest_sessionmem.support.redaction import Redactor
 
 NOW = datetime(2025, 1, 15, 10, 0, 0, tzinfo=timezone.utc)
 

@@ -38,14 +38,14 @@ from pytest_sessionmem.cassette.schema import (
 )
 from pytest_sessionmem.cassette.scrub import Scrubber, ScrubConfig
 from pytest_sessionmem.cassette.store import dump_cassette, load_cassette
-from pytest_sessionmem.jsonfast import (
+from pytest_sessionmem.models import Message, Role, trusted_message_builder
+from pytest_sessionmem.support.jsonfast import (
     FAILED,
     dumps_compact,
     dumps_indented,
     fast_load_document,
     loads,
 )
-from pytest_sessionmem.models import Message, Role, trusted_message_builder
 
 REPO = Path(__file__).resolve().parents[2]
 

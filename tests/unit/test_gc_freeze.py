@@ -19,8 +19,8 @@ import pytest
 from pytest_sessionmem import ProviderError, assert_transcript
 from pytest_sessionmem.cassette import CassetteSession
 from pytest_sessionmem.cassette import recorder as recorder_module
-from pytest_sessionmem.gc_freeze import old_objects_frozen
 from pytest_sessionmem.models import Message, Role, Transcript
+from pytest_sessionmem.support.gc_freeze import old_objects_frozen
 
 
 class Node:

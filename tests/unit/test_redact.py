@@ -347,7 +347,7 @@ def test_every_form_is_scrubbed_from_urls_headers_and_bodies_both_ways(tmp_path:
 def test_an_html_report_diff_that_splits_a_secret_is_computed_again_without_it() -> None:
     from pytest_sessionmem.assertions.review import inline_segments
     from pytest_sessionmem.plugin.report_html import without_secrets
-    from pytest_sessionmem.redaction import Redactor
+    from pytest_sessionmem.support.redaction import Redactor
 
     # A character diff against the expected text cuts the key into pieces no one of
     # which is the key, so replacing the key in each piece would leave them all.

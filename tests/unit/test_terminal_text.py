@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pytest_sessionmem.errors import UnmatchedRequest
-from pytest_sessionmem.terminal_text import escape_controls, escape_json_output
+from pytest_sessionmem.support.terminal_text import escape_controls, escape_json_output
 
 ROOT = Path(__file__).resolve().parents[2]
 ZEP_FACTS = (
