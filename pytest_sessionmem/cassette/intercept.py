@@ -52,6 +52,7 @@ from pytest_sessionmem.cassette.direct import (
     DirectHTTPTransport,
     SyncHandler,
 )
+from pytest_sessionmem.cassette.network_guard import is_loopback, normalise_host
 from pytest_sessionmem.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -81,11 +82,11 @@ class Routing:
     capture_all: bool = True
     """False (``capture="provider"``): only requests under ``base_url`` are captured."""
     allowed_hosts: frozenset[str] = frozenset()
-    """Host names that always go live, never recorded (``allowed_hosts``)."""
+    """Host names that always go live, never recorded (``allowed_hosts``, normalised)."""
 
     def captures(self, url: httpx.URL) -> bool:
         """True when a request to ``url`` goes through the cassette."""
-        host = url.host.lower().rstrip(".")
+        host = normalise_host(url.host)
         if host in self.allowed_hosts:
             return False
         if _is_control_api(host, url.path):
@@ -101,7 +102,7 @@ _CONTROL_PATH = "/_emulator"
 def _is_control_api(host: str, path: str) -> bool:
     if not (path == _CONTROL_PATH or path.startswith(_CONTROL_PATH + "/")):
         return False
-    return host in ("localhost", "::1") or host.startswith("127.")
+    return is_loopback(host)
 
 
 def _under(base: httpx.URL, url: httpx.URL) -> bool:

@@ -189,10 +189,11 @@ class RecordedSession:
         control API stay live and are never recorded.
         """
         from pytest_sessionmem.cassette.intercept import Routing, intercept
+        from pytest_sessionmem.cassette.network_guard import normalise_host
 
         routing = Routing(
             base_url=self.base_url,
-            allowed_hosts=frozenset(host.lower().strip("[]").rstrip(".") for host in allowed_hosts),
+            allowed_hosts=frozenset(normalise_host(host) for host in allowed_hosts),
         )
         with intercept(self._cassette, routing):
             yield
